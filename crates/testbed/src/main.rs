@@ -1,0 +1,2 @@
+//! `moa-testbed`: runs the local open banking center.
+fn main() {}
