@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
 use axum::response::{IntoResponse, Response};
@@ -106,9 +107,10 @@ async fn set_bank(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Result<StatusCode, AdminError> {
     guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
     let status = match body.get("status") {
         None => None,
         Some(Value::String(s)) if matches!(s.as_str(), "Y" | "D" | "L" | "E") => Some(s.clone()),
@@ -140,9 +142,10 @@ async fn list_faults(
 async fn add_fault(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
-    Json(rule): Json<FaultRule>,
+    body: Result<Json<FaultRule>, JsonRejection>,
 ) -> Result<StatusCode, AdminError> {
     guard(&testbed, &headers)?;
+    let Json(rule) = body.map_err(|e| bad(e.body_text()))?;
     rule.validate().map_err(bad)?;
     testbed.faults().add(rule);
     Ok(StatusCode::CREATED)
@@ -176,9 +179,10 @@ async fn clock(
 async fn set_clock(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
-    Json(body): Json<ClockOffset>,
+    body: Result<Json<ClockOffset>, JsonRejection>,
 ) -> Result<StatusCode, AdminError> {
     guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
     // Ten years either way is more than any expiry the center knows.
     if body.offset_seconds.abs() > 10 * 366 * 86_400 {
         return Err(bad("offset_seconds is beyond ten years"));
@@ -198,9 +202,10 @@ async fn set_account(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
     Path((bank, number)): Path<(String, String)>,
-    Json(body): Json<AccountState>,
+    body: Result<Json<AccountState>, JsonRejection>,
 ) -> Result<StatusCode, AdminError> {
     guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
     if !matches!(
         body.state.as_str(),
         "active" | "closed" | "suspended" | "dormant"
