@@ -563,3 +563,57 @@ async fn a_bank_tran_id_with_another_institutions_prefix_is_a0004() {
             .contains("bank_tran_id")
     );
 }
+
+#[tokio::test]
+async fn inquiry_consent_lapses_after_365_days_until_the_person_registers_again() {
+    let bed = common::spawn().await;
+    let mut user = bed.user(0, 0, &[0]).await;
+    let fintech = bed.fintech_nums(&user).await.remove(0);
+    let clock = bed.spawned.testbed.clock();
+    let i = bed.institution(0).clone();
+    // Keep the person signed in through the year, refreshing well inside each token's life.
+    for day in [80, 160, 240, 320] {
+        clock.set_offset(chrono::TimeDelta::days(day));
+        let answer = bed
+            .token_form(&[
+                ("grant_type", "refresh_token"),
+                ("client_id", &i.client_id),
+                ("client_secret", &i.client_secret),
+                ("refresh_token", &user.refresh_token),
+                ("scope", "login inquiry transfer"),
+            ])
+            .await;
+        user = bed.user_from(0, &answer);
+    }
+    clock.set_offset(chrono::TimeDelta::days(364));
+    ok(&bed.balance(&user, &fintech).await);
+    clock.set_offset(chrono::TimeDelta::days(366));
+    let lapsed = bed.balance(&user, &fintech).await;
+    assert_eq!(lapsed["rsp_code"], "A0316", "{lapsed}");
+    // Registering the account again renews the consent under the same fintech number.
+    let renewed = bed.user(0, 0, &[0]).await;
+    assert_eq!(bed.fintech_nums(&renewed).await, vec![fintech.clone()]);
+    ok(&bed.balance(&renewed, &fintech).await);
+}
+
+#[tokio::test]
+async fn a_history_cursor_of_another_account_is_refused() {
+    let bed = common::spawn().await;
+    let user = bed.user(0, 0, &[0, 1]).await;
+    let fintech = bed.fintech_nums(&user).await;
+    let first = bed.history_page(&user, &fintech[0], &[]).await;
+    assert_eq!(first["next_page_yn"], "Y");
+    let cursor = first["befor_inquiry_trace_info"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let foreign = bed
+        .history_page(&user, &fintech[1], &[("befor_inquiry_trace_info", &cursor)])
+        .await;
+    assert_eq!(foreign["rsp_code"], "A0004", "{foreign}");
+    let next = bed
+        .history_page(&user, &fintech[0], &[("befor_inquiry_trace_info", &cursor)])
+        .await;
+    ok(&next);
+    assert_ne!(list(&next)[0], list(&first)[0]);
+}
