@@ -311,6 +311,10 @@ impl Testbed {
             .merge(api::routes())
             .merge(admin::routes())
             .fallback(api::not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                with_center_clock,
+            ))
             .with_state(self.clone())
     }
 
@@ -713,6 +717,17 @@ impl Testbed {
     pub fn admin_token(&self) -> &str {
         &self.inner.admin_token
     }
+}
+
+/// Runs a request with the center's clock in reach of its refusals (see [`crate::wire::CENTER_CLOCK`]).
+async fn with_center_clock(
+    axum::extract::State(testbed): axum::extract::State<Testbed>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::wire::CENTER_CLOCK
+        .scope(testbed.clock().clone(), next.run(request))
+        .await
 }
 
 fn load_meta(conn: &Connection) -> Result<HashMap<String, String>, DbError> {

@@ -1035,3 +1035,31 @@ async fn the_sandbox_shortcut_refuses_what_the_pages_refuse_and_registers_nothin
     let person_two = bed.user(0, 2, &[1]).await;
     assert_eq!(bed.fintech_nums(&person_two).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_refusal_carries_the_centers_time_like_any_answer() {
+    let w = world().await;
+    w.bed.spawned.testbed.clock().set_offset(TimeDelta::days(3));
+    let center_day = w.bed.today().format("%Y%m%d").to_string();
+    let answered = w.bed.user_me(&w.user).await;
+    assert_eq!(answered["rsp_code"], "A0000");
+    let refused = w
+        .bed
+        .get(ME, &w.user.access_token, &[("user_seq_no", "12")])
+        .await;
+    assert_eq!(refused["rsp_code"], "A0004");
+    let not_found = w
+        .bed
+        .http
+        .get(w.bed.url("/v2.0/nothing"))
+        .send()
+        .await
+        .expect("an answer")
+        .json::<Value>()
+        .await
+        .expect("JSON");
+    for answer in [&answered, &refused, &not_found] {
+        let dtm = answer["api_tran_dtm"].as_str().expect("api_tran_dtm");
+        assert_eq!(&dtm[..8], center_day, "{answer}");
+    }
+}
