@@ -1063,3 +1063,128 @@ async fn a_refusal_carries_the_centers_time_like_any_answer() {
         assert_eq!(&dtm[..8], center_day, "{answer}");
     }
 }
+
+/// Every route the center serves, with concrete path parameters.
+const ROUTES: &[&str] = &[
+    "/oauth/2.0/authorize",
+    "/oauth/2.0/authorize_account",
+    "/oauth/2.0/authorize/identity",
+    "/oauth/2.0/authorize/otp",
+    "/oauth/2.0/authorize/consent",
+    "/oauth/2.0/token",
+    "/testbed/sandbox/authorize",
+    "/testbed/admin/banks",
+    "/testbed/admin/banks/004",
+    "/testbed/admin/banks/9999",
+    "/testbed/admin/faults",
+    "/testbed/admin/clock",
+    "/testbed/admin/accounts/004/123",
+    "/testbed/admin/ledger",
+    "/testbed/admin/transfers",
+    "/v2.0/user/me",
+    "/v2.0/user/unlink",
+    "/v2.0/user/close",
+    "/v2.0/account/list",
+    "/v2.0/account/update_info",
+    "/v2.0/account/cancel",
+    "/v2.0/account/balance/fin_num",
+    "/v2.0/account/transaction_list/fin_num",
+    "/v2.0/inquiry/real_name",
+    "/v2.0/inquiry/receive",
+    "/v2.0/inquiry/remit_list",
+    "/v2.0/transfer/withdraw/fin_num",
+    "/v2.0/transfer/deposit/fin_num",
+    "/v2.0/transfer/deposit/acnt_num",
+    "/v2.0/transfer/result",
+    "/v2.0/return/claim",
+    "/v2.0/return/result",
+    "/v2.0/bank/status",
+];
+
+/// Bodies no client should send: broken bytes, wrong types in every known field, absurd numbers.
+fn garbage_bodies(w: &World) -> Vec<(&'static str, Vec<u8>)> {
+    let wrong_types = json!({
+        "bank_tran_id": [], "fintech_use_num": {}, "tran_amt": -1, "tran_dtime": true,
+        "req_cnt": "99999999999999999999", "req_list": [{}, 1, null, "x"],
+        "cntr_account_type": {"a": 1}, "cntr_account_num": 1.5, "scope": ["inquiry"],
+        "user_seq_no": 12345678901234567890u64, "client_use_code": null,
+        "check_type": "9", "account_holder_info_type": [" "], "bank_code_std": 4,
+        "account_num": 1e300, "from_date": "99999999", "to_date": "00000000",
+        "befor_inquiry_trace_info": "R18446744073709551616", "org_bank_tran_date": "20260230",
+        "offset_seconds": "soon", "status": 7, "latency_ms": -5, "state": [],
+    });
+    let plausible = json!({
+        "bank_tran_id": w.bed.next_id(0), "fintech_use_num": w.fintech[0],
+        "tran_amt": "999999999999", "tran_dtime": w.bed.tran_dtime(), "req_cnt": "26",
+        "req_list": (0..30).map(|n| json!({"tran_no": n.to_string()})).collect::<Vec<_>>(),
+        "cntr_account_type": "N", "cntr_account_num": "0", "check_type": "1",
+        "user_seq_no": w.user.user_seq_no, "client_use_code": "X000000000",
+    });
+    vec![
+        ("empty", Vec::new()),
+        ("binary", vec![0xff, 0xfe, 0x00, b'{', 0x80]),
+        ("deep", "[".repeat(5000).into_bytes()),
+        ("number out of range", b"{\"tran_amt\": 1e400}".to_vec()),
+        (
+            "wrong types",
+            serde_json::to_vec(&wrong_types).expect("serializable"),
+        ),
+        (
+            "plausible but wrong",
+            serde_json::to_vec(&plausible).expect("serializable"),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn no_route_answers_a_5xx_or_breaks_the_connection_whatever_it_is_sent() {
+    let w = world().await;
+    let admin = w.bed.spawned.manifest.admin_token.clone();
+    let (total_before, _, _) = w.bed.ledger().await;
+    let tokens = [
+        None,
+        Some(w.user.access_token.clone()),
+        Some(w.oob.clone()),
+        Some(admin),
+    ];
+    let bodies = garbage_bodies(&w);
+    let mut sent = 0;
+    for path in ROUTES {
+        for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE] {
+            for token in &tokens {
+                for (what, body) in &bodies {
+                    for content_type in ["application/json", "application/x-www-form-urlencoded"] {
+                        let mut request = w
+                            .bed
+                            .http
+                            .request(
+                                method.clone(),
+                                format!("{}{path}?%zz=&&=%00", w.bed.spawned.base_url),
+                            )
+                            .header("Content-Type", content_type)
+                            .body(body.clone());
+                        if let Some(token) = token {
+                            request = request.bearer_auth(token);
+                        }
+                        let response = request.send().await.unwrap_or_else(|e| {
+                            panic!("{method} {path} with {what} ({content_type}): no answer: {e}")
+                        });
+                        let status = response.status();
+                        assert!(
+                            !status.is_server_error(),
+                            "{method} {path} with {what} ({content_type}): HTTP {status}"
+                        );
+                        let _ = response.bytes().await.expect("the whole body arrives");
+                        sent += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert!(sent > 1000);
+    // The center is still whole: the person's state and the ledger are as they were.
+    assert_eq!(w.bed.user_me(&w.user).await["rsp_code"], "A0000");
+    let (total_after, min_after, _) = w.bed.ledger().await;
+    assert_eq!(total_after, total_before, "no won created or destroyed");
+    assert!(min_after >= 0);
+}
