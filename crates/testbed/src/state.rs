@@ -235,6 +235,8 @@ impl Testbed {
     pub async fn open(config: Config) -> Result<Self, Error> {
         let db = Db::open(&config.db)?;
         let clock = Clock::default();
+        // Before seeding: the seed's history ends on the center's yesterday, not the real one.
+        clock.set_offset(config.clock_offset);
         let today = clock.now().date_naive();
         db.write(move |conn| -> Result<(), DbError> {
             let seeded: Option<String> = conn
@@ -268,7 +270,6 @@ impl Testbed {
                 bank.status = status.clone();
             }
         }
-        clock.set_offset(config.clock_offset);
         let faults = Faults::default();
         for rule in &config.faults {
             faults.add(rule.clone());

@@ -126,3 +126,32 @@ async fn the_seed_is_the_same_for_the_same_day() {
         two.spawned.manifest.institutions[0].client_secret
     );
 }
+
+#[tokio::test]
+async fn a_testbed_started_with_a_moved_clock_seeds_history_up_to_the_centers_today() {
+    for days in [-40, 40] {
+        let mut config = moa_testbed::Config::in_memory();
+        config.clock_offset = chrono::TimeDelta::days(days);
+        let bed = common::spawn_with(config).await;
+        let today = bed.today();
+        let user = bed.user(0, 0, &[0]).await;
+        let fintech = bed.fintech_nums(&user).await.remove(0);
+        // Ask well past the center's today: nothing may be dated after it.
+        let far = (today + chrono::Days::new(100))
+            .format("%Y%m%d")
+            .to_string();
+        let newest = bed
+            .history_page(&user, &fintech, &[("to_date", &far)])
+            .await;
+        let last = newest["res_list"][0]["tran_date"]
+            .as_str()
+            .expect("a newest row")
+            .to_owned();
+        let center_today = today.format("%Y%m%d").to_string();
+        let week_ago = (today - chrono::Days::new(7)).format("%Y%m%d").to_string();
+        assert!(
+            last < center_today && last >= week_ago,
+            "offset {days} days: the newest row is {last}, the center's today {center_today}"
+        );
+    }
+}
