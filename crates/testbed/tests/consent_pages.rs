@@ -554,3 +554,38 @@ async fn registering_an_account_again_updates_it_and_keeps_its_fintech_number() 
     let list = bed.account_list(&second, "Y", "A").await;
     assert_eq!(list["res_cnt"], "3");
 }
+
+#[tokio::test]
+async fn skipping_a_step_or_an_unknown_session_is_refused() {
+    let bed = common::spawn().await;
+    let (_, challenge) = pkce();
+    let query = Walk::query(&bed, &challenge, &[]);
+    let mut walk = Walk::start(&bed, "/oauth/2.0/authorize", &query).await;
+    let picked = walk.account_value(0, 0);
+    let agree = [
+        ("account", picked.as_str()),
+        ("inquiry_agree", "Y"),
+        ("terms_service", "Y"),
+        ("terms_privacy", "Y"),
+        ("action", "agree"),
+    ];
+    // Straight to consent, or to the code, before saying who you are.
+    let response = walk.post("/oauth/2.0/authorize/consent", &agree).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let status = walk
+        .post_page("/oauth/2.0/authorize/otp", &[("otp", "123456")])
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Identity given, but the code skipped.
+    assert_eq!(walk.identity(0).await, StatusCode::OK);
+    let response = walk.post("/oauth/2.0/authorize/consent", &agree).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    // The session survives those attempts and finishes normally.
+    walk.pass_otp().await;
+    assert_eq!(walk.agree(&[picked]).await.status(), StatusCode::FOUND);
+
+    walk.session = "no-such-session".to_owned();
+    let status = walk.identity(0).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!error_text(&walk.html).is_empty());
+}
