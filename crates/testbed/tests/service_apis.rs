@@ -486,6 +486,10 @@ async fn close_revokes_the_persons_tokens() {
     assert_eq!(bed.user_me(&user).await["rsp_code"], "O0002");
     // Closing with one institution leaves the other alone.
     ok(&bed.user_me(&other_institution).await);
+    // A closed person who registers again is enrolled again under the same number.
+    let back = bed.user(0, 3, &[0]).await;
+    assert_eq!(back.user_seq_no, user.user_seq_no);
+    ok(&bed.user_me(&back).await);
 }
 
 #[tokio::test]
