@@ -279,6 +279,15 @@ fn cases(w: &World) -> Vec<Case> {
             None,
         ),
         case(
+            "DELETE to the consent pages",
+            Method::DELETE,
+            "/oauth/2.0/authorize",
+            Missing,
+            Send::Nothing,
+            "O0010",
+            None,
+        ),
+        case(
             "GET to real_name",
             Method::GET,
             REAL_NAME,

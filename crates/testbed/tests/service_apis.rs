@@ -444,6 +444,7 @@ async fn unlink_revokes_the_persons_tokens_and_cancels_their_accounts() {
     let bed = common::spawn().await;
     let user = bed.user(0, 0, &[0, 1]).await;
     let second = bed.user(0, 0, &[2]).await;
+    let pending_code = bed.code(0, 0, &[3]).await;
     let answer = bed
         .post(
             "/v2.0/user/unlink",
@@ -455,6 +456,10 @@ async fn unlink_revokes_the_persons_tokens_and_cancels_their_accounts() {
     assert_eq!(answer["user_seq_no"], user.user_seq_no);
     assert_eq!(bed.user_me(&user).await["rsp_code"], "O0002");
     assert_eq!(bed.user_me(&second).await["rsp_code"], "O0002");
+    // A code issued before the unlink cannot bring the person back.
+    let late = bed.exchange_raw(0, &pending_code).await;
+    assert_eq!(late["rsp_code"], "O0001", "{late}");
+    assert!(late["rsp_message"].as_str().unwrap().contains("[3002110]"));
     // Registering again brings the same person back with fresh consents.
     let back = bed.user(0, 0, &[0]).await;
     assert_eq!(back.user_seq_no, user.user_seq_no);
