@@ -237,8 +237,8 @@ fn main() {
         transfers.0, transfers.1
     );
     println!(
-        "  raw SQLite commits     {:>9.0} /s   (WAL, synchronous=FULL, one row each)",
-        raw
+        "  raw SQLite commits     {raw:>9.0} /s   (WAL, synchronous=FULL, one row each; \
+         {raw_before:.0} before the run, {raw_after:.0} after)"
     );
     println!("  transfers / raw commit {:>9.2}x", transfers.0 / raw);
 }

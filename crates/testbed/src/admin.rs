@@ -221,6 +221,7 @@ async fn set_account(
             )?)
         })
         .await?;
+    testbed.forget_accounts();
     if changed == 1 {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -40,6 +40,8 @@ struct Inner {
     faults: Faults,
     institutions: RwLock<Vec<Institution>>,
     banks: RwLock<HashMap<String, Bank>>,
+    /// Contract accounts, read on every transfer and changed only by the admin API.
+    contract_accounts: RwLock<HashMap<i64, AccountView>>,
     default_latency: Duration,
     /// `bank_tran_id`s seen, by the center's business date. Inquiries need not survive a
     /// restart; transfers are unique in the ledger itself.
@@ -297,6 +299,7 @@ impl Testbed {
                 faults,
                 institutions: RwLock::new(institutions),
                 banks: RwLock::new(banks),
+                contract_accounts: RwLock::new(HashMap::new()),
                 default_latency: config.latency,
                 used_ids: Mutex::new(HashMap::new()),
             }),
@@ -666,6 +669,36 @@ impl AccountView {
 }
 
 impl Testbed {
+    /// An institution's contract account, from memory after the first read.
+    pub(crate) async fn contract_account(&self, id: i64) -> Result<AccountView, ApiError> {
+        let cached = self
+            .inner
+            .contract_accounts
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned();
+        if let Some(account) = cached {
+            return Ok(account);
+        }
+        let account = self.account_by_id(id).await?;
+        self.inner
+            .contract_accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, account.clone());
+        Ok(account)
+    }
+
+    /// Forgets cached account details after an account's state changed.
+    pub(crate) fn forget_accounts(&self) {
+        self.inner
+            .contract_accounts
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// The account with row id `id`.
     pub(crate) async fn account_by_id(&self, id: i64) -> Result<AccountView, ApiError> {
         Ok(self

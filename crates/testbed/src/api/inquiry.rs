@@ -191,7 +191,7 @@ pub(crate) async fn receive(
     params.one_of("transfer_purpose", &["TR", "ST", "AU"])?;
     let cms_num = params.opt_text("cms_num", 20)?.unwrap_or_default();
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
-    let payout = testbed.account_by_id(institution.payout_account).await?;
+    let payout = testbed.contract_account(institution.payout_account).await?;
     if cntr_account_num != payout.account_num {
         return Err(ApiError::new("A0322", "등록되지 않은 약정계좌입니다"));
     }
@@ -296,7 +296,7 @@ pub(crate) async fn remit_list(
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
     let mut own = None;
     for id in [institution.collection_account, institution.payout_account] {
-        let account = testbed.account_by_id(id).await?;
+        let account = testbed.contract_account(id).await?;
         if account.bank_code == bank_code && account.account_num == account_num {
             own = Some(account);
         }

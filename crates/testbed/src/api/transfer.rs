@@ -99,7 +99,7 @@ pub(crate) async fn withdraw(
     }
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
     let collection = testbed
-        .account_by_id(institution.collection_account)
+        .contract_account(institution.collection_account)
         .await?;
     check_contract_account(&params, &collection)?;
     let registration = testbed.registration(&caller, &fintech_use_num).await?;
@@ -282,7 +282,7 @@ async fn deposit(
     item.one_of("transfer_purpose", &["TR", "ST", "AU"])?;
     let cms_num = item.opt_text("cms_num", 20)?.unwrap_or_default();
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
-    let payout = testbed.account_by_id(institution.payout_account).await?;
+    let payout = testbed.contract_account(institution.payout_account).await?;
     check_contract_account(&params, &payout)?;
     if pass_phrase != "NONE" {
         return Err(ApiError::new("A0307", "출금 비밀번호가 일치하지 않습니다"));
