@@ -75,6 +75,14 @@ pub(crate) fn join(base: &Url, path: &str) -> Url {
     url
 }
 
+/// A request body or query with `tran_dtime` added, so callers never build request times by hand.
+#[derive(Serialize)]
+pub(crate) struct Stamped<'a, T: Serialize> {
+    #[serde(flatten)]
+    pub(crate) body: &'a T,
+    pub(crate) tran_dtime: String,
+}
+
 /// An institution's credentials for the token endpoint.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
@@ -175,6 +183,14 @@ impl Client {
     pub(crate) fn tran_dtime(&self) -> String {
         let now: NaiveDateTime = self.clock.now_kst();
         wire::format_dtime(&now)
+    }
+
+    /// `body` with the request time added as `tran_dtime`.
+    pub(crate) fn stamp<'a, T: Serialize>(&self, body: &'a T) -> Stamped<'a, T> {
+        Stamped {
+            body,
+            tran_dtime: self.tran_dtime(),
+        }
     }
 
     /// `GET path?query` with the bearer token.

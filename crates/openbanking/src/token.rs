@@ -70,6 +70,10 @@ secret!(
     /// A one-time authorization code from the consent callback.
     AuthorizationCode
 );
+secret!(
+    /// The pass phrase of the institution's payout account (`wd_pass_phrase`).
+    WdPassPhrase
+);
 
 code_enum!(
     /// An OAuth scope.

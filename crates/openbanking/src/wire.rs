@@ -31,6 +31,20 @@ where
     }
 }
 
+/// Decodes a list that may be missing, `null` or `""` (all empty). Use it for lists this crate
+/// does not type; typed lists keep `#[serde(default)]` so errors inside them keep their path.
+pub fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: DeserializeOwned,
+{
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(Vec::new()),
+        Some(v) => Vec::<T>::deserialize(v).map_err(D::Error::custom),
+    }
+}
+
 /// Decodes a count (`res_cnt`, `page_record_cnt`) sent as a digit string or a number; empty is 0.
 pub fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     match Option::<Value>::deserialize(d)? {
@@ -271,8 +285,10 @@ macro_rules! code_enum {
 
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                // Exact first: some codes are blanks (`" "` = birth date); then forgive padding.
                 let s = $crate::wire::string::deserialize(d)?;
-                Ok(Self::from_code(s.trim()))
+                let exact = Self::from_code(&s);
+                Ok(if matches!(exact, Self::Other(_)) { Self::from_code(s.trim()) } else { exact })
             }
         }
     };
