@@ -1,0 +1,428 @@
+//! Registered accounts: listing, alias, cancellation, balance and history.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::user::person_and_accounts;
+use super::{AccountItem, account_state_rules, json_body};
+use crate::db::DbError;
+use crate::state::Testbed;
+use crate::wire::{self, ApiError, BankBlock, Params, code};
+
+/// Rows on one page of `transaction_list`.
+pub const PAGE_ROWS: usize = 25;
+
+#[derive(Serialize)]
+struct AccountList {
+    user_name: String,
+    res_cnt: String,
+    res_list: Vec<AccountItem>,
+}
+
+/// `GET /v2.0/account/list`.
+pub(crate) async fn list(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "login").await?;
+    let params = Params::from_query(query.as_deref())?;
+    let user_seq_no = params.digits("user_seq_no", 10)?;
+    let include_cancelled = params.one_of("include_cancel_yn", &["Y", "N"])? == "Y";
+    let newest_first = params.one_of("sort_order", &["D", "A"])? == "D";
+    if caller.user_seq_no.as_deref() != Some(user_seq_no.as_str()) {
+        return Err(ApiError::new(
+            code::USER_MISMATCH,
+            "사용자일련번호가 일치하지 않습니다",
+        ));
+    }
+    let (user_name, _, accounts) = person_and_accounts(
+        &testbed,
+        caller.institution.id,
+        &user_seq_no,
+        include_cancelled,
+        newest_first,
+    )
+    .await?;
+    let res_list: Vec<AccountItem> = accounts.iter().map(|r| AccountItem::new(r, true)).collect();
+    Ok(wire::ok(
+        &testbed.now(),
+        AccountList {
+            user_name,
+            res_cnt: res_list.len().to_string(),
+            res_list,
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct AliasChanged {
+    fintech_use_num: String,
+    account_alias: String,
+}
+
+/// `POST /v2.0/account/update_info`: the person's own name for an account.
+pub(crate) async fn update_info(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "login").await?;
+    let params = json_body(&headers, body)?;
+    let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
+    let account_alias = params.opt_text("account_alias", 50)?.unwrap_or_default();
+    testbed.registration(&caller, &fintech_use_num).await?;
+    let (fintech, alias) = (fintech_use_num.clone(), account_alias.clone());
+    testbed
+        .db()
+        .write(move |conn| -> Result<(), DbError> {
+            conn.execute(
+                "UPDATE registrations SET account_alias = ?2 WHERE fintech_use_num = ?1",
+                params![fintech, alias],
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(wire::ok(
+        &testbed.now(),
+        AliasChanged {
+            fintech_use_num,
+            account_alias,
+        },
+    ))
+}
+
+/// `POST /v2.0/account/cancel`: withdraws the inquiry or the transfer consent of an account; with
+/// neither left, the registration is cancelled (`09`).
+pub(crate) async fn cancel(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "login").await?;
+    let params = json_body(&headers, body)?;
+    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let scope = params.one_of("scope", &["inquiry", "transfer"])?;
+    let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
+    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
+    let registration = testbed.registration(&caller, &fintech_use_num).await?;
+    let now = testbed.now();
+    let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
+    testbed
+        .db()
+        .write(move |conn| -> Result<(), DbError> {
+            let column = if scope == "inquiry" {
+                "inquiry_agree_dtime"
+            } else {
+                "transfer_agree_dtime"
+            };
+            conn.execute(
+                &format!("UPDATE registrations SET {column} = NULL WHERE fintech_use_num = ?1"),
+                [&fintech_use_num],
+            )?;
+            conn.execute(
+                "UPDATE registrations SET state = '09' WHERE fintech_use_num = ?1
+                 AND inquiry_agree_dtime IS NULL AND transfer_agree_dtime IS NULL",
+                [&fintech_use_num],
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(wire::ok(&now, block))
+}
+
+#[derive(Serialize)]
+struct Balance {
+    #[serde(flatten)]
+    bank: BankBlock,
+    bank_name: String,
+    savings_bank_name: String,
+    fintech_use_num: String,
+    balance_amt: String,
+    available_amt: String,
+    account_type: String,
+    product_name: String,
+    account_issue_date: String,
+    maturity_date: String,
+    last_tran_date: String,
+}
+
+/// The balance and last transaction date of an account, read now.
+async fn current_balance(testbed: &Testbed, account_id: i64) -> Result<(i64, String), ApiError> {
+    Ok(testbed
+        .db()
+        .read(move |conn| -> Result<_, DbError> {
+            Ok(conn.query_row(
+                "SELECT balance, COALESCE((SELECT MAX(tran_date) FROM transactions
+                    WHERE account_id = ?1), '') FROM accounts WHERE id = ?1",
+                [account_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await?)
+}
+
+/// `GET /v2.0/account/balance/fin_num`.
+pub(crate) async fn balance(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "inquiry").await?;
+    let params = Params::from_query(query.as_deref())?;
+    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
+    params.dtime("tran_dtime")?;
+    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
+    let registration = testbed.registration(&caller, &fintech_use_num).await?;
+    let now = testbed.now();
+    registration.require_inquiry_consent(&now)?;
+    let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
+    testbed.reach_bank(&registration.bank_code, &block).await?;
+    account_state_rules(&registration.account_state, &block)?;
+    let (balance, last_tran_date) = current_balance(&testbed, registration.account_id).await?;
+    // Installment savings cannot be withdrawn before maturity.
+    let available = if registration.account_type == "1" {
+        balance
+    } else {
+        0
+    };
+    Ok(wire::ok(
+        &now,
+        Balance {
+            bank: block,
+            bank_name: registration.bank_name,
+            savings_bank_name: String::new(),
+            fintech_use_num,
+            balance_amt: balance.to_string(),
+            available_amt: available.to_string(),
+            account_type: registration.account_type,
+            product_name: registration.product_name,
+            account_issue_date: registration.issue_date,
+            maturity_date: registration.maturity_date.unwrap_or_default(),
+            last_tran_date,
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct HistoryRow {
+    tran_date: String,
+    tran_time: String,
+    inout_type: String,
+    tran_type: String,
+    print_content: String,
+    tran_amt: String,
+    after_balance_amt: String,
+    branch_name: String,
+}
+
+#[derive(Serialize)]
+struct History {
+    #[serde(flatten)]
+    bank: BankBlock,
+    bank_name: String,
+    savings_bank_name: String,
+    fintech_use_num: String,
+    balance_amt: String,
+    page_record_cnt: String,
+    next_page_yn: String,
+    befor_inquiry_trace_info: String,
+    res_list: Vec<HistoryRow>,
+}
+
+/// A history query, validated.
+struct HistoryQuery {
+    account_id: i64,
+    inout: Option<&'static str>,
+    from: (String, String),
+    to: (String, String),
+    newest_first: bool,
+    /// The id of the last row of the previous page.
+    after_row: Option<i64>,
+}
+
+/// The cursor names the last row a page returned; it is opaque to clients.
+fn encode_cursor(row_id: i64) -> String {
+    format!("R{row_id}")
+}
+
+fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
+    cursor
+        .strip_prefix('R')
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::malformed("befor_inquiry_trace_info", "알 수 없는 조회 위치"))
+}
+
+/// `GET /v2.0/account/transaction_list/fin_num`: 25 rows a page, continued with
+/// `befor_inquiry_trace_info` and a new `bank_tran_id`.
+pub(crate) async fn transaction_list(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "inquiry").await?;
+    let params = Params::from_query(query.as_deref())?;
+    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
+    let inout = match params.one_of("inquiry_type", &["A", "I", "O"])?.as_str() {
+        "I" => Some("입금"),
+        "O" => Some("출금"),
+        _ => None,
+    };
+    let by_time = params.one_of("inquiry_base", &["D", "T"])? == "T";
+    let from_date = params.date("from_date")?;
+    let to_date = params.date("to_date")?;
+    let (from_time, to_time) = if by_time {
+        (
+            params.time("from_time")?.format("%H%M%S").to_string(),
+            params.time("to_time")?.format("%H%M%S").to_string(),
+        )
+    } else {
+        ("000000".to_owned(), "235959".to_owned())
+    };
+    let newest_first = params.one_of("sort_order", &["D", "A"])? == "D";
+    params.dtime("tran_dtime")?;
+    let cursor = params.opt_text("befor_inquiry_trace_info", 20)?;
+    let after_row = cursor.as_deref().map(decode_cursor).transpose()?;
+    let from = (from_date.format("%Y%m%d").to_string(), from_time);
+    let to = (to_date.format("%Y%m%d").to_string(), to_time);
+    if from > to {
+        return Err(ApiError::malformed(
+            "from_date",
+            "조회 시작일시가 종료일시보다 늦습니다",
+        ));
+    }
+    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
+    let registration = testbed.registration(&caller, &fintech_use_num).await?;
+    let now = testbed.now();
+    registration.require_inquiry_consent(&now)?;
+    let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
+    testbed.reach_bank(&registration.bank_code, &block).await?;
+    account_state_rules(&registration.account_state, &block)?;
+    let query = HistoryQuery {
+        account_id: registration.account_id,
+        inout,
+        from,
+        to,
+        newest_first,
+        after_row,
+    };
+    let (rows, more, last_id) = testbed
+        .db()
+        .read(move |conn| history_page(conn, &query))
+        .await?;
+    let (balance, _) = current_balance(&testbed, registration.account_id).await?;
+    Ok(wire::ok(
+        &now,
+        History {
+            bank: block,
+            bank_name: registration.bank_name,
+            savings_bank_name: String::new(),
+            fintech_use_num,
+            balance_amt: balance.to_string(),
+            page_record_cnt: rows.len().to_string(),
+            next_page_yn: if more { "Y" } else { "N" }.into(),
+            befor_inquiry_trace_info: if more {
+                last_id.map(encode_cursor).unwrap_or_default()
+            } else {
+                String::new()
+            },
+            res_list: rows,
+        },
+    ))
+}
+
+fn history_page(
+    conn: &rusqlite::Connection,
+    q: &HistoryQuery,
+) -> Result<(Vec<HistoryRow>, bool, Option<i64>), ApiError> {
+    // The cursor must name a row of this account; its position continues the order.
+    let position: Option<(String, String, i64)> = match q.after_row {
+        None => None,
+        Some(id) => Some(
+            conn.query_row(
+                "SELECT tran_date, tran_time, id FROM transactions WHERE id = ?1 AND account_id = ?2",
+                params![id, q.account_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(DbError::from)?
+            .ok_or_else(|| ApiError::malformed("befor_inquiry_trace_info", "알 수 없는 조회 위치"))?,
+        ),
+    };
+    let (cmp, order) = if q.newest_first {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    let sql = format!(
+        "SELECT id, tran_date, tran_time, inout_type, tran_type, print_content, tran_amt,
+            after_balance, branch_name
+         FROM transactions
+         WHERE account_id = ?1
+           AND (tran_date, tran_time) >= (?2, ?3) AND (tran_date, tran_time) <= (?4, ?5)
+           AND (?6 IS NULL OR inout_type = ?6)
+           AND (?7 IS NULL OR (tran_date, tran_time, id) {cmp} (?7, ?8, ?9))
+         ORDER BY tran_date {order}, tran_time {order}, id {order}
+         LIMIT ?10"
+    );
+    let (pd, pt, pid) = match &position {
+        Some((d, t, id)) => (Some(d.clone()), Some(t.clone()), Some(*id)),
+        None => (None, None, None),
+    };
+    let mut stmt = conn.prepare_cached(&sql).map_err(DbError::from)?;
+    let mut rows = Vec::with_capacity(PAGE_ROWS + 1);
+    let mut ids = Vec::with_capacity(PAGE_ROWS + 1);
+    let mut query = stmt
+        .query(params![
+            q.account_id,
+            q.from.0,
+            q.from.1,
+            q.to.0,
+            q.to.1,
+            q.inout,
+            pd,
+            pt,
+            pid,
+            (PAGE_ROWS + 1) as i64
+        ])
+        .map_err(DbError::from)?;
+    while let Some(r) = query.next().map_err(DbError::from)? {
+        ids.push(r.get::<_, i64>(0).map_err(DbError::from)?);
+        rows.push(HistoryRow {
+            tran_date: r.get(1).map_err(DbError::from)?,
+            tran_time: r.get(2).map_err(DbError::from)?,
+            inout_type: r.get(3).map_err(DbError::from)?,
+            tran_type: r.get(4).map_err(DbError::from)?,
+            print_content: r.get(5).map_err(DbError::from)?,
+            tran_amt: r.get::<_, i64>(6).map_err(DbError::from)?.to_string(),
+            after_balance_amt: r.get::<_, i64>(7).map_err(DbError::from)?.to_string(),
+            branch_name: r.get(8).map_err(DbError::from)?,
+        });
+    }
+    let more = rows.len() > PAGE_ROWS;
+    rows.truncate(PAGE_ROWS);
+    ids.truncate(PAGE_ROWS);
+    Ok((rows, more, ids.last().copied()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cursor_round_trips_and_refuses_foreign_text() {
+        assert_eq!(decode_cursor(&encode_cursor(4711)).unwrap(), 4711);
+        assert!(decode_cursor("4711").is_err());
+        assert!(decode_cursor("R-1").is_err());
+        assert!(decode_cursor("Rabc").is_err());
+        assert!(encode_cursor(i64::MAX).len() <= 20);
+    }
+}

@@ -1,0 +1,157 @@
+//! The service APIs under `/v2.0`, each running the center's checks in the reference's order:
+//! method, bearer, token, scope, format, `bank_tran_id` reuse, fintech number, consent, bank.
+
+mod account;
+mod bank;
+mod inquiry;
+mod user;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::state::{Registration, Testbed};
+use crate::wire::{ApiError, BankBlock, Params, code};
+
+pub(crate) fn routes() -> Router<Testbed> {
+    Router::new()
+        .route("/v2.0/user/me", get(user::me).fallback(method_not_allowed))
+        .route(
+            "/v2.0/user/unlink",
+            post(user::unlink).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/user/close",
+            post(user::close).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/account/list",
+            get(account::list).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/account/update_info",
+            post(account::update_info).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/account/cancel",
+            post(account::cancel).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/account/balance/fin_num",
+            get(account::balance).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/account/transaction_list/fin_num",
+            get(account::transaction_list).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/inquiry/real_name",
+            post(inquiry::real_name).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/bank/status",
+            get(bank::status).fallback(method_not_allowed),
+        )
+}
+
+/// `O0010`: the API exists, the HTTP method is wrong.
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(code::METHOD_NOT_ALLOWED, "허용되지 않은 HTTP Method 입니다")
+}
+
+/// Paths the center does not serve.
+pub(crate) async fn not_found() -> Response {
+    let mut error = ApiError::new(code::NOT_SUBSCRIBED, "존재하지 않는 API 입니다");
+    error.status = StatusCode::NOT_FOUND;
+    error.into_response()
+}
+
+/// The fields of a JSON POST body: `A0004` for another content type, an unreadable, oversized or
+/// malformed body.
+pub(crate) fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, ApiError> {
+    let json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json {
+        return Err(ApiError::malformed(
+            "Content-Type",
+            "application/json 이어야 합니다",
+        ));
+    }
+    let body =
+        body.map_err(|_| ApiError::malformed("body", "요청 전문이 너무 크거나 읽을 수 없습니다"))?;
+    Params::from_json(&body)
+}
+
+/// The bank's own rules on an account: closed (`415`), suspended (`420`), dormant (`467`).
+pub(crate) fn account_state_rules(state: &str, block: &BankBlock) -> Result<(), ApiError> {
+    let refusal = match state {
+        "active" => return Ok(()),
+        "closed" => ("415", "해지된 계좌입니다"),
+        "suspended" => ("420", "거래정지 계좌입니다"),
+        "dormant" => ("467", "휴면 계좌입니다"),
+        _ => ("499", "기타 오류 (해당 지점 문의)"),
+    };
+    Err(ApiError::bank(block.clone().refused(refusal.0, refusal.1)))
+}
+
+/// `bank_code_sub`: the account's branch, 7 digits.
+pub(crate) fn bank_code_sub(bank_code: &str) -> String {
+    format!("{bank_code}0001")
+}
+
+/// A registered account's fields as `user/me` and `account/list` list them.
+#[derive(serde::Serialize)]
+pub(crate) struct AccountItem {
+    fintech_use_num: String,
+    account_alias: String,
+    bank_code_std: String,
+    bank_code_sub: String,
+    bank_name: String,
+    savings_bank_name: String,
+    account_num_masked: String,
+    account_seq: String,
+    account_holder_name: String,
+    account_holder_type: String,
+    account_type: String,
+    inquiry_agree_yn: String,
+    inquiry_agree_dtime: String,
+    transfer_agree_yn: String,
+    transfer_agree_dtime: String,
+    payer_num: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_state: Option<String>,
+}
+
+impl AccountItem {
+    pub(crate) fn new(r: &Registration, with_state: bool) -> Self {
+        let yn = |d: &Option<String>| if d.is_some() { "Y" } else { "N" }.to_owned();
+        Self {
+            fintech_use_num: r.fintech_use_num.clone(),
+            account_alias: r.account_alias.clone(),
+            bank_code_std: r.bank_code.clone(),
+            bank_code_sub: bank_code_sub(&r.bank_code),
+            bank_name: r.bank_name.clone(),
+            savings_bank_name: String::new(),
+            account_num_masked: r.masked(),
+            account_seq: r.account_seq.clone(),
+            account_holder_name: r.holder_name.clone(),
+            account_holder_type: "P".into(),
+            account_type: r.account_type.clone(),
+            inquiry_agree_yn: yn(&r.inquiry_agree_dtime),
+            inquiry_agree_dtime: r.inquiry_agree_dtime.clone().unwrap_or_default(),
+            transfer_agree_yn: yn(&r.transfer_agree_dtime),
+            transfer_agree_dtime: r.transfer_agree_dtime.clone().unwrap_or_default(),
+            payer_num: r.payer_num.clone(),
+            account_state: with_state.then(|| r.state.clone()),
+        }
+    }
+}

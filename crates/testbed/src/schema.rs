@@ -1,0 +1,139 @@
+//! The database schema and its migrations, applied in order by `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema one version up. Never edit a released entry: add another.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Participating banks and how they behave.
+CREATE TABLE banks (
+    code       TEXT PRIMARY KEY,           -- bank_code_std, 3 digits
+    name       TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'Y',  -- Y available, D outage, L not yet open, E terminated
+    latency_ms INTEGER                     -- NULL: the testbed's default latency
+);
+
+-- Institutions (이용기관) that call the center.
+CREATE TABLE institutions (
+    id                 INTEGER PRIMARY KEY,
+    name               TEXT NOT NULL,
+    client_id          TEXT NOT NULL UNIQUE,
+    client_secret      TEXT NOT NULL,
+    client_use_code    TEXT NOT NULL UNIQUE,
+    redirect_uris      TEXT NOT NULL,      -- JSON array
+    scopes             TEXT NOT NULL,      -- space separated, what the institution may ask for
+    collection_account INTEGER NOT NULL REFERENCES accounts(id),
+    payout_account     INTEGER NOT NULL REFERENCES accounts(id)
+);
+
+-- People who hold accounts (the demo seed's customers).
+CREATE TABLE people (
+    id         INTEGER PRIMARY KEY,
+    user_name  TEXT NOT NULL,
+    birth_date TEXT NOT NULL,              -- yyyyMMdd
+    cell_no    TEXT NOT NULL UNIQUE,
+    user_ci    TEXT NOT NULL UNIQUE
+);
+
+-- Every bank account: people's and institutions' contract accounts. Whole won.
+CREATE TABLE accounts (
+    id           INTEGER PRIMARY KEY,
+    bank_code    TEXT NOT NULL REFERENCES banks(code),
+    account_num  TEXT NOT NULL,
+    holder_name  TEXT NOT NULL,
+    person_id    INTEGER REFERENCES people(id),
+    account_type TEXT NOT NULL,            -- 1 demand, 2 savings, 6 trust, T combined
+    product_name TEXT NOT NULL,
+    issue_date   TEXT NOT NULL,
+    maturity_date TEXT,
+    state        TEXT NOT NULL DEFAULT 'active',  -- active, closed, suspended, dormant
+    balance      INTEGER NOT NULL CHECK (balance >= 0),
+    UNIQUE (bank_code, account_num)
+);
+
+-- Each account's history, oldest first by (tran_date, tran_time, id); after_balance chains.
+CREATE TABLE transactions (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    tran_date     TEXT NOT NULL,
+    tran_time     TEXT NOT NULL,
+    inout_type    TEXT NOT NULL,           -- 입금 / 출금
+    tran_type     TEXT NOT NULL,           -- 급여, 이체, 현금, 카드, 공과금, ...
+    print_content TEXT NOT NULL,
+    tran_amt      INTEGER NOT NULL CHECK (tran_amt > 0),
+    after_balance INTEGER NOT NULL,
+    branch_name   TEXT NOT NULL DEFAULT '',
+    counterpart_name    TEXT,
+    counterpart_bank    TEXT,
+    counterpart_account TEXT
+);
+CREATE INDEX transactions_by_account ON transactions (account_id, tran_date, tran_time, id);
+
+-- A person's enrolment with one institution: the center's user_seq_no for that pair.
+CREATE TABLE enrollments (
+    user_seq_no    TEXT PRIMARY KEY,
+    institution_id INTEGER NOT NULL REFERENCES institutions(id),
+    person_id      INTEGER NOT NULL REFERENCES people(id),
+    created_at     TEXT NOT NULL,
+    closed_at      TEXT,
+    UNIQUE (institution_id, person_id)
+);
+
+-- An account registered by a person with one institution, under its fintech use number.
+CREATE TABLE registrations (
+    fintech_use_num      TEXT PRIMARY KEY,
+    institution_id       INTEGER NOT NULL REFERENCES institutions(id),
+    user_seq_no          TEXT NOT NULL REFERENCES enrollments(user_seq_no),
+    account_id           INTEGER NOT NULL REFERENCES accounts(id),
+    account_alias        TEXT NOT NULL DEFAULT '',
+    account_seq          TEXT NOT NULL DEFAULT '',
+    inquiry_agree_dtime  TEXT,             -- yyyyMMddHHmmss, NULL when not (or no longer) agreed
+    transfer_agree_dtime TEXT,
+    payer_num            TEXT NOT NULL DEFAULT '',
+    state                TEXT NOT NULL DEFAULT '01',  -- 01 in use, 09 cancelled
+    registered_at        TEXT NOT NULL,
+    UNIQUE (institution_id, account_id)
+);
+
+-- Authorization codes: single use, ten minutes.
+CREATE TABLE auth_codes (
+    code           TEXT PRIMARY KEY,
+    institution_id INTEGER NOT NULL REFERENCES institutions(id),
+    user_seq_no    TEXT NOT NULL REFERENCES enrollments(user_seq_no),
+    scope          TEXT NOT NULL,
+    redirect_uri   TEXT NOT NULL,
+    code_challenge TEXT,
+    client_info    TEXT NOT NULL DEFAULT '',
+    expires_at     INTEGER NOT NULL,       -- unix seconds
+    used           INTEGER NOT NULL DEFAULT 0
+);
+
+-- Every token issued, by its JWT id, so tokens can be revoked and looked up.
+CREATE TABLE tokens (
+    jti            TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL,          -- access / refresh
+    institution_id INTEGER NOT NULL REFERENCES institutions(id),
+    user_seq_no    TEXT,                   -- NULL for client credentials
+    scope          TEXT NOT NULL,
+    expires_at     INTEGER NOT NULL,
+    revoked        INTEGER NOT NULL DEFAULT 0,
+    pair_jti       TEXT                    -- the refresh token's access token, and back
+);
+CREATE INDEX tokens_by_user ON tokens (institution_id, user_seq_no);
+"#];
+
+/// Brings the schema up to the newest version.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
