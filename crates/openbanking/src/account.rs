@@ -206,7 +206,6 @@ pub struct TransactionListRequest {
     #[serde(flatten)]
     pub query: TransactionQuery,
     /// The cursor from the previous page; empty for the first.
-    #[serde(default)]
     pub befor_inquiry_trace_info: String,
 }
 

@@ -61,7 +61,9 @@ impl<'a> TransactionPages<'a> {
     }
 
     /// The next page, or `None` when the history is done, the page limit was reached, or an error
-    /// was returned (errors end the sequence).
+    /// was returned (errors end the sequence). A center that has nothing in the range may answer
+    /// `A0018`; it arrives as an error whose kind is [`RspKind::NoData`](crate::RspKind::NoData),
+    /// which callers usually read as an empty history.
     pub async fn next_page(&mut self) -> Option<Result<TransactionList, Error>> {
         match self.state {
             PagerState::More => {}

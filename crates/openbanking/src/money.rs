@@ -269,6 +269,14 @@ mod tests {
         }
 
         #[test]
+        fn won_parses_exactly_the_digit_strings(s in "\\PC{0,24}") {
+            // Padding around the digits is forgiven; anything else is not.
+            let t = s.trim();
+            let digits = !t.is_empty() && t.len() <= 20 && t.bytes().all(|b| b.is_ascii_digit());
+            prop_assert_eq!(s.parse::<Won>().is_ok(), digits);
+        }
+
+        #[test]
         fn signed_won_round_trips(n in -9_999_999_999_999i64..=9_999_999_999_999) {
             let w = SignedWon::new(n);
             let back: SignedWon = serde_json::from_str(&serde_json::to_string(&w).expect("json"))
