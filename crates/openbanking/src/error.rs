@@ -86,13 +86,16 @@ impl CenterError {
 
 impl fmt::Display for CenterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} answered {} {}",
-            self.endpoint, self.code, self.message
-        )?;
+        write!(f, "{} answered {}", self.endpoint, self.code)?;
+        if !self.message.is_empty() {
+            write!(f, ": {}", self.message)?;
+        }
         if let Some(bank) = &self.bank {
-            write!(f, " (bank {} {})", bank.code, bank.message)?;
+            write!(f, " (bank {}", bank.code)?;
+            if !bank.message.is_empty() {
+                write!(f, ": {}", bank.message)?;
+            }
+            f.write_str(")")?;
         }
         Ok(())
     }
@@ -380,7 +383,17 @@ mod tests {
         let e = center("A0002", Some("453"));
         assert_eq!(
             e.to_string(),
-            "/v2.0/transfer/withdraw/fin_num answered A0002  (bank 453 )"
+            "/v2.0/transfer/withdraw/fin_num answered A0002 (bank 453)"
+        );
+        let mut c = e.center().cloned().expect("center");
+        c.message = "참가은행 오류".into();
+        c.bank = Some(BankReply {
+            code: BankRspCode::InsufficientBalance,
+            message: "잔액부족".into(),
+        });
+        assert_eq!(
+            Error::Center(Box::new(c)).to_string(),
+            "/v2.0/transfer/withdraw/fin_num answered A0002: 참가은행 오류 (bank 453: 잔액부족)"
         );
     }
 }

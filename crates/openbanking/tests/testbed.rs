@@ -217,6 +217,48 @@ async fn a_callback_with_a_forged_state_is_refused_before_any_exchange() {
 }
 
 #[tokio::test]
+async fn exchanging_with_another_redirect_uri_is_refused_with_3000114() {
+    let c = Center::start().await;
+    let verifier = PkceVerifier::generate();
+    let (callback, state) = c.consent(0, 0, Some(&verifier)).await;
+    let grant = parse_callback(&callback, &state).expect("callback");
+    let err = c
+        .client
+        .exchange_code(
+            &c.credentials(0),
+            &grant.code,
+            "https://moa.example/callback",
+            Some(&verifier),
+        )
+        .await
+        .expect_err("another redirect_uri");
+    assert_eq!(
+        err.center().and_then(|e| e.detail.clone()),
+        Some(AuthDetail::RedirectUriMismatch)
+    );
+}
+
+#[tokio::test]
+async fn refreshing_into_a_scope_never_granted_is_refused_with_3000115() {
+    let c = Center::start().await;
+    let token = c.user_token(0, 0).await;
+    let err = c
+        .client
+        .refresh_token(
+            &c.credentials(0),
+            token.refresh_token.as_ref().expect("refresh"),
+            &Scopes::new([Scope::Login, Scope::Oob]),
+        )
+        .await
+        .expect_err("scope widened");
+    assert_eq!(center_code(&err), "O0001");
+    assert_eq!(
+        err.center().and_then(|e| e.detail.clone()),
+        Some(AuthDetail::ScopeNotRegistered)
+    );
+}
+
+#[tokio::test]
 async fn a_bad_client_secret_is_o0001_with_detail_3000201() {
     let c = Center::start().await;
     let creds = ClientCredentials::new(
@@ -357,6 +399,19 @@ async fn user_me_lists_every_account_the_person_registered() {
         assert!(a.inquiry_agree_dtime.is_some());
     }
     assert!(me.header.api_tran_dtm.is_some());
+}
+
+#[tokio::test]
+async fn user_me_for_another_user_is_refused_with_a0313() {
+    let c = Center::start().await;
+    let ours = c.user_token(0, 0).await;
+    let other = c.user_token(0, 1).await.user_seq_no.expect("user");
+    let err = c
+        .client
+        .user_me(&ours.access_token, &other)
+        .await
+        .expect_err("not this user");
+    assert_eq!(center_code(&err), "A0313");
 }
 
 #[tokio::test]
