@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
-use crate::consent::PkceVerifier;
+use crate::consent::{AuthorizeRequest, PkceVerifier};
 use crate::envelope::decode_answer;
 use crate::error::Error;
 use crate::token::{
@@ -162,6 +162,11 @@ impl Client {
             clock,
             ..self.clone()
         }
+    }
+
+    /// The URL of this center's consent page for `request`.
+    pub fn authorize_url(&self, request: &AuthorizeRequest) -> Url {
+        request.url(&self.base)
     }
 
     /// The center's base URL.
