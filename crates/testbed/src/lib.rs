@@ -19,9 +19,13 @@
 //! or call [`Testbed::router`] without a socket.
 #![deny(missing_docs)]
 
+mod admin;
 mod api;
 pub mod clock;
 pub mod db;
+pub mod faults;
+mod history;
+mod ledger;
 pub mod manifest;
 mod oauth;
 mod pages;
@@ -50,6 +54,12 @@ pub struct Config {
     pub latency: Duration,
     /// Per-bank answer latency, by `bank_code_std`.
     pub bank_latency: Vec<(String, Duration)>,
+    /// Banks to start in another status than `Y` (`D`, `L` or `E`), for this run only.
+    pub bank_status: Vec<(String, String)>,
+    /// Faults scripted from the start.
+    pub faults: Vec<faults::FaultRule>,
+    /// How far the center's clock runs ahead of real time.
+    pub clock_offset: chrono::TimeDelta,
 }
 
 impl Config {
@@ -59,6 +69,9 @@ impl Config {
             db: DbLocation::Memory,
             latency: Duration::ZERO,
             bank_latency: Vec::new(),
+            bank_status: Vec::new(),
+            faults: Vec::new(),
+            clock_offset: chrono::TimeDelta::zero(),
         }
     }
 
@@ -68,6 +81,9 @@ impl Config {
             db: DbLocation::File(path.into()),
             latency: DEFAULT_LATENCY,
             bank_latency: Vec::new(),
+            bank_status: Vec::new(),
+            faults: Vec::new(),
+            clock_offset: chrono::TimeDelta::zero(),
         }
     }
 }

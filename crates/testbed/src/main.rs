@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use moa_testbed::faults::FaultRule;
 use moa_testbed::{Config, DbLocation, Testbed};
 
 #[derive(Parser)]
@@ -39,7 +40,32 @@ enum Command {
         /// Latency of one bank, as CODE=MILLISECONDS; may be repeated.
         #[arg(long = "bank-latency", value_parser = parse_bank_latency)]
         bank_latency: Vec<(String, Duration)>,
+        /// Status of one bank for this run, as CODE=Y|D|L|E; may be repeated.
+        #[arg(long = "bank-status", value_parser = parse_bank_status)]
+        bank_status: Vec<(String, String)>,
+        /// A scripted fault, as API[@BANK]=KIND[*COUNT], e.g. withdraw@004=timeout-applied*3;
+        /// may be repeated. KIND: bank-error:CODE, timeout-applied, timeout-not-applied,
+        /// bank-timeout-applied, bank-timeout-not-applied, drop-after-commit, drop-before-commit,
+        /// usage-limit.
+        #[arg(long = "fault", value_parser = FaultRule::parse)]
+        faults: Vec<FaultRule>,
+        /// Run the center's clock this many seconds ahead (negative: behind).
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        clock_offset: i64,
     },
+}
+
+fn parse_bank_status(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((code, status))
+            if code.len() == 3
+                && code.bytes().all(|b| b.is_ascii_digit())
+                && matches!(status, "Y" | "D" | "L" | "E") =>
+        {
+            Ok((code.to_owned(), status.to_owned()))
+        }
+        _ => Err("expected CODE=STATUS with STATUS one of Y, D, L, E, e.g. 004=D".into()),
+    }
 }
 
 fn parse_bank_latency(value: &str) -> Result<(String, Duration), String> {
@@ -71,11 +97,17 @@ async fn main() -> anyhow::Result<()> {
             manifest_out,
             latency_ms,
             bank_latency,
+            bank_status,
+            faults,
+            clock_offset,
         } => {
             let config = Config {
                 db: DbLocation::parse(&db),
                 latency: Duration::from_millis(latency_ms),
                 bank_latency,
+                bank_status,
+                faults,
+                clock_offset: chrono::TimeDelta::seconds(clock_offset),
             };
             serve(addr, config, manifest_out).await
         }

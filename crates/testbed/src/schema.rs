@@ -3,7 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema one version up. Never edit a released entry: add another.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -124,7 +125,51 @@ CREATE TABLE tokens (
     pair_jti       TEXT                    -- the refresh token's access token, and back
 );
 CREATE INDEX tokens_by_user ON tokens (institution_id, user_seq_no);
-"#];
+"#,
+    r#"
+-- Every transfer that reached a bank, applied or refused. A bank_tran_id is unique per
+-- institution per business day, here durably.
+CREATE TABLE transfers (
+    id               INTEGER PRIMARY KEY,
+    institution_id   INTEGER NOT NULL REFERENCES institutions(id),
+    bank_tran_date   TEXT NOT NULL,
+    bank_tran_id     TEXT NOT NULL,
+    kind             TEXT NOT NULL,          -- withdraw / deposit
+    from_account     INTEGER NOT NULL REFERENCES accounts(id),
+    to_account       INTEGER NOT NULL REFERENCES accounts(id),
+    amount           INTEGER NOT NULL CHECK (amount > 0),
+    user_seq_no      TEXT,                   -- the person whose withdraw consent was used
+    fintech_use_num  TEXT,
+    wd_print_content TEXT NOT NULL DEFAULT '',
+    dps_print_content TEXT NOT NULL DEFAULT '',
+    status           TEXT NOT NULL,          -- done / refused
+    bank_rsp_code    TEXT NOT NULL,
+    bank_rsp_message TEXT NOT NULL DEFAULT '',
+    created_at       TEXT NOT NULL,
+    UNIQUE (institution_id, bank_tran_date, bank_tran_id)
+);
+CREATE INDEX transfers_by_user_day ON transfers (institution_id, user_seq_no, bank_tran_date);
+
+-- History rows a transfer wrote: its two postings.
+ALTER TABLE transactions ADD COLUMN transfer_id INTEGER REFERENCES transfers(id);
+CREATE INDEX transactions_by_transfer ON transactions (transfer_id);
+
+-- Claims to return money deposited by mistake (자금반환청구).
+CREATE TABLE return_claims (
+    id               INTEGER PRIMARY KEY,
+    institution_id   INTEGER NOT NULL REFERENCES institutions(id),
+    claim_bank_tran_date TEXT NOT NULL,
+    claim_bank_tran_id TEXT NOT NULL,
+    transfer_id      INTEGER NOT NULL REFERENCES transfers(id),
+    claim_code       TEXT NOT NULL,
+    claim_message    TEXT NOT NULL DEFAULT '',
+    total_return_yn  TEXT NOT NULL,
+    state            TEXT NOT NULL DEFAULT 'received',
+    created_at       TEXT NOT NULL,
+    UNIQUE (institution_id, claim_bank_tran_date, claim_bank_tran_id)
+);
+"#,
+];
 
 /// Brings the schema up to the newest version.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -13,10 +13,11 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::clock::{self, Clock};
 use crate::db::{Db, DbError};
+use crate::faults::{Fault, Faults};
 use crate::manifest::{self, Manifest};
 use crate::session::Sessions;
 use crate::wire::{ApiError, BankBlock, code};
-use crate::{Config, Error, api, oauth, pages, seed, token};
+use crate::{Config, Error, admin, api, oauth, pages, seed, token};
 
 /// A running testbed's state; cheap to clone, shared by every request.
 #[derive(Clone)]
@@ -36,6 +37,7 @@ struct Inner {
     jwt_key: Vec<u8>,
     admin_token: String,
     sessions: Sessions,
+    faults: Faults,
     institutions: RwLock<Vec<Institution>>,
     banks: RwLock<HashMap<String, Bank>>,
     default_latency: Duration,
@@ -184,7 +186,6 @@ impl Registration {
     }
 
     /// `A0306`/`A0319` unless the person's withdraw consent holds at `now`.
-    #[allow(dead_code)] // The withdraw API is its caller.
     pub(crate) fn require_transfer_consent(
         &self,
         now: &DateTime<FixedOffset>,
@@ -262,6 +263,16 @@ impl Testbed {
                 bank.latency = Some(*latency);
             }
         }
+        for (bank_code, status) in &config.bank_status {
+            if let Some(bank) = banks.get_mut(bank_code) {
+                bank.status = status.clone();
+            }
+        }
+        clock.set_offset(config.clock_offset);
+        let faults = Faults::default();
+        for rule in &config.faults {
+            faults.add(rule.clone());
+        }
         let institutions = institutions
             .into_iter()
             .collect::<Result<Vec<_>, String>>()
@@ -282,6 +293,7 @@ impl Testbed {
                 jwt_key,
                 admin_token,
                 sessions: Sessions::default(),
+                faults,
                 institutions: RwLock::new(institutions),
                 banks: RwLock::new(banks),
                 default_latency: config.latency,
@@ -297,6 +309,7 @@ impl Testbed {
             .merge(pages::routes())
             .merge(oauth::routes())
             .merge(api::routes())
+            .merge(admin::routes())
             .fallback(api::not_found)
             .with_state(self.clone())
     }
@@ -490,9 +503,17 @@ impl Testbed {
         Ok(registration)
     }
 
-    /// Routes a request to bank `code`: waits for its link latency, and answers `A0002` with the
-    /// bank's refusal when it is in outage (`D`), not yet open (`L`) or terminated (`E`).
-    pub(crate) async fn reach_bank(&self, code: &str, block: &BankBlock) -> Result<(), ApiError> {
+    /// Routes a request of `api` to bank `code`: waits for its link latency, answers `A0002`
+    /// with the bank's refusal when it is in outage (`D`), not yet open (`L`) or terminated
+    /// (`E`), and plays a scripted fault if one matches. Faults that strike before the bank acts
+    /// come back as errors; those that strike after it (a refusal, a timeout after applying, a
+    /// connection dropped after commit) are returned for the caller to play at the right moment.
+    pub(crate) async fn reach_bank(
+        &self,
+        api: &str,
+        code: &str,
+        block: &BankBlock,
+    ) -> Result<Option<Fault>, ApiError> {
         let Some(bank) = self.bank(code) else {
             return Err(ApiError::bank(
                 block.clone().refused("499", "참가은행이 아닙니다"),
@@ -511,7 +532,167 @@ impl Testbed {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        Ok(())
+        match self.inner.faults.take(api, code) {
+            Some(Fault::UsageLimit) => Err(ApiError::new("O0009", "사용량 한도를 초과했습니다")),
+            Some(Fault::Drop {
+                after_commit: false,
+            }) => Err(ApiError::dropped()),
+            Some(Fault::Timeout {
+                applied: false,
+                rsp_code,
+            }) => Err(timeout(&rsp_code, block)),
+            other => Ok(other),
+        }
+    }
+
+    /// Replaces what a bank is and does: its status and its latency (`None`: the default).
+    pub async fn set_bank(
+        &self,
+        code: &str,
+        status: Option<String>,
+        latency: Option<Option<Duration>>,
+    ) -> Result<bool, DbError> {
+        let Some(mut bank) = self.bank(code) else {
+            return Ok(false);
+        };
+        if let Some(status) = status {
+            bank.status = status;
+        }
+        if let Some(latency) = latency {
+            bank.latency = latency;
+        }
+        let (code_owned, stored) = (code.to_owned(), bank.clone());
+        self.inner
+            .db
+            .write(move |conn| -> Result<(), DbError> {
+                conn.execute(
+                    "UPDATE banks SET status = ?2, latency_ms = ?3 WHERE code = ?1",
+                    params![
+                        code_owned,
+                        stored.status,
+                        stored.latency.map(|d| d.as_millis() as i64)
+                    ],
+                )?;
+                Ok(())
+            })
+            .await?;
+        self.inner
+            .banks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(code.to_owned(), bank);
+        Ok(true)
+    }
+
+    /// The scripted faults.
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+}
+
+/// The center's timeout answer, `A0007` or `A0017`, carrying the bank block without a verdict.
+pub(crate) fn timeout(rsp_code: &str, block: &BankBlock) -> ApiError {
+    let (code, message) = if rsp_code == "A0017" {
+        ("A0017", "참가기관 응답시간 초과")
+    } else {
+        ("A0007", "처리시간 초과")
+    };
+    let mut pending = block.clone();
+    pending.bank_rsp_code = String::new();
+    ApiError::new(code, message).with_bank(pending)
+}
+
+/// What a scripted fault leaves for a transfer to do: the bank's forced refusal, and what
+/// happens to the answer after the commit.
+pub(crate) fn split_fault(fault: Option<Fault>) -> (Option<String>, Option<Fault>) {
+    match fault {
+        Some(Fault::BankError { bank_rsp_code }) => (Some(bank_rsp_code), None),
+        other => (None, other),
+    }
+}
+
+/// For inquiries, which change nothing: every fault that is left becomes the answer.
+pub(crate) fn inquiry_fault(fault: Option<Fault>, block: &BankBlock) -> Result<(), ApiError> {
+    match fault {
+        None => Ok(()),
+        Some(Fault::BankError { bank_rsp_code }) => Err(ApiError::bank(
+            block.clone().refused(&bank_rsp_code, "참가은행 거절"),
+        )),
+        Some(Fault::Timeout { rsp_code, .. }) => Err(timeout(&rsp_code, block)),
+        Some(Fault::Drop { .. }) => Err(ApiError::dropped()),
+        Some(Fault::UsageLimit) => Err(ApiError::new("O0009", "사용량 한도를 초과했습니다")),
+    }
+}
+
+/// Plays what a fault does to the answer of a transfer that has been committed.
+pub(crate) fn after_commit(fault: Option<Fault>, block: &BankBlock) -> Result<(), ApiError> {
+    match fault {
+        Some(Fault::Timeout { rsp_code, .. }) => Err(timeout(&rsp_code, block)),
+        Some(Fault::Drop { .. }) => Err(ApiError::dropped()),
+        _ => Ok(()),
+    }
+}
+
+/// An account as a transfer's answer describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountView {
+    pub id: i64,
+    pub bank_code: String,
+    pub bank_name: String,
+    pub account_num: String,
+    pub holder_name: String,
+    pub state: String,
+}
+
+impl AccountView {
+    const SELECT: &'static str = "SELECT a.id, a.bank_code, b.name, a.account_num, a.holder_name,
+        a.state FROM accounts a JOIN banks b ON b.code = a.bank_code";
+
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            bank_code: r.get(1)?,
+            bank_name: r.get(2)?,
+            account_num: r.get(3)?,
+            holder_name: r.get(4)?,
+            state: r.get(5)?,
+        })
+    }
+}
+
+impl Testbed {
+    /// The account with row id `id`.
+    pub(crate) async fn account_by_id(&self, id: i64) -> Result<AccountView, ApiError> {
+        Ok(self
+            .inner
+            .db
+            .read(move |conn| -> Result<_, DbError> {
+                let sql = format!("{} WHERE a.id = ?1", AccountView::SELECT);
+                Ok(conn.query_row(&sql, [id], AccountView::from_row)?)
+            })
+            .await?)
+    }
+
+    /// The account `account_num` at bank `bank_code`, if the bank has it.
+    pub(crate) async fn account_by_number(
+        &self,
+        bank_code: &str,
+        account_num: &str,
+    ) -> Result<Option<AccountView>, ApiError> {
+        let (bank, number) = (bank_code.to_owned(), account_num.to_owned());
+        Ok(self
+            .inner
+            .db
+            .read(move |conn| -> Result<_, DbError> {
+                let sql = format!(
+                    "{} WHERE a.bank_code = ?1 AND a.account_num = ?2",
+                    AccountView::SELECT
+                );
+                Ok(conn
+                    .query_row(&sql, params![bank, number], AccountView::from_row)
+                    .optional()?)
+            })
+            .await?)
     }
 }
 

@@ -81,6 +81,8 @@ pub struct ApiError {
     pub bank: Option<Box<BankBlock>>,
     /// The HTTP status; 200 for everything the center itself answers.
     pub status: StatusCode,
+    /// Instead of answering, break the connection (a scripted fault).
+    pub drop_connection: bool,
 }
 
 impl ApiError {
@@ -91,7 +93,15 @@ impl ApiError {
             message: message.into(),
             bank: None,
             status: StatusCode::OK,
+            drop_connection: false,
         }
+    }
+
+    /// No answer at all: the connection breaks, as when a link fails mid-call.
+    pub fn dropped() -> Self {
+        let mut error = Self::new(code::INTERNAL, "connection dropped");
+        error.drop_connection = true;
+        error
     }
 
     /// `A0004`: the request's `field` is missing or not of its format.
@@ -182,6 +192,14 @@ pub fn with_code(
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.drop_connection {
+            // The body fails before its first byte, so the server aborts the connection and the
+            // client never reads an answer.
+            let broken = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("dropped"))
+            });
+            return Response::new(axum::body::Body::from_stream(broken));
+        }
         // The token endpoint's failures carry only the two fields, as KFTC's do.
         if self.rsp_code == code::AUTH_PARAMETER && self.bank.is_none() {
             let body =

@@ -5,17 +5,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use super::user::person_and_accounts;
 use super::{AccountItem, account_state_rules, json_body};
 use crate::db::DbError;
-use crate::state::Testbed;
+use crate::history::{self, HistoryQuery};
+use crate::state::{Testbed, inquiry_fault};
 use crate::wire::{self, ApiError, BankBlock, Params, code};
-
-/// Rows on one page of `transaction_list`.
-pub const PAGE_ROWS: usize = 25;
 
 #[derive(Serialize)]
 struct AccountList {
@@ -183,7 +181,10 @@ pub(crate) async fn balance(
     let now = testbed.now();
     registration.require_inquiry_consent(&now)?;
     let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
-    testbed.reach_bank(&registration.bank_code, &block).await?;
+    let fault = testbed
+        .reach_bank("balance", &registration.bank_code, &block)
+        .await?;
+    inquiry_fault(fault, &block)?;
     account_state_rules(&registration.account_state, &block)?;
     let (balance, last_tran_date) = current_balance(&testbed, registration.account_id).await?;
     // Installment savings cannot be withdrawn before maturity.
@@ -222,6 +223,21 @@ struct HistoryRow {
     branch_name: String,
 }
 
+impl From<history::Row> for HistoryRow {
+    fn from(r: history::Row) -> Self {
+        Self {
+            tran_date: r.tran_date,
+            tran_time: r.tran_time,
+            inout_type: r.inout_type,
+            tran_type: r.tran_type,
+            print_content: r.print_content,
+            tran_amt: r.tran_amt.to_string(),
+            after_balance_amt: r.after_balance.to_string(),
+            branch_name: r.branch_name,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct History {
     #[serde(flatten)]
@@ -234,30 +250,6 @@ struct History {
     next_page_yn: String,
     befor_inquiry_trace_info: String,
     res_list: Vec<HistoryRow>,
-}
-
-/// A history query, validated.
-struct HistoryQuery {
-    account_id: i64,
-    inout: Option<&'static str>,
-    from: (String, String),
-    to: (String, String),
-    newest_first: bool,
-    /// The id of the last row of the previous page.
-    after_row: Option<i64>,
-}
-
-/// The cursor names the last row a page returned; it is opaque to clients.
-fn encode_cursor(row_id: i64) -> String {
-    format!("R{row_id}")
-}
-
-fn decode_cursor(cursor: &str) -> Result<i64, ApiError> {
-    cursor
-        .strip_prefix('R')
-        .and_then(|id| id.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::malformed("befor_inquiry_trace_info", "알 수 없는 조회 위치"))
 }
 
 /// `GET /v2.0/account/transaction_list/fin_num`: 25 rows a page, continued with
@@ -290,7 +282,7 @@ pub(crate) async fn transaction_list(
     let newest_first = params.one_of("sort_order", &["D", "A"])? == "D";
     params.dtime("tran_dtime")?;
     let cursor = params.opt_text("befor_inquiry_trace_info", 20)?;
-    let after_row = cursor.as_deref().map(decode_cursor).transpose()?;
+    let after_row = cursor.as_deref().map(history::decode_cursor).transpose()?;
     let from = (from_date.format("%Y%m%d").to_string(), from_time);
     let to = (to_date.format("%Y%m%d").to_string(), to_time);
     if from > to {
@@ -304,7 +296,10 @@ pub(crate) async fn transaction_list(
     let now = testbed.now();
     registration.require_inquiry_consent(&now)?;
     let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
-    testbed.reach_bank(&registration.bank_code, &block).await?;
+    let fault = testbed
+        .reach_bank("transaction_list", &registration.bank_code, &block)
+        .await?;
+    inquiry_fault(fault, &block)?;
     account_state_rules(&registration.account_state, &block)?;
     let query = HistoryQuery {
         account_id: registration.account_id,
@@ -314,9 +309,9 @@ pub(crate) async fn transaction_list(
         newest_first,
         after_row,
     };
-    let (rows, more, last_id) = testbed
+    let page = testbed
         .db()
-        .read(move |conn| history_page(conn, &query))
+        .read(move |conn| history::page(conn, &query))
         .await?;
     let (balance, _) = current_balance(&testbed, registration.account_id).await?;
     Ok(wire::ok(
@@ -327,102 +322,10 @@ pub(crate) async fn transaction_list(
             savings_bank_name: String::new(),
             fintech_use_num,
             balance_amt: balance.to_string(),
-            page_record_cnt: rows.len().to_string(),
-            next_page_yn: if more { "Y" } else { "N" }.into(),
-            befor_inquiry_trace_info: if more {
-                last_id.map(encode_cursor).unwrap_or_default()
-            } else {
-                String::new()
-            },
-            res_list: rows,
+            page_record_cnt: page.rows.len().to_string(),
+            next_page_yn: page.next_page_yn(),
+            befor_inquiry_trace_info: page.cursor(),
+            res_list: page.rows.into_iter().map(HistoryRow::from).collect(),
         },
     ))
-}
-
-fn history_page(
-    conn: &rusqlite::Connection,
-    q: &HistoryQuery,
-) -> Result<(Vec<HistoryRow>, bool, Option<i64>), ApiError> {
-    // The cursor must name a row of this account; its position continues the order.
-    let position: Option<(String, String, i64)> = match q.after_row {
-        None => None,
-        Some(id) => Some(
-            conn.query_row(
-                "SELECT tran_date, tran_time, id FROM transactions WHERE id = ?1 AND account_id = ?2",
-                params![id, q.account_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()
-            .map_err(DbError::from)?
-            .ok_or_else(|| ApiError::malformed("befor_inquiry_trace_info", "알 수 없는 조회 위치"))?,
-        ),
-    };
-    let (cmp, order) = if q.newest_first {
-        ("<", "DESC")
-    } else {
-        (">", "ASC")
-    };
-    let sql = format!(
-        "SELECT id, tran_date, tran_time, inout_type, tran_type, print_content, tran_amt,
-            after_balance, branch_name
-         FROM transactions
-         WHERE account_id = ?1
-           AND (tran_date, tran_time) >= (?2, ?3) AND (tran_date, tran_time) <= (?4, ?5)
-           AND (?6 IS NULL OR inout_type = ?6)
-           AND (?7 IS NULL OR (tran_date, tran_time, id) {cmp} (?7, ?8, ?9))
-         ORDER BY tran_date {order}, tran_time {order}, id {order}
-         LIMIT ?10"
-    );
-    let (pd, pt, pid) = match &position {
-        Some((d, t, id)) => (Some(d.clone()), Some(t.clone()), Some(*id)),
-        None => (None, None, None),
-    };
-    let mut stmt = conn.prepare_cached(&sql).map_err(DbError::from)?;
-    let mut rows = Vec::with_capacity(PAGE_ROWS + 1);
-    let mut ids = Vec::with_capacity(PAGE_ROWS + 1);
-    let mut query = stmt
-        .query(params![
-            q.account_id,
-            q.from.0,
-            q.from.1,
-            q.to.0,
-            q.to.1,
-            q.inout,
-            pd,
-            pt,
-            pid,
-            (PAGE_ROWS + 1) as i64
-        ])
-        .map_err(DbError::from)?;
-    while let Some(r) = query.next().map_err(DbError::from)? {
-        ids.push(r.get::<_, i64>(0).map_err(DbError::from)?);
-        rows.push(HistoryRow {
-            tran_date: r.get(1).map_err(DbError::from)?,
-            tran_time: r.get(2).map_err(DbError::from)?,
-            inout_type: r.get(3).map_err(DbError::from)?,
-            tran_type: r.get(4).map_err(DbError::from)?,
-            print_content: r.get(5).map_err(DbError::from)?,
-            tran_amt: r.get::<_, i64>(6).map_err(DbError::from)?.to_string(),
-            after_balance_amt: r.get::<_, i64>(7).map_err(DbError::from)?.to_string(),
-            branch_name: r.get(8).map_err(DbError::from)?,
-        });
-    }
-    let more = rows.len() > PAGE_ROWS;
-    rows.truncate(PAGE_ROWS);
-    ids.truncate(PAGE_ROWS);
-    Ok((rows, more, ids.last().copied()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cursor_round_trips_and_refuses_foreign_text() {
-        assert_eq!(decode_cursor(&encode_cursor(4711)).unwrap(), 4711);
-        assert!(decode_cursor("4711").is_err());
-        assert!(decode_cursor("R-1").is_err());
-        assert!(decode_cursor("Rabc").is_err());
-        assert!(encode_cursor(i64::MAX).len() <= 20);
-    }
 }

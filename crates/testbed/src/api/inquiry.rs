@@ -10,7 +10,10 @@ use serde::Serialize;
 
 use super::{account_state_rules, bank_code_sub, json_body};
 use crate::db::DbError;
-use crate::state::Testbed;
+use crate::history::{self, HistoryQuery};
+use crate::state::{AccountView, mask};
+use crate::state::{Testbed, inquiry_fault};
+use crate::wire::Params;
 use crate::wire::{self, ApiError, BankBlock};
 
 /// Kinds of `account_holder_info` the center accepts.
@@ -107,7 +110,8 @@ pub(crate) async fn real_name(
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
     let now = testbed.now();
     let block = BankBlock::ok(&bank_tran_id, &bank_code, &now);
-    testbed.reach_bank(&bank_code, &block).await?;
+    let fault = testbed.reach_bank("real_name", &bank_code, &block).await?;
+    inquiry_fault(fault, &block)?;
     let Some(found) = find_account(&testbed, &bank_code, &account_num).await? else {
         return Err(ApiError::bank(
             block.refused("412", "계좌번호 오류 (해당 계좌 없음)"),
@@ -136,6 +140,258 @@ pub(crate) async fn real_name(
             account_type: found.account_type,
         },
     ))
+}
+
+#[derive(Serialize)]
+struct Receivable {
+    bank_code_std: String,
+    bank_code_sub: String,
+    bank_name: String,
+    savings_bank_name: String,
+    account_num: String,
+    account_seq: String,
+    account_num_masked: String,
+    print_content: String,
+    account_holder_name: String,
+    #[serde(flatten)]
+    bank: BankBlock,
+    wd_bank_code_std: String,
+    wd_bank_name: String,
+    wd_account_num: String,
+    tran_amt: String,
+    cms_num: String,
+}
+
+/// `POST /v2.0/inquiry/receive`: can this account receive a deposit, and whose is it? Asked
+/// before a deposit to show the recipient's name.
+pub(crate) async fn receive(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "oob").await?;
+    let params = json_body(&headers, body)?;
+    let institution = caller.institution.clone();
+    let bank_tran_id = params.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    params.one_of("cntr_account_type", &["N", "C"])?;
+    let cntr_account_num = params.account_num("cntr_account_num")?;
+    let fintech = params.opt_text("fintech_use_num", 24)?;
+    let by_number = match fintech {
+        Some(_) => None,
+        None => Some((
+            params.bank_code("bank_code_std")?,
+            params.account_num("account_num")?,
+        )),
+    };
+    let account_seq = params.opt_text("account_seq", 3)?.unwrap_or_default();
+    let print_content = params.text("print_content", 20)?;
+    let amount = params.amount("tran_amt")?;
+    params.text("req_client_name", 20)?;
+    params.text("req_client_num", 20)?;
+    params.one_of("transfer_purpose", &["TR", "ST", "AU"])?;
+    let cms_num = params.opt_text("cms_num", 20)?.unwrap_or_default();
+    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
+    let payout = testbed.account_by_id(institution.payout_account).await?;
+    if cntr_account_num != payout.account_num {
+        return Err(ApiError::new("A0322", "등록되지 않은 약정계좌입니다"));
+    }
+    let now = testbed.now();
+    let (account, shown_number): (AccountView, String) = match by_number {
+        None => {
+            let fintech = params.fintech_use_num("fintech_use_num")?;
+            let registration = testbed.registration(&caller, &fintech).await?;
+            (
+                testbed.account_by_id(registration.account_id).await?,
+                String::new(),
+            )
+        }
+        Some((bank, number)) => {
+            let block = BankBlock::ok(&bank_tran_id, &bank, &now);
+            let fault = testbed.reach_bank("receive", &bank, &block).await?;
+            inquiry_fault(fault, &block)?;
+            match testbed.account_by_number(&bank, &number).await? {
+                Some(account) => (account, number),
+                None => {
+                    return Err(ApiError::bank(
+                        block.refused("412", "계좌번호 오류 (해당 계좌 없음)"),
+                    ));
+                }
+            }
+        }
+    };
+    let block = BankBlock::ok(&bank_tran_id, &account.bank_code, &now);
+    if shown_number.is_empty() {
+        let fault = testbed
+            .reach_bank("receive", &account.bank_code, &block)
+            .await?;
+        inquiry_fault(fault, &block)?;
+    }
+    account_state_rules(&account.state, &block)?;
+    Ok(wire::ok(
+        &now,
+        Receivable {
+            bank_code_sub: bank_code_sub(&account.bank_code),
+            bank_code_std: account.bank_code,
+            bank_name: account.bank_name,
+            savings_bank_name: String::new(),
+            account_num: shown_number,
+            account_seq,
+            account_num_masked: mask(&account.account_num),
+            print_content,
+            account_holder_name: account.holder_name,
+            bank: block,
+            wd_bank_code_std: payout.bank_code,
+            wd_bank_name: payout.bank_name,
+            wd_account_num: mask(&payout.account_num),
+            tran_amt: amount.to_string(),
+            cms_num,
+        },
+    ))
+}
+
+#[derive(Serialize)]
+struct Remittance {
+    tran_date: String,
+    tran_time: String,
+    tran_type: String,
+    printed_content: String,
+    tran_amt: String,
+    after_balance_amt: String,
+    branch_name: String,
+    remitter_name: String,
+    remitter_bank_code: String,
+    remitter_account_num: String,
+}
+
+#[derive(Serialize)]
+struct Remittances {
+    #[serde(flatten)]
+    bank: BankBlock,
+    bank_code_std: String,
+    account_num: String,
+    bank_name: String,
+    balance_amt: String,
+    total_record_cnt: String,
+    page_record_cnt: String,
+    next_page_yn: String,
+    befor_inquiry_trace_info: String,
+    res_list: Vec<Remittance>,
+}
+
+/// `POST /v2.0/inquiry/remit_list`: who sent money into one of the institution's contract
+/// accounts, a page of 25 at a time.
+pub(crate) async fn remit_list(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let caller = testbed.authorize(&headers, "oob").await?;
+    let params = json_body(&headers, body)?;
+    let institution = caller.institution.clone();
+    let bank_tran_id = params.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    let bank_code = params.bank_code("bank_code_std")?;
+    let account_num = params.account_num("account_num")?;
+    let query = history_range(&params)?;
+    params.dtime("tran_dtime")?;
+    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
+    let mut own = None;
+    for id in [institution.collection_account, institution.payout_account] {
+        let account = testbed.account_by_id(id).await?;
+        if account.bank_code == bank_code && account.account_num == account_num {
+            own = Some(account);
+        }
+    }
+    let account = own.ok_or_else(|| ApiError::new("A0322", "등록되지 않은 약정계좌입니다"))?;
+    let now = testbed.now();
+    let block = BankBlock::ok(&bank_tran_id, &bank_code, &now);
+    let fault = testbed.reach_bank("remit_list", &bank_code, &block).await?;
+    inquiry_fault(fault, &block)?;
+    let account_id = account.id;
+    let (page, total, balance) = testbed
+        .db()
+        .read(move |conn| -> Result<_, ApiError> {
+            let query = HistoryQuery {
+                account_id,
+                ..query
+            };
+            let page = history::page(conn, &query)?;
+            let (total, balance): (i64, i64) = conn
+                .query_row(
+                    "SELECT (SELECT COUNT(*) FROM transactions WHERE account_id = ?1
+                        AND inout_type = '입금' AND (tran_date, tran_time) >= (?2, ?3)
+                        AND (tran_date, tran_time) <= (?4, ?5)),
+                        balance FROM accounts WHERE id = ?1",
+                    params![
+                        account_id,
+                        query.from.0,
+                        query.from.1,
+                        query.to.0,
+                        query.to.1
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(DbError::from)?;
+            Ok((page, total, balance))
+        })
+        .await?;
+    Ok(wire::ok(
+        &now,
+        Remittances {
+            bank: block,
+            bank_code_std: bank_code,
+            account_num,
+            bank_name: account.bank_name,
+            balance_amt: balance.to_string(),
+            total_record_cnt: total.to_string(),
+            page_record_cnt: page.rows.len().to_string(),
+            next_page_yn: page.next_page_yn(),
+            befor_inquiry_trace_info: page.cursor(),
+            res_list: page
+                .rows
+                .into_iter()
+                .map(|r| Remittance {
+                    tran_date: r.tran_date,
+                    tran_time: r.tran_time,
+                    tran_type: r.tran_type,
+                    printed_content: r.print_content,
+                    tran_amt: r.tran_amt.to_string(),
+                    after_balance_amt: r.after_balance.to_string(),
+                    branch_name: r.branch_name,
+                    remitter_name: r.counterpart_name,
+                    remitter_bank_code: r.counterpart_bank,
+                    remitter_account_num: r.counterpart_account,
+                })
+                .collect(),
+        },
+    ))
+}
+
+/// The date-and-time range, order and cursor of a remitter query (deposits only).
+fn history_range(params: &Params) -> Result<HistoryQuery, ApiError> {
+    let from = (
+        params.date("from_date")?.format("%Y%m%d").to_string(),
+        params.time("from_time")?.format("%H%M%S").to_string(),
+    );
+    let to = (
+        params.date("to_date")?.format("%Y%m%d").to_string(),
+        params.time("to_time")?.format("%H%M%S").to_string(),
+    );
+    if from > to {
+        return Err(ApiError::malformed(
+            "from_date",
+            "조회 시작일시가 종료일시보다 늦습니다",
+        ));
+    }
+    let newest_first = params.one_of("sort_order", &["D", "A"])? == "D";
+    let cursor = params.opt_text("befor_inquiry_trace_info", 20)?;
+    Ok(HistoryQuery {
+        account_id: 0,
+        inout: Some("입금"),
+        from,
+        to,
+        newest_first,
+        after_row: cursor.as_deref().map(history::decode_cursor).transpose()?,
+    })
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod account;
 mod bank;
 mod inquiry;
+mod transfer;
 mod user;
 
 use axum::Router;
@@ -55,6 +56,38 @@ pub(crate) fn routes() -> Router<Testbed> {
         .route(
             "/v2.0/bank/status",
             get(bank::status).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/inquiry/receive",
+            post(inquiry::receive).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/inquiry/remit_list",
+            post(inquiry::remit_list).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/transfer/withdraw/fin_num",
+            post(transfer::withdraw).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/transfer/deposit/fin_num",
+            post(transfer::deposit_fin_num).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/transfer/deposit/acnt_num",
+            post(transfer::deposit_acnt_num).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/transfer/result",
+            post(transfer::result).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/return/claim",
+            post(transfer::return_claim).fallback(method_not_allowed),
+        )
+        .route(
+            "/v2.0/return/result",
+            post(transfer::return_result).fallback(method_not_allowed),
         )
 }
 

@@ -1,0 +1,832 @@
+//! Moving money through the center: every refusal with its exact code and not a won moved, and
+//! each scripted fault doing what it says.
+
+mod common;
+
+use common::money::{Answer, classify};
+use common::{Bed, User};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A person (index 0) with every account registered for everything at institution 0.
+async fn setup() -> (Bed, User, Vec<String>, String) {
+    let bed = common::spawn().await;
+    let accounts: Vec<usize> = (0..bed.person(0).accounts.len()).collect();
+    let user = bed.user(0, 0, &accounts).await;
+    let fintech = bed.fintech_nums(&user).await;
+    let oob = bed.oob_token(0).await;
+    (bed, user, fintech, oob)
+}
+
+/// The balance the ledger holds for the person's account `index`.
+async fn balance_of(bed: &Bed, index: usize) -> i64 {
+    let account = bed.person(0).accounts[index].clone();
+    bed.ledger_balance(&account.bank_code_std, &account.account_num)
+        .await
+}
+
+#[tokio::test]
+async fn a_withdraw_and_a_deposit_move_money_between_a_persons_accounts() {
+    let (bed, user, fintech, oob) = setup().await;
+    let (from, to) = (balance_of(&bed, 0).await, balance_of(&bed, 1).await);
+    let (total, _, _) = bed.ledger().await;
+    let id = bed.next_id(0);
+    let answer = bed.withdraw(&user, &id, &fintech[0], 12_345).await.unwrap();
+    assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    assert_eq!(answer["tran_amt"], "12345");
+    assert_eq!(answer["bank_rsp_code"], "000");
+    assert_eq!(
+        answer["dps_bank_code_std"],
+        bed.institution(0).collection_account.bank_code_std.as_str()
+    );
+    assert_eq!(
+        answer["wd_limit_remain_amt"],
+        (10_000_000 - 12_345).to_string()
+    );
+    let answer = bed
+        .deposit(0, &oob, &bed.next_id(0), &fintech[1], 12_345)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    assert_eq!(answer["res_cnt"], "1");
+    assert_eq!(answer["res_list"][0]["bank_rsp_code"], "000");
+    assert_eq!(balance_of(&bed, 0).await, from - 12_345);
+    assert_eq!(balance_of(&bed, 1).await, to + 12_345);
+    assert_eq!(bed.ledger().await.0, total);
+    // Both sides show the transfer in their history, and the after-balances chain on.
+    let newest = bed.history_page(&user, &fintech[0], &[]).await;
+    let row = &newest["res_list"][0];
+    assert_eq!(row["inout_type"], "출금");
+    assert_eq!(row["tran_amt"], "12345");
+    assert_eq!(row["after_balance_amt"], (from - 12_345).to_string());
+    assert_eq!(
+        common::amount(&newest["res_list"][1]["after_balance_amt"]),
+        from
+    );
+    assert_eq!(bed.settle(&oob, true, &id, 12_345).await, Some(true));
+}
+
+/// A withdraw body changed by `edit`, and the code the center must answer.
+type Edit = fn(&mut Value);
+
+#[tokio::test]
+async fn malformed_withdraws_are_refused_with_their_code_and_move_nothing() {
+    let (bed, user, fintech, _) = setup().await;
+    let other_code = bed.code_of(1);
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        (
+            "no amount",
+            |b| {
+                b.as_object_mut().unwrap().remove("tran_amt");
+            },
+            "A0004",
+        ),
+        (
+            "negative amount",
+            |b| b["tran_amt"] = json!("-1000"),
+            "A0004",
+        ),
+        (
+            "fractional amount",
+            |b| b["tran_amt"] = json!("1000.5"),
+            "A0004",
+        ),
+        (
+            "fractional JSON number",
+            |b| b["tran_amt"] = json!(1000.5),
+            "A0004",
+        ),
+        ("zero", |b| b["tran_amt"] = json!("0"), "A0004"),
+        (
+            "thirteen digits",
+            |b| b["tran_amt"] = json!("1000000000000"),
+            "A0004",
+        ),
+        (
+            "letters in the amount",
+            |b| b["tran_amt"] = json!("12a00"),
+            "A0004",
+        ),
+        (
+            "short fintech number",
+            |b| b["fintech_use_num"] = json!("12345"),
+            "A0004",
+        ),
+        (
+            "bad tran_dtime",
+            |b| b["tran_dtime"] = json!("20261399000000"),
+            "A0004",
+        ),
+        (
+            "bad purpose",
+            |b| b["transfer_purpose"] = json!("XX"),
+            "A0004",
+        ),
+        (
+            "requester both ways",
+            |b| {
+                b["req_client_bank_code"] = json!("004");
+                b["req_client_account_num"] = json!("123");
+            },
+            "A0004",
+        ),
+        (
+            "requester neither way",
+            |b| {
+                b.as_object_mut()
+                    .unwrap()
+                    .remove("req_client_fintech_use_num");
+            },
+            "A0004",
+        ),
+        (
+            "bank_tran_id too short",
+            |b| b["bank_tran_id"] = json!("M202600001U1"),
+            "A0004",
+        ),
+        (
+            "bank_tran_id charset",
+            |b| {
+                let id = b["bank_tran_id"].as_str().unwrap().replace('0', "-");
+                b["bank_tran_id"] = json!(id);
+            },
+            "A0004",
+        ),
+        (
+            "over-long print content",
+            |b| b["dps_print_content"] = json!("가".repeat(21)),
+            "A0004",
+        ),
+        (
+            "another contract account",
+            |b| b["cntr_account_num"] = json!("1234567890"),
+            "A0322",
+        ),
+        (
+            "unknown fintech number",
+            |b| b["fintech_use_num"] = json!("120260000199999999999999"),
+            "A0304",
+        ),
+        (
+            "over the per-transfer limit",
+            |b| b["tran_amt"] = json!("5000001"),
+            "A0111",
+        ),
+    ];
+    let (total, _, before) = bed.ledger().await;
+    for (name, edit, expected) in cases {
+        let mut body = bed.withdraw_body(0, &bed.next_id(0), &fintech[0], 1_000);
+        edit(&mut body);
+        let answer = bed
+            .post("/v2.0/transfer/withdraw/fin_num", &user.access_token, &body)
+            .await;
+        assert_eq!(answer["rsp_code"], expected, "{name}: {answer}");
+    }
+    let mut body = bed.withdraw_body(0, &bed.next_id(0), &fintech[0], 1_000);
+    body["bank_tran_id"] = json!(common::bank_tran_id(&other_code));
+    let answer = bed
+        .post("/v2.0/transfer/withdraw/fin_num", &user.access_token, &body)
+        .await;
+    assert_eq!(
+        answer["rsp_code"], "A0004",
+        "another institution's prefix: {answer}"
+    );
+    let (after_total, _, after) = bed.ledger().await;
+    assert_eq!(
+        (after_total, after),
+        (total, before),
+        "a refused withdraw moved money"
+    );
+    let records = bed
+        .admin(Method::GET, "/testbed/admin/transfers", None)
+        .await;
+    assert_eq!(records, json!([]), "a refused withdraw left a record");
+}
+
+#[tokio::test]
+async fn a_reused_bank_tran_id_is_refused_and_applied_only_once() {
+    let (bed, user, fintech, _) = setup().await;
+    let before = balance_of(&bed, 0).await;
+    let id = bed.next_id(0);
+    let first = bed.withdraw(&user, &id, &fintech[0], 1_000).await.unwrap();
+    assert_eq!(first["rsp_code"], "A0000");
+    let again = bed.withdraw(&user, &id, &fintech[0], 1_000).await.unwrap();
+    assert_eq!(again["rsp_code"], "A0326", "{again}");
+    assert_eq!(balance_of(&bed, 0).await, before - 1_000);
+    // The same id is new again on the next business day.
+    bed.admin(
+        Method::PUT,
+        "/testbed/admin/clock",
+        Some(json!({"offset_seconds": 86_400})),
+    )
+    .await;
+    let tomorrow = bed.withdraw(&user, &id, &fintech[0], 1_000).await.unwrap();
+    assert_eq!(tomorrow["rsp_code"], "A0000", "{tomorrow}");
+}
+
+#[tokio::test]
+async fn tokens_without_the_transfer_scope_cannot_withdraw() {
+    let bed = common::spawn().await;
+    let body = bed.sandbox_body(0, 0, &[0], "login inquiry");
+    let code = bed.sandbox_authorize_raw(body).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
+    let fintech = bed.fintech_nums(&user).await;
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[0], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "O0011", "{answer}");
+    let oob = bed.oob_token(0).await;
+    let body = bed.withdraw_body(0, &bed.next_id(0), &fintech[0], 1_000);
+    let answer = bed
+        .post("/v2.0/transfer/withdraw/fin_num", &oob, &body)
+        .await;
+    assert_eq!(
+        answer["rsp_code"], "O0011",
+        "an oob token withdrawing: {answer}"
+    );
+    let user_token_deposit = bed
+        .post(
+            "/v2.0/transfer/deposit/fin_num",
+            &user.access_token,
+            &bed.deposit_body(0, &bed.next_id(0), &fintech[0], 1),
+        )
+        .await;
+    assert_eq!(user_token_deposit["rsp_code"], "O0011");
+}
+
+#[tokio::test]
+async fn a_withdraw_needs_the_persons_withdraw_consent_and_it_expires() {
+    let bed = common::spawn().await;
+    let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry transfer");
+    body["transfer_agree"] = json!("N");
+    let code = bed.sandbox_authorize_raw(body).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
+    let fintech = bed.fintech_nums(&user).await;
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[0], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "A0306", "{answer}");
+
+    // Consent given, then a year and a day later (with fresh tokens) it has run out.
+    let user = bed.user(0, 0, &[0]).await;
+    assert_eq!(
+        bed.withdraw(&user, &bed.next_id(0), &fintech[0], 1_000)
+            .await
+            .unwrap()["rsp_code"],
+        "A0000"
+    );
+    bed.admin(
+        Method::PUT,
+        "/testbed/admin/clock",
+        Some(json!({"offset_seconds": 366 * 86_400})),
+    )
+    .await;
+    let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry transfer");
+    body["transfer_agree"] = json!("N");
+    let code = bed.sandbox_authorize_raw(body).await["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = bed.user_from(0, &bed.exchange_raw(0, &code).await);
+    let answer = bed
+        .withdraw(&later, &bed.next_id(0), &fintech[0], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "A0319", "{answer}");
+}
+
+#[tokio::test]
+async fn the_bank_refuses_what_the_account_cannot_pay_and_nothing_moves() {
+    let (bed, user, fintech, oob) = setup().await;
+    let balance = balance_of(&bed, 0).await;
+    // More than the account holds, within the limits: top it down first if it is large.
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[0], balance + 1_000)
+        .await
+        .unwrap();
+    let expected = if balance + 1_000 > 5_000_000 {
+        "A0111"
+    } else {
+        "A0002"
+    };
+    assert_eq!(answer["rsp_code"], expected, "{answer}");
+    if expected == "A0002" {
+        assert_eq!(answer["bank_rsp_code"], "453");
+    }
+    // The savings account (index 3) cannot be withdrawn from at all.
+    assert_eq!(bed.person(0).accounts[3].account_type, "2");
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[3], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            answer["rsp_code"].as_str(),
+            answer["bank_rsp_code"].as_str()
+        ),
+        (Some("A0002"), Some("454")),
+        "{answer}"
+    );
+    // A closed account refuses both ways.
+    let account = bed.person(0).accounts[1].clone();
+    bed.admin(
+        Method::PUT,
+        &format!(
+            "/testbed/admin/accounts/{}/{}",
+            account.bank_code_std, account.account_num
+        ),
+        Some(json!({"state": "closed"})),
+    )
+    .await;
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[1], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["bank_rsp_code"], "415", "{answer}");
+    let answer = bed
+        .deposit(0, &oob, &bed.next_id(0), &fintech[1], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            answer["rsp_code"].as_str(),
+            answer["res_list"][0]["bank_rsp_code"].as_str()
+        ),
+        (Some("A0009"), Some("415")),
+        "{answer}"
+    );
+    assert_eq!(balance_of(&bed, 0).await, balance);
+}
+
+#[tokio::test]
+async fn the_daily_withdraw_limit_counts_what_was_withdrawn_today() {
+    let (bed, user, fintech, oob) = setup().await;
+    // Make sure the account can pay 10,000,000 before testing the limit.
+    let top_up = bed
+        .deposit(0, &oob, &bed.next_id(0), &fintech[0], 9_000_000)
+        .await
+        .unwrap();
+    assert_eq!(top_up["rsp_code"], "A0000");
+    for _ in 0..2 {
+        let answer = bed
+            .withdraw(&user, &bed.next_id(0), &fintech[0], 5_000_000)
+            .await
+            .unwrap();
+        assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    }
+    let before = balance_of(&bed, 0).await;
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[1], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "A0112", "{answer}");
+    assert_eq!(balance_of(&bed, 0).await, before);
+}
+
+#[tokio::test]
+async fn malformed_deposits_are_refused_with_their_code_and_move_nothing() {
+    let (bed, _, fintech, oob) = setup().await;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        ("two items claimed", |b| b["req_cnt"] = json!("2"), "A0004"),
+        ("no items", |b| b["req_list"] = json!([]), "A0004"),
+        (
+            "item not an object",
+            |b| b["req_list"] = json!(["x"]),
+            "A0004",
+        ),
+        (
+            "name check not on/off",
+            |b| b["name_check_option"] = json!("yes"),
+            "A0004",
+        ),
+        (
+            "amount with a sign",
+            |b| b["req_list"][0]["tran_amt"] = json!("+500"),
+            "A0004",
+        ),
+        (
+            "wrong pass phrase",
+            |b| b["wd_pass_phrase"] = json!("1234"),
+            "A0307",
+        ),
+        (
+            "another contract account",
+            |b| b["cntr_account_num"] = json!("1234567890"),
+            "A0322",
+        ),
+        (
+            "foreign fintech number",
+            |b| b["req_list"][0]["fintech_use_num"] = json!("199159919000000000000000"),
+            "A0304",
+        ),
+        (
+            "over the per-deposit limit",
+            |b| b["req_list"][0]["tran_amt"] = json!("10000001"),
+            "A0106",
+        ),
+    ];
+    let (total, _, before) = bed.ledger().await;
+    for (name, edit, expected) in cases {
+        let mut body = bed.deposit_body(0, &bed.next_id(0), &fintech[0], 1_000);
+        edit(&mut body);
+        let answer = bed
+            .post("/v2.0/transfer/deposit/fin_num", &oob, &body)
+            .await;
+        assert_eq!(answer["rsp_code"], expected, "{name}: {answer}");
+    }
+    assert_eq!(bed.ledger().await, (total, bed.ledger().await.1, before));
+}
+
+#[tokio::test]
+async fn a_deposit_by_account_number_checks_the_holders_name() {
+    let (bed, _, _, oob) = setup().await;
+    let target = bed.person(1).accounts[0].clone();
+    let body = |name: &str, number: &str, id: String| {
+        let mut body = bed.deposit_body(0, &id, "", 5_000);
+        body["name_check_option"] = json!("on");
+        let item = &mut body["req_list"][0];
+        item.as_object_mut().unwrap().remove("fintech_use_num");
+        item["bank_code_std"] = json!(target.bank_code_std);
+        item["account_num"] = json!(number);
+        item["account_holder_name"] = json!(name);
+        body
+    };
+    let before = bed
+        .ledger_balance(&target.bank_code_std, &target.account_num)
+        .await;
+    let wrong_id = bed.next_id(0);
+    let answer = bed
+        .post(
+            "/v2.0/transfer/deposit/acnt_num",
+            &oob,
+            &body("홍길동", &target.account_num, wrong_id.clone()),
+        )
+        .await;
+    assert_eq!(
+        (
+            answer["rsp_code"].as_str(),
+            answer["res_list"][0]["bank_rsp_code"].as_str()
+        ),
+        (Some("A0009"), Some("815")),
+        "{answer}"
+    );
+    assert_eq!(
+        bed.settle(&oob, false, &wrong_id, 5_000).await,
+        Some(false),
+        "the refusal is on record"
+    );
+    let answer = bed
+        .post(
+            "/v2.0/transfer/deposit/acnt_num",
+            &oob,
+            &body(&target.account_holder_name, "99999999999", bed.next_id(0)),
+        )
+        .await;
+    assert_eq!(answer["res_list"][0]["bank_rsp_code"], "412", "{answer}");
+    assert_eq!(
+        bed.ledger_balance(&target.bank_code_std, &target.account_num)
+            .await,
+        before
+    );
+    let answer = bed
+        .post(
+            "/v2.0/transfer/deposit/acnt_num",
+            &oob,
+            &body(
+                &target.account_holder_name,
+                &target.account_num,
+                bed.next_id(0),
+            ),
+        )
+        .await;
+    assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    assert_eq!(
+        answer["res_list"][0]["account_holder_name"],
+        target.account_holder_name.as_str()
+    );
+    assert_eq!(
+        bed.ledger_balance(&target.bank_code_std, &target.account_num)
+            .await,
+        before + 5_000
+    );
+}
+
+/// Injects `fault` for the next withdraw from bank 004 and makes one.
+async fn withdraw_under(bed: &Bed, user: &User, fintech: &str, fault: Value) -> (String, Answer) {
+    bed.inject(json!({"api": "withdraw", "bank_code": "004", "remaining": 1, "fault": fault}))
+        .await;
+    let id = bed.next_id(0);
+    let answer = classify(bed.withdraw(user, &id, fintech, 2_000).await);
+    (id, answer)
+}
+
+#[tokio::test]
+async fn each_scripted_fault_does_what_it_says_and_transfer_result_tells_the_truth() {
+    let (bed, user, fintech, oob) = setup().await;
+    assert_eq!(bed.person(0).accounts[0].bank_code_std, "004");
+    let cases = [
+        (
+            json!({"kind": "timeout", "applied": true}),
+            "A0007",
+            Some(true),
+        ),
+        (
+            json!({"kind": "timeout", "applied": false, "rsp_code": "A0017"}),
+            "A0017",
+            None,
+        ),
+        (
+            json!({"kind": "drop", "after_commit": true}),
+            "dropped",
+            Some(true),
+        ),
+        (
+            json!({"kind": "drop", "after_commit": false}),
+            "dropped",
+            None,
+        ),
+        (
+            json!({"kind": "bank_error", "bank_rsp_code": "499"}),
+            "A0002/499",
+            Some(false),
+        ),
+    ];
+    for (fault, expected, truth) in cases {
+        let before = balance_of(&bed, 0).await;
+        let (id, answer) = withdraw_under(&bed, &user, &fintech[0], fault.clone()).await;
+        match (&answer, expected) {
+            (Answer::Unknown(error), "dropped") => assert!(
+                error.starts_with("read") || error.starts_with("send"),
+                "{error}"
+            ),
+            (Answer::Unknown(code), expected) | (Answer::Refused(code), expected) => {
+                assert_eq!(code, expected, "{fault}")
+            }
+            (Answer::Applied, _) => panic!("{fault} answered A0000"),
+        }
+        assert_eq!(bed.settle(&oob, true, &id, 2_000).await, truth, "{fault}");
+        let moved = before - balance_of(&bed, 0).await;
+        assert_eq!(
+            moved,
+            if truth == Some(true) { 2_000 } else { 0 },
+            "{fault}"
+        );
+    }
+    // A usage limit refuses; once the scripted calls are spent, the bank answers normally again.
+    let (_, answer) =
+        withdraw_under(&bed, &user, &fintech[0], json!({"kind": "usage_limit"})).await;
+    assert_eq!(answer, Answer::Refused("O0009".into()));
+    assert_eq!(
+        classify(
+            bed.withdraw(&user, &bed.next_id(0), &fintech[0], 2_000)
+                .await
+        ),
+        Answer::Applied
+    );
+    assert_eq!(
+        bed.admin(Method::GET, "/testbed/admin/faults", None).await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_bank_in_outage_refuses_and_shows_in_bank_status() {
+    let (bed, user, fintech, oob) = setup().await;
+    bed.admin(
+        Method::PUT,
+        "/testbed/admin/banks/088",
+        Some(json!({"status": "D"})),
+    )
+    .await;
+    let status = bed.get("/v2.0/bank/status", &oob, &[]).await;
+    let shinhan = status["res_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["bank_code_std"] == "088")
+        .unwrap()
+        .clone();
+    assert_eq!(shinhan["bank_status"], "D");
+    assert_eq!(bed.person(0).accounts[1].bank_code_std, "088");
+    let before = balance_of(&bed, 1).await;
+    let answer = bed
+        .withdraw(&user, &bed.next_id(0), &fintech[1], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            answer["rsp_code"].as_str(),
+            answer["bank_rsp_code"].as_str()
+        ),
+        (Some("A0002"), Some("499")),
+        "{answer}"
+    );
+    let answer = bed
+        .deposit(0, &oob, &bed.next_id(0), &fintech[1], 1_000)
+        .await
+        .unwrap();
+    assert_eq!(answer["rsp_code"], "A0009", "{answer}");
+    let balance = bed.balance(&user, &fintech[1]).await;
+    assert_eq!(balance["rsp_code"], "A0002", "{balance}");
+    assert_eq!(balance_of(&bed, 1).await, before);
+    for (status, _) in [("L", ()), ("E", ())] {
+        bed.admin(
+            Method::PUT,
+            "/testbed/admin/banks/088",
+            Some(json!({"status": status})),
+        )
+        .await;
+        assert_eq!(
+            bed.balance(&user, &fintech[1]).await["bank_rsp_code"],
+            "499"
+        );
+    }
+    bed.admin(
+        Method::PUT,
+        "/testbed/admin/banks/088",
+        Some(json!({"status": "Y"})),
+    )
+    .await;
+    assert_eq!(bed.balance(&user, &fintech[1]).await["rsp_code"], "A0000");
+}
+
+#[tokio::test]
+async fn injected_latency_holds_a_banks_answers_back() {
+    let (bed, user, fintech, _) = setup().await;
+    bed.admin(
+        Method::PUT,
+        "/testbed/admin/banks/004",
+        Some(json!({"latency_ms": 300})),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    assert_eq!(bed.balance(&user, &fintech[0]).await["rsp_code"], "A0000");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn transfer_result_answers_up_to_25_items_and_marks_the_unknown() {
+    let (bed, user, fintech, oob) = setup().await;
+    let id = bed.next_id(0);
+    assert_eq!(
+        bed.withdraw(&user, &id, &fintech[0], 3_000).await.unwrap()["rsp_code"],
+        "A0000"
+    );
+    let today = bed.today().format("%Y%m%d").to_string();
+    let item = |n: usize, id: &str| json!({"tran_no": n.to_string(), "org_bank_tran_id": id, "org_bank_tran_date": today, "org_tran_amt": "3000"});
+    let never = bed.next_id(0);
+    let answer = bed.post("/v2.0/transfer/result", &oob, &json!({"check_type": "1", "tran_dtime": bed.tran_dtime(), "req_cnt": "2", "req_list": [item(1, &id), item(2, &never)]})).await;
+    assert_eq!(answer["rsp_code"], "A0009", "{answer}");
+    assert_eq!(answer["res_list"][0]["bank_rsp_code"], "000");
+    assert_eq!(
+        answer["res_list"][0]["wd_fintech_use_num"],
+        fintech[0].as_str()
+    );
+    assert_eq!(answer["res_list"][1]["bank_rsp_code"], "");
+    // As a deposit (check type 2) the withdraw is not found.
+    assert_eq!(bed.settle(&oob, false, &id, 3_000).await, None);
+    let too_many: Vec<Value> = (1..=26).map(|n| item(n, &id)).collect();
+    let answer = bed.post("/v2.0/transfer/result", &oob, &json!({"check_type": "1", "tran_dtime": bed.tran_dtime(), "req_cnt": "26", "req_list": too_many})).await;
+    assert_eq!(answer["rsp_code"], "A0004");
+}
+
+#[tokio::test]
+async fn receive_check_names_the_recipient_and_remit_list_names_the_remitter() {
+    let (bed, user, fintech, oob) = setup().await;
+    let target = bed.person(2).accounts[0].clone();
+    let payout = bed.institution(0).payout_account.clone();
+    let answer = bed.post("/v2.0/inquiry/receive", &oob, &json!({
+        "bank_tran_id": bed.next_id(0), "cntr_account_type": "N", "cntr_account_num": payout.account_num,
+        "bank_code_std": target.bank_code_std, "account_num": target.account_num, "print_content": "모아",
+        "tran_amt": "10000", "req_client_name": "홍길동", "req_client_num": "R1", "transfer_purpose": "TR",
+    })).await;
+    assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    assert_eq!(
+        answer["account_holder_name"],
+        target.account_holder_name.as_str()
+    );
+    let unknown = bed.post("/v2.0/inquiry/receive", &oob, &json!({
+        "bank_tran_id": bed.next_id(0), "cntr_account_type": "N", "cntr_account_num": payout.account_num,
+        "bank_code_std": target.bank_code_std, "account_num": "1", "print_content": "모아",
+        "tran_amt": "10000", "req_client_name": "홍길동", "req_client_num": "R1", "transfer_purpose": "TR",
+    })).await;
+    assert_eq!(unknown["bank_rsp_code"], "412", "{unknown}");
+
+    assert_eq!(
+        bed.withdraw(&user, &bed.next_id(0), &fintech[0], 4_000)
+            .await
+            .unwrap()["rsp_code"],
+        "A0000"
+    );
+    let collection = bed.institution(0).collection_account.clone();
+    let today = bed.today().format("%Y%m%d").to_string();
+    let list = bed.post("/v2.0/inquiry/remit_list", &oob, &json!({
+        "bank_tran_id": bed.next_id(0), "bank_code_std": collection.bank_code_std, "account_num": collection.account_num,
+        "from_date": today, "from_time": "000000", "to_date": today, "to_time": "235959", "sort_order": "D",
+        "tran_dtime": bed.tran_dtime(),
+    })).await;
+    assert_eq!(list["rsp_code"], "A0000", "{list}");
+    assert_eq!(list["total_record_cnt"], "1");
+    let row = &list["res_list"][0];
+    assert_eq!(row["remitter_name"], bed.person(0).user_name.as_str());
+    assert_eq!(
+        row["remitter_account_num"],
+        bed.person(0).accounts[0].account_num.as_str()
+    );
+    assert_eq!(row["tran_amt"], "4000");
+}
+
+#[tokio::test]
+async fn a_return_claim_is_recorded_for_a_real_deposit_only() {
+    let (bed, _, fintech, oob) = setup().await;
+    let deposit_id = bed.next_id(0);
+    assert_eq!(
+        bed.deposit(0, &oob, &deposit_id, &fintech[0], 7_000)
+            .await
+            .unwrap()["rsp_code"],
+        "A0000"
+    );
+    let today = bed.today().format("%Y%m%d").to_string();
+    let claim = |org: &str, amount: &str, id: String| {
+        json!({
+            "bank_tran_id": id, "org_bank_tran_date": today, "org_bank_tran_id": org,
+            "org_dps_fintech_use_num": fintech[0], "org_tran_amt": amount, "org_wd_bank_code_std": "097",
+            "claim_code": "01", "claim_message": "착오송금", "total_return_yn": "Y",
+        })
+    };
+    let claim_id = bed.next_id(0);
+    let answer = bed
+        .post(
+            "/v2.0/return/claim",
+            &oob,
+            &claim(&deposit_id, "7000", claim_id.clone()),
+        )
+        .await;
+    assert_eq!(answer["rsp_code"], "A0000", "{answer}");
+    let result = bed
+        .post(
+            "/v2.0/return/result",
+            &oob,
+            &json!({"claim_bank_tran_date": today, "claim_bank_tran_id": claim_id}),
+        )
+        .await;
+    assert_eq!(result["rsp_code"], "A0000", "{result}");
+    assert_eq!(result["org_bank_tran_id"], deposit_id.as_str());
+    let wrong_amount = bed
+        .post(
+            "/v2.0/return/claim",
+            &oob,
+            &claim(&deposit_id, "7001", bed.next_id(0)),
+        )
+        .await;
+    assert_eq!(wrong_amount["rsp_code"], "A0310");
+    let unknown = bed
+        .post(
+            "/v2.0/return/result",
+            &oob,
+            &json!({"claim_bank_tran_date": today, "claim_bank_tran_id": bed.next_id(0)}),
+        )
+        .await;
+    assert_eq!(unknown["rsp_code"], "A0310");
+}
+
+#[tokio::test]
+async fn the_admin_api_needs_its_token() {
+    let bed = common::spawn().await;
+    for (method, path) in [
+        (Method::GET, "/testbed/admin/ledger"),
+        (Method::POST, "/testbed/admin/faults"),
+        (Method::PUT, "/testbed/admin/clock"),
+    ] {
+        let response = bed
+            .http
+            .request(method, bed.url(path))
+            .bearer_auth("not-the-token")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+    let response = bed
+        .http
+        .post(bed.url("/testbed/admin/faults"))
+        .bearer_auth(&bed.spawned.manifest.admin_token)
+        .json(&json!({"api": "teleport", "fault": {"kind": "usage_limit"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+}
