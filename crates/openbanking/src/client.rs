@@ -16,8 +16,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::clock::{Clock, SystemClock};
+use crate::codes::RspCode;
 use crate::consent::{AuthorizeRequest, PkceVerifier};
-use crate::envelope::decode_answer;
+use crate::envelope::decode_answer_accepting;
 use crate::error::Error;
 use crate::token::{
     AccessToken, AuthorizationCode, ClientSecret, RefreshToken, Scope, Scopes, Token, TokenResponse,
@@ -210,7 +211,7 @@ impl Client {
             .get(join(&self.base, endpoint))
             .bearer_auth(token.expose_secret())
             .query(query);
-        self.send(endpoint, rb).await
+        self.send(endpoint, rb, &[]).await
     }
 
     /// `POST path` with a JSON body and the bearer token.
@@ -220,6 +221,17 @@ impl Client {
         token: &AccessToken,
         body: &(impl Serialize + ?Sized),
     ) -> Result<T, Error> {
+        self.post_accepting(endpoint, token, body, &[]).await
+    }
+
+    /// As [`post`](Self::post), decoding answers whose code is in `accept` instead of refusing.
+    pub(crate) async fn post_accepting<T: DeserializeOwned>(
+        &self,
+        endpoint: &'static str,
+        token: &AccessToken,
+        body: &(impl Serialize + ?Sized),
+        accept: &[RspCode],
+    ) -> Result<T, Error> {
         let json = serde_json::to_vec(body)
             .map_err(|e| Error::InvalidRequest(format!("cannot encode the body: {e}")))?;
         let rb = self
@@ -228,13 +240,14 @@ impl Client {
             .bearer_auth(token.expose_secret())
             .header(CONTENT_TYPE, JSON_CONTENT_TYPE)
             .body(json);
-        self.send(endpoint, rb).await
+        self.send(endpoint, rb, accept).await
     }
 
     async fn send<T: DeserializeOwned>(
         &self,
         endpoint: &'static str,
         rb: reqwest::RequestBuilder,
+        accept: &[RspCode],
     ) -> Result<T, Error> {
         let resp = rb
             .timeout(self.timeout)
@@ -246,7 +259,7 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| Error::transport(endpoint, e))?;
-        decode_answer(endpoint, status, &bytes)
+        decode_answer_accepting(endpoint, status, &bytes, accept)
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> Result<Token, Error> {
@@ -260,7 +273,7 @@ impl Client {
             .post(join(&self.base, ENDPOINT))
             .header(CONTENT_TYPE, FORM_CONTENT_TYPE)
             .body(body);
-        let answer: TokenResponse = self.send(ENDPOINT, rb).await?;
+        let answer: TokenResponse = self.send(ENDPOINT, rb, &[]).await?;
         Ok(Token::from_response(answer, issued_at))
     }
 

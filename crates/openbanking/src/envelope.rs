@@ -112,6 +112,18 @@ pub(crate) fn decode_answer<T: DeserializeOwned>(
     status: u16,
     bytes: &[u8],
 ) -> Result<T, Error> {
+    decode_answer_accepting(endpoint, status, bytes, &[])
+}
+
+/// As [`decode_answer`], but a result code in `accept` is decoded as an answer rather than
+/// refused: `transfer/result` says `A0009` when some of the transfers asked about were not found,
+/// and the ones that were found are exactly what the caller needs.
+pub(crate) fn decode_answer_accepting<T: DeserializeOwned>(
+    endpoint: &'static str,
+    status: u16,
+    bytes: &[u8],
+    accept: &[RspCode],
+) -> Result<T, Error> {
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(_) if status != 200 => {
@@ -130,7 +142,9 @@ pub(crate) fn decode_answer<T: DeserializeOwned>(
         }
     };
     if let Some(refusal) = center_error(endpoint, &value) {
-        return Err(Error::Center(Box::new(refusal)));
+        if !accept.contains(&refusal.code) {
+            return Err(Error::Center(Box::new(refusal)));
+        }
     }
     if status != 200 {
         return Err(Error::Http {

@@ -82,6 +82,12 @@ pub struct ReturnAnswer {
     /// The bank's verdict.
     #[serde(flatten)]
     pub bank: BankResult,
+    /// The claim's day, the key of `return/result` together with its id.
+    #[serde(default, with = "wire::opt_date")]
+    pub claim_bank_tran_date: Option<NaiveDate>,
+    /// The claim's id.
+    #[serde(default, deserialize_with = "wire::opt")]
+    pub claim_bank_tran_id: Option<BankTranId>,
     /// Every other field, as sent.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
@@ -150,8 +156,16 @@ mod tests {
 
     #[test]
     fn answers_keep_untyped_fields() {
-        let body = r#"{"rsp_code":"A0000","bank_rsp_code":"000","claim_state":"1"}"#;
+        let body = r#"{"rsp_code":"A0000","bank_rsp_code":"000","claim_state":"1",
+            "claim_bank_tran_date":"20240102","claim_bank_tran_id":"T991589220U000000009"}"#;
         let a: ReturnAnswer = decode_answer(RETURN_RESULT, 200, body.as_bytes()).expect("decode");
         assert_eq!(a.extra.get("claim_state"), Some(&Value::from("1")));
+        assert!(!a.extra.contains_key("claim_bank_tran_id"));
+        assert_eq!(
+            a.claim_bank_tran_id
+                .map(|i| i.serial().to_owned())
+                .as_deref(),
+            Some("000000009")
+        );
     }
 }

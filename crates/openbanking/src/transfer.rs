@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
-use crate::codes::BankRspCode;
+use crate::codes::{BankRspCode, RspCode};
 use crate::envelope::{BankResult, ResponseHeader};
 use crate::error::Error;
 use crate::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
@@ -445,7 +445,8 @@ pub enum TransferOutcome {
     Succeeded,
     /// The bank refused it; it did not happen.
     Failed(BankRspCode),
-    /// The answer carries no bank verdict yet: ask again later.
+    /// The answer carries no bank verdict: not settled yet, or (in an `A0009` answer about
+    /// several transfers) not found.
     Pending,
 }
 
@@ -566,6 +567,11 @@ impl Client {
     }
 
     /// `POST /v2.0/transfer/result`: how earlier transfers ended.
+    ///
+    /// Asking about one transfer the center never recorded is refused with `A0310`: the transfer
+    /// did not happen. Asking about several answers `A0009` when some were not found; that answer
+    /// is returned as is, with the missing ones carrying no bank code
+    /// ([`TransferOutcome::Pending`]) — check `header.rsp_code` to tell.
     pub async fn transfer_result(
         &self,
         token: &AccessToken,
@@ -591,7 +597,8 @@ impl Client {
                 })
                 .collect(),
         };
-        self.post(TRANSFER_RESULT, token, &body).await
+        self.post_accepting(TRANSFER_RESULT, token, &body, &[RspCode::A0009])
+            .await
     }
 }
 
