@@ -106,7 +106,9 @@ fn snippet(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).chars().take(200).collect()
 }
 
-/// Turns an HTTP answer into `T` or an [`Error`].
+/// Turns an HTTP answer into `T` or an [`Error`] (the client always goes through
+/// [`decode_answer_accepting`]; tests of the answer types use this shorter form).
+#[cfg(test)]
 pub(crate) fn decode_answer<T: DeserializeOwned>(
     endpoint: &'static str,
     status: u16,

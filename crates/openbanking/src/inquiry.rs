@@ -14,6 +14,7 @@ use crate::fields::{
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
 use crate::money::{SignedWon, Won};
 use crate::token::AccessToken;
+use crate::transfer::RequestingClient;
 use crate::wire;
 
 /// `POST /v2.0/inquiry/real_name`.
@@ -232,15 +233,9 @@ pub struct ReceiveRequest {
     pub tran_amt: Won,
     /// The requesting customer's name.
     pub req_client_name: String,
-    /// The requesting customer's bank.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub req_client_bank_code: Option<BankCode>,
-    /// The requesting customer's account number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub req_client_account_num: Option<String>,
-    /// The requesting customer's fintech number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub req_client_fintech_use_num: Option<FintechUseNum>,
+    /// The requesting customer's account.
+    #[serde(flatten)]
+    pub req_client: RequestingClient,
     /// The institution's number for the customer.
     pub req_client_num: String,
     /// Why the money moves.
@@ -375,11 +370,10 @@ mod tests {
             print_content: "모아".into(),
             tran_amt: Won::new(10000),
             req_client_name: "홍길동".into(),
-            req_client_bank_code: None,
-            req_client_account_num: None,
-            req_client_fintech_use_num: Some(
-                FintechUseNum::parse("199159919057870978715901").expect("fin"),
-            ),
+            req_client: RequestingClient::FintechUseNum {
+                req_client_fintech_use_num: FintechUseNum::parse("199159919057870978715901")
+                    .expect("fin"),
+            },
             req_client_num: "HONG0001".into(),
             transfer_purpose: TransferPurpose::Remittance,
             sub_frnc_name: None,

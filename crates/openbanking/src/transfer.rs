@@ -31,7 +31,7 @@ pub const TRANSFER_RESULT: &str = "/v2.0/transfer/result";
 /// The most transfers one `transfer/result` call may ask about.
 pub const MAX_RESULT_ITEMS: usize = 25;
 
-/// Who asks for a withdrawal: named by fintech number or by bank account, never both.
+/// Who asks for a transfer: named by fintech number or by bank account, never both.
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum RequestingClient {
@@ -186,12 +186,8 @@ pub struct DepositItem {
     pub tran_amt: Won,
     /// The requesting customer's name.
     pub req_client_name: String,
-    /// The requesting customer's bank.
-    pub req_client_bank_code: Option<BankCode>,
-    /// The requesting customer's account number.
-    pub req_client_account_num: Option<String>,
-    /// The requesting customer's fintech number.
-    pub req_client_fintech_use_num: Option<FintechUseNum>,
+    /// The requesting customer's account.
+    pub req_client: RequestingClient,
     /// The institution's number for the customer.
     pub req_client_num: String,
     /// Why the money moves.
@@ -257,12 +253,8 @@ struct DepositItemWire<'a> {
     print_content: &'a str,
     tran_amt: &'a Won,
     req_client_name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    req_client_bank_code: Option<&'a BankCode>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    req_client_account_num: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    req_client_fintech_use_num: Option<&'a FintechUseNum>,
+    #[serde(flatten)]
+    req_client: &'a RequestingClient,
     req_client_num: &'a str,
     transfer_purpose: &'a TransferPurpose,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,9 +306,7 @@ impl DepositRequest {
                 print_content: &item.print_content,
                 tran_amt: &item.tran_amt,
                 req_client_name: &item.req_client_name,
-                req_client_bank_code: item.req_client_bank_code.as_ref(),
-                req_client_account_num: item.req_client_account_num.as_deref(),
-                req_client_fintech_use_num: item.req_client_fintech_use_num.as_ref(),
+                req_client: &item.req_client,
                 req_client_num: &item.req_client_num,
                 transfer_purpose: &item.transfer_purpose,
                 cms_num: item.cms_num.as_deref(),
@@ -662,9 +652,9 @@ mod tests {
                 print_content: "모아".into(),
                 tran_amt: Won::new(5000),
                 req_client_name: "홍길동".into(),
-                req_client_bank_code: None,
-                req_client_account_num: None,
-                req_client_fintech_use_num: Some(fin()),
+                req_client: RequestingClient::FintechUseNum {
+                    req_client_fintech_use_num: fin(),
+                },
                 req_client_num: "HONG0001".into(),
                 transfer_purpose: TransferPurpose::Remittance,
                 cms_num: None,

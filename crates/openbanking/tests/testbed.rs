@@ -1,8 +1,9 @@
 //! The client against a real local open banking center (`moa-testbed`) over HTTP: every endpoint
 //! the testbed serves, with its success and its main refusals.
 
+mod common;
+
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use futures_util::StreamExt;
@@ -13,137 +14,8 @@ use moa_openbanking::fields::{AccountHolderInfoType, AccountState, BankStatus, S
 use moa_openbanking::inquiry::RealNameRequest;
 use moa_openbanking::user::UserRequest;
 use moa_openbanking::*;
-use moa_testbed::manifest::{ManifestInstitution, ManifestUser};
-use serde_json::{Value, json};
 
-const REDIRECT_URI: &str = "http://127.0.0.1/callback";
-
-struct Center {
-    testbed: moa_testbed::Spawned,
-    client: Client,
-}
-
-impl Center {
-    async fn start() -> Self {
-        let testbed = moa_testbed::spawn(moa_testbed::Config::in_memory())
-            .await
-            .expect("testbed starts");
-        let client = Client::with_base_url(&testbed.base_url).expect("client");
-        Self { testbed, client }
-    }
-
-    fn institution(&self, i: usize) -> &ManifestInstitution {
-        &self.testbed.manifest.institutions[i]
-    }
-
-    fn user(&self, i: usize) -> &ManifestUser {
-        &self.testbed.manifest.users[i]
-    }
-
-    fn credentials(&self, i: usize) -> ClientCredentials {
-        let inst = self.institution(i);
-        ClientCredentials::new(&inst.client_id, ClientSecret::new(&inst.client_secret))
-    }
-
-    fn issuer(&self, i: usize) -> BankTranIdIssuer {
-        let code = ClientUseCode::parse(&self.institution(i).client_use_code).expect("code");
-        BankTranIdIssuer::new(code, Arc::new(MemoryCounterStore::new()))
-    }
-
-    /// What a person does on the consent pages, through the testbed's scripted shortcut; the
-    /// answer is turned into the callback URL the page would have redirected to.
-    async fn consent(
-        &self,
-        institution: usize,
-        user: usize,
-        verifier: Option<&PkceVerifier>,
-    ) -> (String, State) {
-        let inst = self.institution(institution);
-        let person = self.user(user);
-        let state = State::generate();
-        let accounts: Vec<Value> = person
-            .accounts
-            .iter()
-            .map(|a| json!({"bank_code_std": a.bank_code_std, "account_num": a.account_num}))
-            .collect();
-        let mut body = json!({
-            "client_id": inst.client_id,
-            "client_secret": inst.client_secret,
-            "redirect_uri": REDIRECT_URI,
-            "scope": "login inquiry transfer",
-            "state": state.as_str(),
-            "cell_no": person.cell_no,
-            "accounts": accounts,
-            "inquiry_agree": "Y",
-            "transfer_agree": "Y",
-        });
-        if let Some(v) = verifier {
-            body["code_challenge"] = json!(v.challenge().as_str());
-            body["code_challenge_method"] = json!("S256");
-        }
-        let answer: Value = reqwest::Client::new()
-            .post(format!(
-                "{}/testbed/sandbox/authorize",
-                self.testbed.base_url
-            ))
-            .json(&body)
-            .send()
-            .await
-            .expect("sandbox answers")
-            .json()
-            .await
-            .expect("sandbox JSON");
-        let code = answer["code"].as_str().expect("a code").to_owned();
-        let returned_state = answer["state"].as_str().expect("the state").to_owned();
-        let callback = url::Url::parse_with_params(
-            REDIRECT_URI,
-            &[
-                ("code", code.as_str()),
-                ("scope", "inquiry login transfer"),
-                ("state", &returned_state),
-            ],
-        )
-        .expect("callback URL");
-        (callback.to_string(), state)
-    }
-
-    /// A user token of `institution` for `user`, through consent, callback and exchange.
-    async fn user_token(&self, institution: usize, user: usize) -> Token {
-        let verifier = PkceVerifier::generate();
-        let (callback, state) = self.consent(institution, user, Some(&verifier)).await;
-        let grant = parse_callback(&callback, &state).expect("callback accepted");
-        self.client
-            .exchange_code(
-                &self.credentials(institution),
-                &grant.code,
-                REDIRECT_URI,
-                Some(&verifier),
-            )
-            .await
-            .expect("code exchanged")
-    }
-
-    async fn oob_token(&self, institution: usize) -> Token {
-        self.client
-            .client_credentials(&self.credentials(institution))
-            .await
-            .expect("client credentials")
-    }
-
-    async fn first_account(&self, token: &Token) -> moa_openbanking::user::Account {
-        let user = token.user_seq_no.clone().expect("user");
-        let me = self
-            .client
-            .user_me(&token.access_token, &user)
-            .await
-            .expect("user/me");
-        me.res_list.into_iter().next().expect("an account")
-    }
-}
-
-fn center_code(err: &Error) -> &str {
-    err.rsp_code().map(RspCode::code).unwrap_or("(none)")
-}
+use common::{Center, REDIRECT_URI, center_code};
 
 // ---- OAuth -------------------------------------------------------------------------------
 
@@ -665,7 +537,7 @@ async fn history_pages_chain_their_balances_and_use_a_new_id_each() {
     let account = c.first_account(&token).await;
     let mut pages = c.client.transaction_pages(
         &token.access_token,
-        &issuer,
+        issuer,
         year_query(account.fintech_use_num.clone()),
         100,
     );
@@ -714,7 +586,7 @@ async fn history_paging_stops_at_the_page_limit() {
     let account = c.first_account(&token).await;
     let pages = c.client.transaction_pages(
         &token.access_token,
-        &issuer,
+        issuer,
         year_query(account.fintech_use_num.clone()),
         2,
     );
@@ -737,7 +609,7 @@ async fn history_of_an_inverted_date_range_is_malformed() {
     let issuer = c.issuer(0);
     let mut pages = c
         .client
-        .transaction_pages(&token.access_token, &issuer, query, 5);
+        .transaction_pages(&token.access_token, issuer, query, 5);
     let err = pages
         .next_page()
         .await
