@@ -39,6 +39,9 @@ pub const KFTC_PRODUCTION_BASE_URL: &str = "https://openapi.openbanking.or.kr";
 /// a bank is slow; a shorter wait only turns more transfers into "outcome unknown".
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long to wait for a connection to the center before giving up on the call.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Which open banking center to talk to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Environment {
@@ -124,8 +127,11 @@ impl fmt::Debug for Client {
 impl Client {
     /// A client of the center at `environment`, with rustls and the default timeout.
     pub fn new(environment: Environment) -> Result<Self, Error> {
+        // A connect timeout shorter than the call's own makes an unreachable center fail as
+        // `Connect` (nothing sent, safe to retry) rather than as a timeout of unknown outcome.
         let http = reqwest::Client::builder()
             .use_rustls_tls()
+            .connect_timeout(CONNECT_TIMEOUT)
             .build()
             .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self::with_http_client(environment, http))

@@ -5,6 +5,35 @@
 //!
 //! A transfer whose call fails with [`Error::is_outcome_unknown`] may have happened: settle it
 //! with [`Client::transfer_result`] using the same `bank_tran_id`, never by sending it again.
+//!
+//! ```no_run
+//! use moa_openbanking::fields::CheckType;
+//! use moa_openbanking::transfer::{
+//!     TransferOutcome, TransferQuery, TransferResultRequest, WithdrawRequest, outcome_of,
+//! };
+//! use moa_openbanking::{AccessToken, Client, Clock, Error, SystemClock};
+//!
+//! # async fn demo(client: Client, user: AccessToken, oob: AccessToken, request: WithdrawRequest)
+//! # -> Result<(), Error> {
+//! // The request's bank_tran_id is journaled before this call.
+//! let outcome = match client.withdraw(&user, &request).await {
+//!     Ok(_) => TransferOutcome::Succeeded,
+//!     Err(e) if e.is_outcome_unknown() => {
+//!         let asked = TransferResultRequest {
+//!             check_type: CheckType::Withdraw,
+//!             items: vec![TransferQuery {
+//!                 org_bank_tran_id: request.bank_tran_id.clone(),
+//!                 org_bank_tran_date: SystemClock.today_kst(),
+//!                 org_tran_amt: request.tran_amt,
+//!             }],
+//!         };
+//!         outcome_of(client.transfer_result(&oob, &asked).await)?
+//!     }
+//!     Err(e) => return Err(e),
+//! };
+//! println!("{outcome:?}");
+//! # Ok(()) }
+//! ```
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -438,6 +467,23 @@ pub enum TransferOutcome {
     /// The answer carries no bank verdict: not settled yet, or (in an `A0009` answer about
     /// several transfers) not found.
     Pending,
+    /// The center has no record of it (`A0310`): it did not happen — or, shortly after an
+    /// `A0001` "in progress", not yet. Deciding when to stop asking is the caller's policy.
+    NotFound,
+}
+
+/// How the one transfer a `transfer/result` call asked about ended: its item's verdict, or
+/// [`TransferOutcome::NotFound`] when the center answered `A0310`. Other refusals stay errors.
+pub fn outcome_of(answer: Result<TransferResult, Error>) -> Result<TransferOutcome, Error> {
+    match answer {
+        Ok(a) => Ok(a
+            .res_list
+            .first()
+            .map(TransferResultItem::outcome)
+            .unwrap_or(TransferOutcome::Pending)),
+        Err(e) if e.rsp_code() == Some(&RspCode::A0310) => Ok(TransferOutcome::NotFound),
+        Err(e) => Err(e),
+    }
 }
 
 /// One transfer's state in a `transfer/result` answer.
@@ -723,6 +769,32 @@ mod tests {
             TransferOutcome::Failed(BankRspCode::InsufficientBalance)
         );
         assert_eq!(transfer_outcome(None), TransferOutcome::Pending);
+    }
+
+    #[test]
+    fn a0310_means_not_found_and_other_refusals_stay_errors() {
+        let not_found = decode_answer::<TransferResult>(
+            TRANSFER_RESULT,
+            200,
+            r#"{"rsp_code":"A0310","rsp_message":"해당 거래가 없습니다"}"#.as_bytes(),
+        );
+        assert_eq!(
+            outcome_of(not_found).expect("settled"),
+            TransferOutcome::NotFound
+        );
+        let expired = decode_answer::<TransferResult>(
+            TRANSFER_RESULT,
+            200,
+            br#"{"rsp_code":"O0003","rsp_message":""}"#,
+        );
+        assert!(
+            outcome_of(expired)
+                .expect_err("still an error")
+                .should_refresh_token()
+        );
+        let empty =
+            decode_answer::<TransferResult>(TRANSFER_RESULT, 200, br#"{"rsp_code":"A0000"}"#);
+        assert_eq!(outcome_of(empty).expect("answer"), TransferOutcome::Pending);
     }
 
     #[test]
