@@ -172,3 +172,41 @@ async fn json_posts_and_token_posts_use_the_documented_content_types() {
         "{form}"
     );
 }
+
+#[tokio::test]
+async fn the_request_time_is_the_injected_clock_read_in_korea() {
+    use chrono::TimeZone;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let server = tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let seen = read_request(&mut sock).await;
+        answer(
+            &mut sock,
+            r#"{"rsp_code":"A0004","rsp_message":"stop here"}"#,
+        )
+        .await;
+        seen
+    });
+    // 15:30 UTC on the 31st is 00:30 KST on the 1st of the next month.
+    let clock = moa_openbanking::ManualClock::new(
+        chrono::Utc
+            .with_ymd_and_hms(2024, 1, 31, 15, 30, 0)
+            .single()
+            .expect("time"),
+    );
+    let client = Client::with_base_url(&format!("http://{addr}"))
+        .expect("client")
+        .with_clock(std::sync::Arc::new(clock));
+    let err = client
+        .balance(&AccessToken::new("t"), &balance_request())
+        .await
+        .expect_err("refused");
+    assert_eq!(err.rsp_code().map(|c| c.code()), Some("A0004"));
+    let seen = server.await.expect("server");
+    let request_line = seen.lines().next().expect("request line");
+    assert!(
+        request_line.starts_with("GET /v2.0/account/balance/fin_num?bank_tran_id=T991589220U000000001&fintech_use_num=199159919057870978715901&tran_dtime=20240201003000 "),
+        "{request_line}"
+    );
+}
