@@ -95,37 +95,71 @@ fn sqlite_error(error: rusqlite::Error) -> ApiError {
 
 /// Whether this institution used `bank_tran_id` on `date` for a transfer already.
 fn already_used(conn: &Connection, m: &Movement) -> Result<bool, ApiError> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM transfers
          WHERE institution_id = ?1 AND bank_tran_date = ?2 AND bank_tran_id = ?3)",
-        params![m.institution_id, m.bank_tran_date, m.bank_tran_id],
-        |r| r.get(0),
     )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![m.institution_id, m.bank_tran_date, m.bank_tran_id],
+            |r| r.get(0),
+        )
+    })
     .map_err(sqlite_error)
 }
 
-fn sum_today(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<i64, ApiError> {
-    conn.query_row(sql, args, |r| r.get(0))
-        .map_err(sqlite_error)
+/// The day's applied total of `kind` for one person (`user_seq_no`) or, with `""`, the
+/// whole institution.
+fn total_today(conn: &Connection, m: &Movement, user_seq_no: &str) -> Result<i64, ApiError> {
+    conn.prepare_cached(
+        "SELECT COALESCE((SELECT amount FROM daily_totals WHERE institution_id = ?1
+            AND bank_tran_date = ?2 AND kind = ?3 AND user_seq_no = ?4), 0)",
+    )
+    .and_then(|mut stmt| {
+        stmt.query_row(
+            params![
+                m.institution_id,
+                m.bank_tran_date,
+                m.kind.as_str(),
+                user_seq_no
+            ],
+            |r| r.get(0),
+        )
+    })
+    .map_err(sqlite_error)
+}
+
+/// Adds an applied transfer to the day's totals.
+fn count_today(conn: &Connection, m: &Movement, user_seq_no: &str) -> Result<(), ApiError> {
+    conn.prepare_cached(
+        "INSERT INTO daily_totals (institution_id, bank_tran_date, kind, user_seq_no, amount)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO UPDATE SET amount = amount + excluded.amount",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            m.institution_id,
+            m.bank_tran_date,
+            m.kind.as_str(),
+            user_seq_no,
+            m.amount
+        ])
+    })
+    .map_err(sqlite_error)?;
+    Ok(())
 }
 
 /// The center's limits, checked before the bank sees the transfer (`A01xx`).
 fn check_limits(conn: &Connection, m: &Movement) -> Result<(), ApiError> {
+    let institution_today = total_today(conn, m, "")?;
     match m.kind {
         Kind::Withdraw => {
             if m.amount > USER_PER_TRANSFER_LIMIT {
                 return Err(ApiError::new("A0111", "사용자 1회 출금한도를 초과했습니다"));
             }
-            let user_today = withdrawn_today(conn, m)?;
-            if user_today + m.amount > USER_DAILY_LIMIT {
+            if withdrawn_today(conn, m)? + m.amount > USER_DAILY_LIMIT {
                 return Err(ApiError::new("A0112", "사용자 1일 출금한도를 초과했습니다"));
             }
-            let institution_today = sum_today(
-                conn,
-                "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE institution_id = ?1
-                 AND bank_tran_date = ?2 AND kind = 'withdraw' AND status = 'done'",
-                params![m.institution_id, m.bank_tran_date],
-            )?;
             if institution_today + m.amount > INSTITUTION_DAILY_WITHDRAW_LIMIT {
                 return Err(ApiError::new(
                     "A0103",
@@ -140,12 +174,6 @@ fn check_limits(conn: &Connection, m: &Movement) -> Result<(), ApiError> {
                     "이용기관 1회 입금한도를 초과했습니다",
                 ));
             }
-            let institution_today = sum_today(
-                conn,
-                "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE institution_id = ?1
-                 AND bank_tran_date = ?2 AND kind = 'deposit' AND status = 'done'",
-                params![m.institution_id, m.bank_tran_date],
-            )?;
             if institution_today + m.amount > INSTITUTION_DAILY_DEPOSIT_LIMIT {
                 return Err(ApiError::new(
                     "A0101",
@@ -159,12 +187,10 @@ fn check_limits(conn: &Connection, m: &Movement) -> Result<(), ApiError> {
 
 /// What the movement's person withdrew today through its institution.
 pub fn withdrawn_today(conn: &Connection, m: &Movement) -> Result<i64, ApiError> {
-    sum_today(
-        conn,
-        "SELECT COALESCE(SUM(amount), 0) FROM transfers WHERE institution_id = ?1
-         AND user_seq_no = ?2 AND bank_tran_date = ?3 AND kind = 'withdraw' AND status = 'done'",
-        params![m.institution_id, m.user_seq_no, m.bank_tran_date],
-    )
+    match &m.user_seq_no {
+        Some(user) => total_today(conn, m, user),
+        None => Ok(0),
+    }
 }
 
 /// The bank's refusal of an account in `state`, if any.
@@ -189,11 +215,12 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
         ));
     }
     check_limits(conn, m)?;
-    let inserted = conn.execute(
+    let inserted = conn.prepare_cached(
         "INSERT INTO transfers (institution_id, bank_tran_date, bank_tran_id, kind, from_account,
             to_account, amount, user_seq_no, fintech_use_num, wd_print_content, dps_print_content,
             status, bank_rsp_code, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'pending', '', ?12)",
+    ).and_then(|mut stmt| stmt.execute(
         params![
             m.institution_id,
             m.bank_tran_date,
@@ -208,7 +235,7 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
             m.dps_print_content,
             m.created_at
         ],
-    );
+    ));
     match inserted {
         Ok(_) => {}
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
@@ -236,12 +263,9 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
         return refuse(code, "참가은행 거절");
     }
     let account = |id: i64| -> Result<(i64, String, String), ApiError> {
-        conn.query_row(
-            "SELECT balance, state, account_type FROM accounts WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .map_err(sqlite_error)
+        conn.prepare_cached("SELECT balance, state, account_type FROM accounts WHERE id = ?1")
+            .and_then(|mut stmt| stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(sqlite_error)
     };
     let (balance, from_state, from_type) = account(m.from)?;
     let (_, to_state, _) = account(m.to)?;
@@ -272,11 +296,15 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
         &m.dps_print_content,
         &m.credit_counterpart,
     )?;
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE transfers SET status = 'done', bank_rsp_code = '000' WHERE id = ?1",
-        [transfer_id],
     )
+    .and_then(|mut stmt| stmt.execute([transfer_id]))
     .map_err(sqlite_error)?;
+    count_today(conn, m, "")?;
+    if let Some(user) = &m.user_seq_no {
+        count_today(conn, m, user)?;
+    }
     Ok(Outcome::Done {
         from_balance,
         to_balance,
@@ -294,11 +322,10 @@ fn post(
     counterpart: &Party,
 ) -> Result<i64, ApiError> {
     let after: i64 = conn
-        .query_row(
+        .prepare_cached(
             "UPDATE accounts SET balance = balance + ?2 WHERE id = ?1 RETURNING balance",
-            params![account, delta],
-            |r| r.get(0),
         )
+        .and_then(|mut stmt| stmt.query_row(params![account, delta], |r| r.get(0)))
         .map_err(sqlite_error)?;
     conn.prepare_cached(
         "INSERT INTO transactions (account_id, tran_date, tran_time, inout_type, tran_type,

@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use rusqlite::{OptionalExtension, params};
 
+use crate::api::method_not_allowed;
 use crate::db::DbError;
 use crate::oauth::{self, Grant};
 use crate::seed::BANKS;
@@ -23,11 +24,26 @@ use crate::wire::ApiError;
 
 pub(crate) fn routes() -> Router<Testbed> {
     Router::new()
-        .route("/oauth/2.0/authorize", get(authorize))
-        .route("/oauth/2.0/authorize_account", get(authorize_account))
-        .route("/oauth/2.0/authorize/identity", post(identity))
-        .route("/oauth/2.0/authorize/otp", post(otp))
-        .route("/oauth/2.0/authorize/consent", post(consent))
+        .route(
+            "/oauth/2.0/authorize",
+            get(authorize).fallback(method_not_allowed),
+        )
+        .route(
+            "/oauth/2.0/authorize_account",
+            get(authorize_account).fallback(method_not_allowed),
+        )
+        .route(
+            "/oauth/2.0/authorize/identity",
+            post(identity).fallback(method_not_allowed),
+        )
+        .route(
+            "/oauth/2.0/authorize/otp",
+            post(otp).fallback(method_not_allowed),
+        )
+        .route(
+            "/oauth/2.0/authorize/consent",
+            post(consent).fallback(method_not_allowed),
+        )
 }
 
 /// The words of the pages, in Korean and English.

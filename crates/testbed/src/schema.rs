@@ -148,7 +148,17 @@ CREATE TABLE transfers (
     created_at       TEXT NOT NULL,
     UNIQUE (institution_id, bank_tran_date, bank_tran_id)
 );
-CREATE INDEX transfers_by_user_day ON transfers (institution_id, user_seq_no, bank_tran_date);
+
+-- What was applied per day, kept as running sums so that checking a limit costs one lookup,
+-- however many transfers the day has seen. user_seq_no '' is the institution's own total.
+CREATE TABLE daily_totals (
+    institution_id INTEGER NOT NULL REFERENCES institutions(id),
+    bank_tran_date TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    user_seq_no    TEXT NOT NULL,
+    amount         INTEGER NOT NULL,
+    PRIMARY KEY (institution_id, bank_tran_date, kind, user_seq_no)
+) WITHOUT ROWID;
 
 -- History rows a transfer wrote: its two postings.
 ALTER TABLE transactions ADD COLUMN transfer_id INTEGER REFERENCES transfers(id);

@@ -235,6 +235,8 @@ impl Testbed {
     pub async fn open(config: Config) -> Result<Self, Error> {
         let db = Db::open(&config.db)?;
         let clock = Clock::default();
+        // Before seeding: the seed's history ends on the center's yesterday, not the real one.
+        clock.set_offset(config.clock_offset);
         let today = clock.now().date_naive();
         db.write(move |conn| -> Result<(), DbError> {
             let seeded: Option<String> = conn
@@ -268,7 +270,6 @@ impl Testbed {
                 bank.status = status.clone();
             }
         }
-        clock.set_offset(config.clock_offset);
         let faults = Faults::default();
         for rule in &config.faults {
             faults.add(rule.clone());
@@ -311,6 +312,10 @@ impl Testbed {
             .merge(api::routes())
             .merge(admin::routes())
             .fallback(api::not_found)
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                with_center_clock,
+            ))
             .with_state(self.clone())
     }
 
@@ -713,6 +718,17 @@ impl Testbed {
     pub fn admin_token(&self) -> &str {
         &self.inner.admin_token
     }
+}
+
+/// Runs a request with the center's clock in reach of its refusals (see [`crate::wire::CENTER_CLOCK`]).
+async fn with_center_clock(
+    axum::extract::State(testbed): axum::extract::State<Testbed>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    crate::wire::CENTER_CLOCK
+        .scope(testbed.clock().clone(), next.run(request))
+        .await
 }
 
 fn load_meta(conn: &Connection) -> Result<HashMap<String, String>, DbError> {

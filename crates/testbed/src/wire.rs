@@ -190,6 +190,20 @@ pub fn with_code(
     Json(envelope(Header::new(now, rsp_code, rsp_message), body)).into_response()
 }
 
+tokio::task_local! {
+    /// The clock of the center answering the current request. A refusal is built without the
+    /// testbed at hand, yet its `api_tran_dtm` must read the center's (possibly moved) clock like
+    /// every other answer.
+    pub(crate) static CENTER_CLOCK: clock::Clock;
+}
+
+/// The center's time for an answer: its clock when serving a request, real time otherwise.
+fn answer_time() -> DateTime<FixedOffset> {
+    CENTER_CLOCK
+        .try_with(clock::Clock::now)
+        .unwrap_or_else(|_| chrono::Utc::now().with_timezone(&clock::kst()))
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if self.drop_connection {
@@ -206,7 +220,7 @@ impl IntoResponse for ApiError {
                 serde_json::json!({ "rsp_code": self.rsp_code, "rsp_message": self.message });
             return (self.status, Json(body)).into_response();
         }
-        let now = chrono::Utc::now().with_timezone(&clock::kst());
+        let now = answer_time();
         let body = match &self.bank {
             Some(block) => serde_json::to_value(block).unwrap_or(Value::Null),
             None => Value::Null,

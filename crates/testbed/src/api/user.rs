@@ -183,6 +183,11 @@ async fn end_link(
                 "UPDATE tokens SET revoked = 1 WHERE institution_id = ?1 AND user_seq_no = ?2",
                 params![institution_id, user],
             )?;
+            // A code issued before the person left must not bring them back.
+            conn.execute(
+                "UPDATE auth_codes SET used = 1 WHERE institution_id = ?1 AND user_seq_no = ?2",
+                params![institution_id, user],
+            )?;
             conn.execute(
                 "UPDATE registrations SET state = '09', inquiry_agree_dtime = NULL,
                     transfer_agree_dtime = NULL
