@@ -1,0 +1,711 @@
+//! Moving money through the client against the testbed's ledger: withdrawals, deposits, the
+//! recipient check, remittances, transfer results and return claims — and the faults that leave
+//! a transfer's outcome unknown, settled by `transfer/result`, never by resending.
+
+mod common;
+
+use chrono::NaiveDate;
+use moa_openbanking::fields::{
+    CheckType, CntrAccountType, NameCheckOption, SortOrder, TransferPurpose,
+};
+use moa_openbanking::fund_return::{ClaimedAccount, ReturnClaimRequest, ReturnResultRequest};
+use moa_openbanking::inquiry::{ReceiveRequest, Recipient, RemitListRequest};
+use moa_openbanking::transfer::{
+    DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
+    TransferResultRequest, WithdrawRequest, outcome_of,
+};
+use moa_openbanking::user::Account;
+use moa_openbanking::*;
+use moa_testbed::faults::Fault;
+
+use common::{Center, center_code};
+
+/// A person who has registered accounts with the first institution, with both tokens.
+struct Scene {
+    c: Center,
+    user: Token,
+    oob: Token,
+    account: Account,
+}
+
+impl Scene {
+    async fn new() -> Self {
+        let c = Center::start().await;
+        let user = c.user_token(0, 0).await;
+        let oob = c.oob_token(0).await;
+        let account = c.first_account(&user).await;
+        Self {
+            c,
+            user,
+            oob,
+            account,
+        }
+    }
+
+    fn collection_account(&self) -> String {
+        self.c.institution(0).collection_account.account_num.clone()
+    }
+
+    fn payout_account(&self) -> String {
+        self.c.institution(0).payout_account.account_num.clone()
+    }
+
+    fn me(&self) -> RequestingClient {
+        RequestingClient::FintechUseNum {
+            req_client_fintech_use_num: self.account.fintech_use_num.clone(),
+        }
+    }
+
+    fn withdraw_request(&self, amount: u64) -> WithdrawRequest {
+        WithdrawRequest {
+            bank_tran_id: self.c.issuer(0).issue().expect("id"),
+            cntr_account_type: CntrAccountType::Account,
+            cntr_account_num: self.collection_account(),
+            dps_print_content: "모아이체".into(),
+            fintech_use_num: self.account.fintech_use_num.clone(),
+            wd_print_content: Some("모아".into()),
+            tran_amt: Won::new(amount),
+            req_client_name: self.account.account_holder_name.clone(),
+            req_client: self.me(),
+            req_client_num: "MOA0000001".into(),
+            transfer_purpose: TransferPurpose::Remittance,
+            sub_frnc_name: None,
+            sub_frnc_num: None,
+            sub_frnc_business_num: None,
+            recv_client_name: None,
+            recv_client_bank_code: None,
+            recv_client_account_num: None,
+        }
+    }
+
+    fn deposit_request(&self, to: DepositTo, amount: u64) -> DepositRequest {
+        DepositRequest {
+            cntr_account_type: CntrAccountType::Account,
+            cntr_account_num: self.payout_account(),
+            wd_pass_phrase: WdPassPhrase::new("NONE"),
+            wd_print_content: "모아".into(),
+            name_check_option: NameCheckOption::On,
+            sub_frnc_name: None,
+            sub_frnc_num: None,
+            sub_frnc_business_num: None,
+            item: DepositItem {
+                bank_tran_id: self.c.issuer(0).issue().expect("id"),
+                to,
+                print_content: "모아입금".into(),
+                tran_amt: Won::new(amount),
+                req_client_name: self.account.account_holder_name.clone(),
+                req_client: self.me(),
+                req_client_num: "MOA0000001".into(),
+                transfer_purpose: TransferPurpose::Remittance,
+                cms_num: None,
+            },
+        }
+    }
+
+    async fn balance(&self) -> SignedWon {
+        self.c
+            .balance(&self.user, &self.account.fintech_use_num)
+            .await
+    }
+
+    async fn result_of(
+        &self,
+        check_type: CheckType,
+        id: &BankTranId,
+        amount: u64,
+    ) -> Result<TransferOutcome, Error> {
+        let answer = self
+            .c
+            .client
+            .transfer_result(
+                &self.oob.access_token,
+                &TransferResultRequest {
+                    check_type,
+                    items: vec![TransferQuery {
+                        org_bank_tran_id: id.clone(),
+                        org_bank_tran_date: today(),
+                        org_tran_amt: Won::new(amount),
+                    }],
+                },
+            )
+            .await;
+        if let Ok(a) = &answer {
+            assert_eq!(a.res_cnt, 1);
+        }
+        outcome_of(answer)
+    }
+}
+
+fn today() -> NaiveDate {
+    SystemClock.today_kst()
+}
+
+fn less(balance: SignedWon, amount: u64) -> SignedWon {
+    SignedWon::from_decimal(balance.as_decimal() - Won::new(amount).as_decimal()).expect("whole")
+}
+
+fn more(balance: SignedWon, amount: u64) -> SignedWon {
+    SignedWon::from_decimal(balance.as_decimal() + Won::new(amount).as_decimal()).expect("whole")
+}
+
+// ---- withdraw ----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_withdrawal_debits_the_account_once_and_transfer_result_confirms_it() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    let request = s.withdraw_request(12_000);
+    let w =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect("withdrawn");
+    assert_eq!(w.tran_amt, Won::new(12_000));
+    assert_eq!(w.bank.bank_tran_id, request.bank_tran_id.as_str());
+    assert_eq!(w.bank.bank_rsp_code, Some(BankRspCode::Ok));
+    assert_eq!(w.fintech_use_num.as_ref(), Some(&s.account.fintech_use_num));
+    assert!(w.wd_limit_remain_amt.is_some());
+    assert_eq!(s.balance().await, less(before, 12_000));
+    assert_eq!(
+        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 12_000)
+            .await
+            .expect("result"),
+        TransferOutcome::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn a_withdrawal_over_the_per_transfer_limit_is_refused_with_a0111() {
+    let s = Scene::new().await;
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &s.withdraw_request(5_000_001))
+            .await
+            .expect_err("over the limit");
+    assert_eq!(center_code(&err), "A0111");
+    assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Limit));
+    assert!(!err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_withdrawal_into_an_unregistered_contract_account_is_refused_with_a0322() {
+    let s = Scene::new().await;
+    let mut request = s.withdraw_request(1_000);
+    request.cntr_account_num = s.payout_account();
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect_err("wrong account");
+    assert_eq!(center_code(&err), "A0322");
+}
+
+#[tokio::test]
+async fn resending_a_withdrawal_with_its_bank_tran_id_is_refused_with_a0326_and_debits_once() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    let request = s.withdraw_request(3_000);
+    s.c.client
+        .withdraw(&s.user.access_token, &request)
+        .await
+        .expect("first");
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect_err("again");
+    assert_eq!(center_code(&err), "A0326");
+    assert_eq!(s.balance().await, less(before, 3_000));
+}
+
+#[tokio::test]
+async fn a_bank_refusal_carries_the_banks_code() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    s.c.fault(
+        "withdraw",
+        Fault::BankError {
+            bank_rsp_code: "453".into(),
+        },
+    );
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &s.withdraw_request(1_000))
+            .await
+            .expect_err("refused");
+    assert_eq!(center_code(&err), "A0002");
+    assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::InsufficientBalance));
+    assert!(!err.is_outcome_unknown());
+    assert_eq!(s.balance().await, before);
+}
+
+#[tokio::test]
+async fn an_oob_token_cannot_withdraw_o0011() {
+    let s = Scene::new().await;
+    let err =
+        s.c.client
+            .withdraw(&s.oob.access_token, &s.withdraw_request(1_000))
+            .await
+            .expect_err("wrong scope");
+    assert_eq!(center_code(&err), "O0011");
+}
+
+#[tokio::test]
+async fn a_center_timeout_after_applying_is_unknown_and_transfer_result_says_it_happened() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    s.c.fault(
+        "withdraw",
+        Fault::Timeout {
+            applied: true,
+            rsp_code: "A0007".into(),
+        },
+    );
+    let request = s.withdraw_request(7_000);
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect_err("timeout");
+    assert_eq!(center_code(&err), "A0007");
+    assert!(err.is_outcome_unknown());
+    assert_eq!(
+        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 7_000)
+            .await
+            .expect("result"),
+        TransferOutcome::Succeeded
+    );
+    assert_eq!(s.balance().await, less(before, 7_000));
+}
+
+#[tokio::test]
+async fn a_bank_timeout_before_applying_is_unknown_and_transfer_result_finds_no_such_transfer() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    s.c.fault(
+        "withdraw",
+        Fault::Timeout {
+            applied: false,
+            rsp_code: "A0017".into(),
+        },
+    );
+    let request = s.withdraw_request(7_000);
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect_err("timeout");
+    assert_eq!(center_code(&err), "A0017");
+    assert!(err.is_outcome_unknown());
+    assert_eq!(
+        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 7_000)
+            .await
+            .expect("settled"),
+        TransferOutcome::NotFound
+    );
+    assert_eq!(s.balance().await, before);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_after_commit_is_unknown_and_transfer_result_says_it_happened() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    s.c.fault("withdraw", Fault::Drop { after_commit: true });
+    let request = s.withdraw_request(4_000);
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &request)
+            .await
+            .expect_err("dropped");
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(err.is_outcome_unknown());
+    assert!(!err.is_timeout());
+    assert_eq!(
+        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 4_000)
+            .await
+            .expect("result"),
+        TransferOutcome::Succeeded
+    );
+    assert_eq!(s.balance().await, less(before, 4_000));
+}
+
+#[tokio::test]
+async fn an_exhausted_usage_plan_is_a_limit() {
+    let s = Scene::new().await;
+    s.c.fault("withdraw", Fault::UsageLimit);
+    let err =
+        s.c.client
+            .withdraw(&s.user.access_token, &s.withdraw_request(1_000))
+            .await
+            .expect_err("plan exhausted");
+    assert_eq!(center_code(&err), "O0009");
+    assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Limit));
+}
+
+// ---- deposit -----------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_deposit_by_fintech_number_credits_the_account() {
+    let s = Scene::new().await;
+    let before = s.balance().await;
+    let request = s.deposit_request(
+        DepositTo::FintechUseNum(s.account.fintech_use_num.clone()),
+        20_000,
+    );
+    let d =
+        s.c.client
+            .deposit(&s.oob.access_token, &request)
+            .await
+            .expect("deposited");
+    assert_eq!(d.res_cnt, 1);
+    assert_eq!(d.res_list[0].tran_amt, Won::new(20_000));
+    assert_eq!(d.res_list[0].bank.bank_rsp_code, Some(BankRspCode::Ok));
+    assert_eq!(s.balance().await, more(before, 20_000));
+    assert_eq!(
+        s.result_of(CheckType::Deposit, &request.item.bank_tran_id, 20_000)
+            .await
+            .expect("result"),
+        TransferOutcome::Succeeded
+    );
+}
+
+#[tokio::test]
+async fn a_deposit_by_account_number_with_the_right_name_credits_the_account() {
+    let s = Scene::new().await;
+    let target = &s.c.user(1).accounts[0];
+    let request = s.deposit_request(
+        DepositTo::Account {
+            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+            account_num: target.account_num.clone(),
+            account_holder_name: target.account_holder_name.clone(),
+        },
+        5_000,
+    );
+    let d =
+        s.c.client
+            .deposit(&s.oob.access_token, &request)
+            .await
+            .expect("deposited");
+    assert_eq!(
+        d.res_list[0].account_holder_name.as_deref(),
+        Some(target.account_holder_name.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_deposit_to_a_misnamed_account_fails_its_item_with_815() {
+    let s = Scene::new().await;
+    let target = &s.c.user(1).accounts[0];
+    let request = s.deposit_request(
+        DepositTo::Account {
+            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+            account_num: target.account_num.clone(),
+            account_holder_name: "김아무개".into(),
+        },
+        5_000,
+    );
+    let err =
+        s.c.client
+            .deposit(&s.oob.access_token, &request)
+            .await
+            .expect_err("misnamed");
+    assert_eq!(center_code(&err), "A0009");
+    assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::HolderNameMismatch));
+    assert!(!err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_deposit_to_no_such_account_fails_its_item_with_412() {
+    let s = Scene::new().await;
+    let request = s.deposit_request(
+        DepositTo::Account {
+            bank_code_std: s.account.bank_code_std.clone(),
+            account_num: "99999999999999".into(),
+            account_holder_name: "홍길동".into(),
+        },
+        5_000,
+    );
+    let err =
+        s.c.client
+            .deposit(&s.oob.access_token, &request)
+            .await
+            .expect_err("no account");
+    assert_eq!(center_code(&err), "A0009");
+    assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::NoSuchAccount));
+}
+
+#[tokio::test]
+async fn a_deposit_with_the_wrong_pass_phrase_is_refused_with_a0307() {
+    let s = Scene::new().await;
+    let mut request = s.deposit_request(
+        DepositTo::FintechUseNum(s.account.fintech_use_num.clone()),
+        1_000,
+    );
+    request.wd_pass_phrase = WdPassPhrase::new("letmein");
+    let err =
+        s.c.client
+            .deposit(&s.oob.access_token, &request)
+            .await
+            .expect_err("pass phrase");
+    assert_eq!(center_code(&err), "A0307");
+    assert!(!err.to_string().contains("letmein"));
+}
+
+#[tokio::test]
+async fn transfer_result_about_several_transfers_reports_the_missing_ones_as_pending() {
+    let s = Scene::new().await;
+    let done = s.withdraw_request(2_000);
+    s.c.client
+        .withdraw(&s.user.access_token, &done)
+        .await
+        .expect("withdrawn");
+    let never = s.c.issuer(0).issue().expect("id");
+    let answer =
+        s.c.client
+            .transfer_result(
+                &s.oob.access_token,
+                &TransferResultRequest {
+                    check_type: CheckType::Withdraw,
+                    items: vec![
+                        TransferQuery {
+                            org_bank_tran_id: done.bank_tran_id.clone(),
+                            org_bank_tran_date: today(),
+                            org_tran_amt: Won::new(2_000),
+                        },
+                        TransferQuery {
+                            org_bank_tran_id: never,
+                            org_bank_tran_date: today(),
+                            org_tran_amt: Won::new(2_000),
+                        },
+                    ],
+                },
+            )
+            .await
+            .expect("an answer despite A0009");
+    assert_eq!(answer.header.rsp_code, RspCode::A0009);
+    let outcomes: Vec<TransferOutcome> = answer.res_list.iter().map(|r| r.outcome()).collect();
+    assert_eq!(
+        outcomes,
+        [TransferOutcome::Succeeded, TransferOutcome::Pending]
+    );
+}
+
+#[tokio::test]
+async fn transfer_result_refuses_an_empty_or_oversized_question_before_sending() {
+    let s = Scene::new().await;
+    let err =
+        s.c.client
+            .transfer_result(
+                &s.oob.access_token,
+                &TransferResultRequest {
+                    check_type: CheckType::Withdraw,
+                    items: vec![],
+                },
+            )
+            .await
+            .expect_err("empty");
+    assert!(matches!(err, Error::InvalidRequest(_)));
+}
+
+// ---- inquiries around transfers ------------------------------------------------------------------
+
+#[tokio::test]
+async fn receive_shows_the_recipients_name_before_a_deposit() {
+    let s = Scene::new().await;
+    let target = &s.c.user(1).accounts[0];
+    let r =
+        s.c.client
+            .receive(
+                &s.oob.access_token,
+                &ReceiveRequest {
+                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                    cntr_account_type: CntrAccountType::Account,
+                    cntr_account_num: s.payout_account(),
+                    recipient: Recipient::Account {
+                        bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+                        account_num: target.account_num.clone(),
+                        account_seq: None,
+                    },
+                    print_content: "모아".into(),
+                    tran_amt: Won::new(10_000),
+                    req_client_name: s.account.account_holder_name.clone(),
+                    req_client: s.me(),
+                    req_client_num: "MOA0000001".into(),
+                    transfer_purpose: TransferPurpose::Remittance,
+                    sub_frnc_name: None,
+                    sub_frnc_num: None,
+                    sub_frnc_business_num: None,
+                    cms_num: None,
+                },
+            )
+            .await
+            .expect("receivable");
+    assert_eq!(r.account_holder_name, target.account_holder_name);
+    assert_eq!(r.tran_amt, Some(Won::new(10_000)));
+    assert_eq!(r.bank.bank_rsp_code, Some(BankRspCode::Ok));
+}
+
+#[tokio::test]
+async fn receive_by_fintech_number_names_the_registered_holder() {
+    let s = Scene::new().await;
+    let r =
+        s.c.client
+            .receive(
+                &s.oob.access_token,
+                &ReceiveRequest {
+                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                    cntr_account_type: CntrAccountType::Account,
+                    cntr_account_num: s.payout_account(),
+                    recipient: Recipient::FintechUseNum {
+                        fintech_use_num: s.account.fintech_use_num.clone(),
+                    },
+                    print_content: "모아".into(),
+                    tran_amt: Won::new(10_000),
+                    req_client_name: s.account.account_holder_name.clone(),
+                    req_client: s.me(),
+                    req_client_num: "MOA0000001".into(),
+                    transfer_purpose: TransferPurpose::Remittance,
+                    sub_frnc_name: None,
+                    sub_frnc_num: None,
+                    sub_frnc_business_num: None,
+                    cms_num: None,
+                },
+            )
+            .await
+            .expect("receivable");
+    assert_eq!(r.account_holder_name, s.account.account_holder_name);
+}
+
+#[tokio::test]
+async fn remit_list_of_the_collection_account_shows_the_withdrawal_and_its_remitter() {
+    let s = Scene::new().await;
+    s.c.client
+        .withdraw(&s.user.access_token, &s.withdraw_request(8_000))
+        .await
+        .expect("withdrawn");
+    let collection = &s.c.institution(0).collection_account;
+    let list =
+        s.c.client
+            .remit_list(
+                &s.oob.access_token,
+                &RemitListRequest {
+                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                    bank_code_std: BankCode::parse(&collection.bank_code_std).expect("bank"),
+                    account_num: collection.account_num.clone(),
+                    from_date: today(),
+                    from_time: chrono::NaiveTime::MIN,
+                    to_date: today(),
+                    to_time: chrono::NaiveTime::from_hms_opt(23, 59, 59).expect("time"),
+                    sort_order: SortOrder::Descending,
+                    befor_inquiry_trace_info: String::new(),
+                },
+            )
+            .await
+            .expect("remit list");
+    let row = list
+        .res_list
+        .iter()
+        .find(|r| r.tran_amt == Won::new(8_000))
+        .expect("the withdrawal is listed");
+    assert_eq!(row.remitter_name, s.account.account_holder_name);
+    assert_eq!(
+        row.remitter_bank_code.as_ref(),
+        Some(&s.account.bank_code_std)
+    );
+}
+
+// ---- return claims -------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_return_claim_on_a_deposit_can_be_followed_up() {
+    let s = Scene::new().await;
+    let target = &s.c.user(1).accounts[0];
+    let deposit = s.deposit_request(
+        DepositTo::Account {
+            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+            account_num: target.account_num.clone(),
+            account_holder_name: target.account_holder_name.clone(),
+        },
+        9_000,
+    );
+    s.c.client
+        .deposit(&s.oob.access_token, &deposit)
+        .await
+        .expect("deposited");
+    let claim = s
+        .c
+        .client
+        .return_claim(
+            &s.oob.access_token,
+            &ReturnClaimRequest {
+                bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                org_bank_tran_date: today(),
+                org_bank_tran_id: deposit.item.bank_tran_id.clone(),
+                org_dps: ClaimedAccount::Account {
+                    org_dps_bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+                    org_dps_account_num: target.account_num.clone(),
+                },
+                org_tran_amt: Won::new(9_000),
+                org_wd_bank_code_std: BankCode::parse(
+                    &s.c.institution(0).payout_account.bank_code_std,
+                )
+                .expect("bank"),
+                claim_code: "01".into(),
+                claim_message: "착오송금".into(),
+                total_return_yn: true,
+                return_account_num: s.payout_account(),
+                use_org_contact: "0212345678".into(),
+                use_org_email: "help@moa.example".into(),
+            },
+        )
+        .await
+        .expect("claimed");
+    let claim_id = claim.claim_bank_tran_id.clone().expect("claim id");
+    let claim_date = claim.claim_bank_tran_date.expect("claim date");
+    let result =
+        s.c.client
+            .return_result(
+                &s.oob.access_token,
+                &ReturnResultRequest {
+                    claim_bank_tran_date: claim_date,
+                    claim_bank_tran_id: claim_id,
+                },
+            )
+            .await
+            .expect("claim result");
+    assert!(result.header.rsp_code.is_success());
+    assert!(
+        result.extra.contains_key("claim_state"),
+        "{:?}",
+        result.extra
+    );
+}
+
+#[tokio::test]
+async fn a_return_claim_on_an_unknown_transfer_is_refused_with_a0310() {
+    let s = Scene::new().await;
+    let err =
+        s.c.client
+            .return_claim(
+                &s.oob.access_token,
+                &ReturnClaimRequest {
+                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                    org_bank_tran_date: today(),
+                    org_bank_tran_id: s.c.issuer(0).issue().expect("id"),
+                    org_dps: ClaimedAccount::FintechUseNum {
+                        org_dps_fintech_use_num: s.account.fintech_use_num.clone(),
+                    },
+                    org_tran_amt: Won::new(9_000),
+                    org_wd_bank_code_std: BankCode::parse("097").expect("bank"),
+                    claim_code: "01".into(),
+                    claim_message: "착오송금".into(),
+                    total_return_yn: true,
+                    return_account_num: s.payout_account(),
+                    use_org_contact: "0212345678".into(),
+                    use_org_email: "help@moa.example".into(),
+                },
+            )
+            .await
+            .expect_err("no such transfer");
+    assert_eq!(center_code(&err), "A0310");
+}
