@@ -146,6 +146,12 @@ impl Center {
         Ok(self.issuer.issue().map_err(moa_openbanking::Error::from)?)
     }
 
+    /// The `bank_tran_id` issuer, for APIs that take one (the history pager issues an id per
+    /// page).
+    pub fn issuer(&self) -> &BankTranIdIssuer {
+        &self.issuer
+    }
+
     fn token_key(&self) -> SecretKey<'_> {
         SecretKey {
             environment: self.env.kind.as_str(),
@@ -201,6 +207,30 @@ impl Center {
             // The refresh token died ten days after the access token: consent must be renewed.
             return Err(Error::NotRegistered);
         }
+        let fresh = self
+            .client
+            .refresh_token(&self.credentials, &refresh, &token.scope)
+            .await?;
+        let access = fresh.access_token.clone();
+        let stored = serde_json::to_string(&StoredToken::from_token(&fresh))
+            .map_err(|_| Error::Invalid("internal"))?;
+        self.vault.set(self.token_key(), &stored)?;
+        *slot = Some(fresh);
+        Ok(access)
+    }
+
+    /// A new access token after the center refused `rejected` as expired or revoked (`O0003`,
+    /// `O0002`), whatever our clock thinks of it. Calls running side by side all get the same
+    /// refusal; the first one refreshes and the others take its result, since a refresh token
+    /// is single use and a second refresh with it would fail.
+    pub async fn renew_user_token(&self, rejected: &AccessToken) -> Result<AccessToken> {
+        let mut slot = self.user_token.lock().await;
+        self.load(&mut slot)?;
+        let token = slot.as_ref().ok_or(Error::NotRegistered)?;
+        if token.access_token.expose_secret() != rejected.expose_secret() {
+            return Ok(token.access_token.clone());
+        }
+        let refresh = token.refresh_token.clone().ok_or(Error::NotRegistered)?;
         let fresh = self
             .client
             .refresh_token(&self.credentials, &refresh, &token.scope)

@@ -15,6 +15,7 @@ pub mod center;
 pub mod error;
 pub mod registration;
 pub mod store;
+pub mod sync;
 pub mod vault;
 
 use std::path::PathBuf;
