@@ -1,6 +1,7 @@
 //! The testbed's own admin API under `/testbed/admin`, guarded by the manifest's `admin_token`:
-//! bank status and latency, scripted faults, the clock, account states, and read-outs of the
-//! ledger for tests that check money is conserved.
+//! bank status and latency, scripted faults, the clock, account states, read-outs of the
+//! ledger for tests that check money is conserved, and extra accounts and bulk history for
+//! benchmarks that need more than the demo seed holds.
 
 use std::time::Duration;
 
@@ -8,10 +9,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header::AUTHORIZATION};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use chrono::TimeDelta;
-use rusqlite::params;
+use chrono::{Days, NaiveDate, NaiveTime, TimeDelta};
+use rand::Rng as _;
+use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -29,6 +31,14 @@ pub(crate) fn routes() -> Router<Testbed> {
         )
         .route("/testbed/admin/clock", get(clock).put(set_clock))
         .route("/testbed/admin/accounts/{bank}/{number}", put(set_account))
+        .route(
+            "/testbed/admin/people/{cell_no}/accounts",
+            post(open_account),
+        )
+        .route(
+            "/testbed/admin/accounts/{bank}/{number}/history",
+            post(append_history),
+        )
         .route("/testbed/admin/ledger", get(ledger))
         .route("/testbed/admin/transfers", get(transfers))
 }
@@ -227,6 +237,242 @@ async fn set_account(
     } else {
         Err(AdminError(StatusCode::NOT_FOUND, "no such account".into()))
     }
+}
+
+#[derive(Deserialize)]
+struct NewAccount {
+    bank_code_std: String,
+    #[serde(default)]
+    balance: i64,
+    #[serde(default = "demand")]
+    account_type: String,
+    #[serde(default)]
+    product_name: Option<String>,
+}
+
+fn demand() -> String {
+    "1".into()
+}
+
+#[derive(Serialize)]
+struct OpenedAccount {
+    bank_code_std: String,
+    bank_name: String,
+    account_num: String,
+    account_holder_name: String,
+    account_type: String,
+    balance: i64,
+}
+
+/// Opens another account for the person with `cell_no`: a demo person has at most six, at six
+/// banks, and a benchmark of many accounts at few banks needs more. The account has no history;
+/// it can be registered like any other (the consent pages list it, the shortcut takes it).
+async fn open_account(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    Path(cell_no): Path<String>,
+    body: Result<Json<NewAccount>, JsonRejection>,
+) -> Result<(StatusCode, Json<OpenedAccount>), AdminError> {
+    guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
+    let Some(bank) = testbed.bank(&body.bank_code_std) else {
+        return Err(bad(format!("no bank {}", body.bank_code_std)));
+    };
+    if body.balance < 0 {
+        return Err(bad("balance must not be negative"));
+    }
+    if !matches!(body.account_type.as_str(), "1" | "2" | "6") {
+        return Err(bad("account_type must be 1, 2 or 6"));
+    }
+    let product = body.product_name.clone().unwrap_or_else(|| {
+        if body.account_type == "2" {
+            "적금".into()
+        } else {
+            "입출금통장".into()
+        }
+    });
+    let today = crate::clock::date(&testbed.now());
+    let opened = testbed
+        .db()
+        .write(move |conn| -> Result<OpenedAccount, AdminError> {
+            let person: Option<(i64, String)> = conn
+                .query_row(
+                    "SELECT id, user_name FROM people WHERE cell_no = ?1",
+                    [&cell_no],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(DbError::from)?;
+            let Some((person_id, holder)) = person else {
+                return Err(AdminError(
+                    StatusCode::NOT_FOUND,
+                    format!("no person with cell_no {cell_no}"),
+                ));
+            };
+            // `7` and twelve random digits: a shape no seeded bank uses, so it never collides
+            // with a demo account; retried in the unlikely case it collides with another.
+            let mut rng = rand::thread_rng();
+            for _ in 0..16 {
+                let number = format!("7{:012}", rng.gen_range(0..1_000_000_000_000u64));
+                let inserted = conn
+                    .execute(
+                        "INSERT OR IGNORE INTO accounts (bank_code, account_num, holder_name,
+                            person_id, account_type, product_name, issue_date, balance)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        params![
+                            body.bank_code_std,
+                            number,
+                            holder,
+                            person_id,
+                            body.account_type,
+                            product,
+                            today,
+                            body.balance
+                        ],
+                    )
+                    .map_err(DbError::from)?;
+                if inserted == 1 {
+                    return Ok(OpenedAccount {
+                        bank_code_std: body.bank_code_std,
+                        bank_name: bank.name,
+                        account_num: number,
+                        account_holder_name: holder,
+                        account_type: body.account_type,
+                        balance: body.balance,
+                    });
+                }
+            }
+            Err(AdminError(
+                StatusCode::CONFLICT,
+                "no free account number".into(),
+            ))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(opened)))
+}
+
+#[derive(Deserialize)]
+struct NewHistory {
+    rows: u32,
+    /// `yyyyMMdd`: the first day; the rows spread evenly from it to the center's today.
+    from_date: String,
+}
+
+#[derive(Serialize)]
+struct AppendedHistory {
+    rows: u32,
+    from_date: String,
+    to_date: String,
+    balance: i64,
+}
+
+/// The most rows one call appends: enough for any benchmark, small enough for one transaction.
+const MAX_APPENDED_ROWS: u32 = 200_000;
+
+/// What the synthetic rows say, in turn.
+const SYNTHETIC: &[(&str, &str)] = &[
+    ("카드", "GS25 역삼점"),
+    ("카드", "스타벅스 강남R점"),
+    ("이체", "관리비"),
+    ("카드", "쿠팡(주)"),
+    ("현금", "ATM 출금"),
+    ("카드", "배달의민족"),
+];
+
+/// Appends `rows` synthetic rows to an account's history, dated from `from_date` to the center's
+/// today, whose after-balances chain from the account's balance; the balance becomes the last
+/// one. The rows must come after every row the account has, so the chain stays whole: `from_date`
+/// must be later than the account's newest row and not later than today.
+async fn append_history(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    Path((bank, number)): Path<(String, String)>,
+    body: Result<Json<NewHistory>, JsonRejection>,
+) -> Result<Json<AppendedHistory>, AdminError> {
+    guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
+    if body.rows == 0 || body.rows > MAX_APPENDED_ROWS {
+        return Err(bad(format!("rows must be 1..={MAX_APPENDED_ROWS}")));
+    }
+    let from = NaiveDate::parse_from_str(&body.from_date, "%Y%m%d")
+        .map_err(|_| bad("from_date must be yyyyMMdd"))?;
+    let today = testbed.now().date_naive();
+    if from > today {
+        return Err(bad("from_date is after the center's today"));
+    }
+    let appended = testbed
+        .db()
+        .write(move |conn| -> Result<AppendedHistory, AdminError> {
+            let account: Option<(i64, i64, Option<String>)> = conn
+                .query_row(
+                    "SELECT id, balance, (SELECT MAX(tran_date) FROM transactions t
+                        WHERE t.account_id = a.id)
+                     FROM accounts a WHERE bank_code = ?1 AND account_num = ?2",
+                    params![bank, number],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(DbError::from)?;
+            let Some((account_id, mut balance, newest)) = account else {
+                return Err(AdminError(StatusCode::NOT_FOUND, "no such account".into()));
+            };
+            let from_text = from.format("%Y%m%d").to_string();
+            if newest.is_some_and(|n| n >= from_text) {
+                return Err(bad("from_date must be later than the account's newest row"));
+            }
+            let days = (today - from).num_days() as u32 + 1;
+            let per_day = body.rows.div_ceil(days);
+            let mut insert = conn
+                .prepare_cached(
+                    "INSERT INTO transactions (account_id, tran_date, tran_time, inout_type,
+                        tran_type, print_content, tran_amt, after_balance, branch_name)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '')",
+                )
+                .map_err(DbError::from)?;
+            for i in 0..body.rows {
+                let day = from + Days::new(u64::from(i / per_day));
+                let slot = i % per_day;
+                // Spread the day's rows over its seconds, in order.
+                let second = (u64::from(slot) + 1) * 86_398 / (u64::from(per_day) + 1);
+                let time = NaiveTime::from_num_seconds_from_midnight_opt(second as u32, 0)
+                    .unwrap_or(NaiveTime::MIN);
+                // Mostly small spending, a deposit every fifth row; never below zero.
+                let spend = 1_000 + i64::from(i % 97) * 100;
+                let deposit = i % 5 == 0 || balance < spend;
+                let (inout, tran_type, content, amount) = if deposit {
+                    ("입금", "이체", "급여", 50_000 + i64::from(i % 13) * 1_000)
+                } else {
+                    let (kind, text) = SYNTHETIC[i as usize % SYNTHETIC.len()];
+                    ("출금", kind, text, spend)
+                };
+                balance += if deposit { amount } else { -amount };
+                insert
+                    .execute(params![
+                        account_id,
+                        day.format("%Y%m%d").to_string(),
+                        time.format("%H%M%S").to_string(),
+                        inout,
+                        tran_type,
+                        content,
+                        amount,
+                        balance
+                    ])
+                    .map_err(DbError::from)?;
+            }
+            conn.execute(
+                "UPDATE accounts SET balance = ?2 WHERE id = ?1",
+                params![account_id, balance],
+            )
+            .map_err(DbError::from)?;
+            Ok(AppendedHistory {
+                rows: body.rows,
+                from_date: from_text,
+                to_date: today.format("%Y%m%d").to_string(),
+                balance,
+            })
+        })
+        .await?;
+    Ok(Json(appended))
 }
 
 #[derive(Serialize)]

@@ -1088,6 +1088,8 @@ const ROUTES: &[&str] = &[
     "/testbed/admin/faults",
     "/testbed/admin/clock",
     "/testbed/admin/accounts/004/123",
+    "/testbed/admin/accounts/004/123/history",
+    "/testbed/admin/people/01012345678/accounts",
     "/testbed/admin/ledger",
     "/testbed/admin/transfers",
     "/v2.0/user/me",
