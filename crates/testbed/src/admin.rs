@@ -379,8 +379,8 @@ const SYNTHETIC: &[(&str, &str)] = &[
     ("카드", "배달의민족"),
 ];
 
-/// Appends `rows` synthetic rows to an account's history, dated from `from_date` to the center's
-/// today, whose after-balances chain from the account's balance; the balance becomes the last
+/// Appends `rows` synthetic rows to an account's history, spread from `from_date` to the center's
+/// now, whose after-balances chain from the account's balance; the balance becomes the last
 /// one. The rows must come after every row the account has, so the chain stays whole: `from_date`
 /// must be later than the account's newest row and not later than today.
 async fn append_history(
@@ -396,7 +396,8 @@ async fn append_history(
     }
     let from = NaiveDate::parse_from_str(&body.from_date, "%Y%m%d")
         .map_err(|_| bad("from_date must be yyyyMMdd"))?;
-    let today = testbed.now().date_naive();
+    let now = testbed.now().naive_local();
+    let today = now.date();
     if from > today {
         return Err(bad("from_date is after the center's today"));
     }
@@ -420,8 +421,8 @@ async fn append_history(
             if newest.is_some_and(|n| n >= from_text) {
                 return Err(bad("from_date must be later than the account's newest row"));
             }
-            let days = (today - from).num_days() as u32 + 1;
-            let per_day = body.rows.div_ceil(days);
+            // From the first day's midnight to now, so no row is dated in the future.
+            let span = (now - from.and_time(NaiveTime::MIN)).num_seconds().max(1) as u64;
             let mut insert = conn
                 .prepare_cached(
                     "INSERT INTO transactions (account_id, tran_date, tran_time, inout_type,
@@ -430,11 +431,10 @@ async fn append_history(
                 )
                 .map_err(DbError::from)?;
             for i in 0..body.rows {
-                let day = from + Days::new(u64::from(i / per_day));
-                let slot = i % per_day;
-                // Spread the day's rows over its seconds, in order.
-                let second = (u64::from(slot) + 1) * 86_398 / (u64::from(per_day) + 1);
-                let time = NaiveTime::from_num_seconds_from_midnight_opt(second as u32, 0)
+                // Evenly over that time, in order: the last rows fall on today.
+                let at = u64::from(i) * span / u64::from(body.rows);
+                let day = from + Days::new(at / 86_400);
+                let time = NaiveTime::from_num_seconds_from_midnight_opt((at % 86_400) as u32, 0)
                     .unwrap_or(NaiveTime::MIN);
                 // Mostly small spending, a deposit every fifth row; never below zero.
                 let spend = 1_000 + i64::from(i % 97) * 100;
