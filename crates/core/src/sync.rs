@@ -595,6 +595,21 @@ async fn fetch_bank_statuses(center: &Center, client: &Client) -> Result<Vec<Ban
         .collect())
 }
 
+/// A row as the store keeps it: whole won in `i64`.
+fn history_row(row: moa_openbanking::account::Transaction) -> Result<HistoryRow> {
+    let won = |d: rust_decimal::Decimal| d.to_i64().ok_or(Error::Invalid("amount_out_of_range"));
+    Ok(HistoryRow {
+        tran_date: row.tran_date,
+        tran_time: row.tran_time,
+        inout_type: row.inout_type,
+        tran_type: row.tran_type,
+        print_content: row.print_content,
+        tran_amt: won(row.tran_amt.as_decimal())?,
+        after_balance: won(row.after_balance_amt.as_decimal())?,
+        branch_name: row.branch_name.unwrap_or_default(),
+    })
+}
+
 /// One account's history: fetch the window, merge, move `synced_through`.
 async fn history_of(
     center: &Center,
@@ -614,28 +629,17 @@ async fn history_of(
 
     let mut token = center.user_token().await?;
     let mut renewed = false;
-    let (rows, pages, truncated) = 'fetch: loop {
+    let (mut rows, pages, truncated) = 'fetch: loop {
         let mut pager =
             client.transaction_pages(&token, center.issuer(), query.clone(), limits.history_pages);
         let mut rows = Vec::new();
         while let Some(page) = pager.next_page().await {
             match page {
-                Ok(page) => rows.extend(page.res_list.into_iter().map(|r| {
-                    HistoryRow {
-                        tran_date: r.tran_date,
-                        tran_time: r.tran_time,
-                        inout_type: r.inout_type,
-                        tran_type: r.tran_type,
-                        print_content: r.print_content,
-                        tran_amt: r.tran_amt.as_decimal().to_i64().unwrap_or(i64::MAX),
-                        after_balance: r
-                            .after_balance_amt
-                            .as_decimal()
-                            .to_i64()
-                            .unwrap_or(i64::MAX),
-                        branch_name: r.branch_name.unwrap_or_default(),
+                Ok(page) => {
+                    for row in page.res_list {
+                        rows.push(history_row(row)?);
                     }
-                })),
+                }
                 // "No data" is an empty history, not a failure.
                 Err(e) if e.rsp_code().map(RspCode::kind) == Some(RspKind::NoData) => {}
                 Err(e) if e.should_refresh_token() && !renewed => {
@@ -649,14 +653,7 @@ async fn history_of(
         }
         break (rows, pager.pages_fetched(), pager.truncated());
     };
-    if rows
-        .iter()
-        .any(|r| r.tran_amt == i64::MAX || r.after_balance == i64::MAX)
-    {
-        return Err(Error::Invalid("amount_out_of_range"));
-    }
 
-    let mut rows = rows;
     let through = if truncated {
         // The last day read may be cut in the middle: leave it for the next sync, since the
         // store tells identical rows apart by counting them within whole days.
