@@ -9,7 +9,7 @@ export const en: Dictionary = {
     tagline: 'All your accounts in one place',
   },
   nav: {
-    dashboard: 'Overview',
+    dashboard: 'Home',
     accounts: 'Accounts',
     transfer: 'Transfer',
     settings: 'Settings',

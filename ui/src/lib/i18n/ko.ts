@@ -13,7 +13,7 @@ export const ko = {
     tagline: '내 모든 계좌를 한곳에',
   },
   nav: {
-    dashboard: '한눈에',
+    dashboard: '홈',
     accounts: '계좌',
     transfer: '이체',
     settings: '설정',

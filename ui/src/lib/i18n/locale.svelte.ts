@@ -1,6 +1,9 @@
 // The current language, as Svelte 5 state: components that call `locale.t(...)` re-render when
 // it changes. The choice is kept as a preference; Korean until the person picks otherwise.
+// App.svelte makes the one Locale and provides it; every component below takes it with
+// `useLocale()`.
 
+import { getContext, setContext } from 'svelte';
 import { DEFAULT_LANG, isLang, type Lang } from '../lang';
 import { readPreference, writePreference, PREFERENCE_KEYS, type PreferenceStore } from '../preferences';
 import { translate, translateCount, type CountKey, type MessageKey, type ParamsArg } from './index';
@@ -30,4 +33,18 @@ export class Locale {
 
   /** A count message in the current language. */
   tCount = (key: CountKey, n: number): string => translateCount(this.#lang, key, n);
+}
+
+const CONTEXT_KEY = Symbol('moa.locale');
+
+/** Makes `locale` the language of every component below the caller (App.svelte calls this). */
+export function provideLocale(locale: Locale): Locale {
+  return setContext(CONTEXT_KEY, locale);
+}
+
+/** The page's Locale, from a component under App.svelte. */
+export function useLocale(): Locale {
+  const locale = getContext<Locale | undefined>(CONTEXT_KEY);
+  if (locale === undefined) throw new Error('useLocale() called outside App.svelte');
+  return locale;
 }
