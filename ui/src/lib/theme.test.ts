@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Appearance } from './appearance.svelte';
 import type { PreferenceStore } from './preferences';
 import {
   applyTheme,
@@ -80,5 +81,29 @@ describe('applyTheme', () => {
     expect(root.attributes.get('data-theme')).toBe('light');
     applyTheme(root, 'system');
     expect(root.attributes.has('data-theme')).toBe(false);
+  });
+});
+
+describe('Appearance', () => {
+  it('puts the saved choice on the page as soon as it is made', () => {
+    const store = new MemoryStore();
+    store.setItem('moa.theme', 'dark');
+    const root = new FakeRoot();
+    const appearance = new Appearance(store, root);
+    expect(appearance.theme).toBe('dark');
+    expect(root.attributes.get('data-theme')).toBe('dark');
+  });
+
+  it('applies and remembers a new choice', () => {
+    const store = new MemoryStore();
+    const root = new FakeRoot();
+    const appearance = new Appearance(store, root);
+    expect(root.attributes.has('data-theme')).toBe(false);
+    appearance.theme = 'light';
+    expect(root.attributes.get('data-theme')).toBe('light');
+    expect(store.values.get('moa.theme')).toBe('light');
+    appearance.theme = 'system';
+    expect(root.attributes.has('data-theme')).toBe(false);
+    expect(new Appearance(store, null).theme).toBe('system');
   });
 });
