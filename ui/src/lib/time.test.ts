@@ -139,6 +139,10 @@ describe('formatRelative', () => {
     expect(formatRelative(ago(400 * d), now, 'en')).toBe('Oct 23, 2025');
   });
 
+  it('says nothing for an invalid date rather than a nonsense count', () => {
+    expect(formatRelative(new Date(Number.NaN), now, 'ko')).toBe('');
+  });
+
   it('treats a time slightly ahead as just now and one far ahead as a date', () => {
     expect(formatRelative(ago(-30 * s), now, 'ko')).toBe('방금');
     expect(formatRelative(ago(-2 * h), now, 'en')).toBe('Nov 27, 2026');

@@ -129,6 +129,8 @@ const DAY = 24 * HOUR;
  */
 export function formatRelative(then: Date, now: Date, lang: Lang): string {
   const elapsed = now.getTime() - then.getTime();
+  // An invalid Date has no time to show; saying nothing beats "NaN일 전".
+  if (Number.isNaN(elapsed)) return '';
   if (elapsed < -MINUTE || elapsed >= 7 * DAY) return formatDate(inKorea(then).date, lang);
   if (elapsed < MINUTE) return translate(lang, 'time.just_now');
   if (elapsed < HOUR) return translateCount(lang, 'time.minutes_ago', Math.floor(elapsed / MINUTE));

@@ -83,7 +83,7 @@ describe('translate', () => {
 
   it('does not treat replacement patterns in values specially', () => {
     expect(translate('en', 'error.bank_slow', { bank: "$& $' $1" })).toBe(
-      "The bank is slow to answer. ($& $' $1)",
+      "$& $' $1 is slow to answer.",
     );
   });
 
