@@ -13,9 +13,11 @@
 
 pub mod center;
 pub mod error;
+pub mod journal;
 pub mod registration;
 pub mod store;
 pub mod sync;
+pub mod transfer;
 pub mod vault;
 
 use std::path::PathBuf;
@@ -51,6 +53,10 @@ pub struct Options {
     pub sandbox_latency: Duration,
     /// Per-call timeout towards the center.
     pub timeout: Duration,
+    /// How patiently unknown transfer outcomes are settled.
+    pub settle: transfer::SettlePolicy,
+    /// Called at each step of a transfer; crash tests stop the process there.
+    pub hooks: Arc<dyn transfer::Hooks>,
 }
 
 impl std::fmt::Debug for Options {
@@ -72,6 +78,8 @@ impl Options {
             clock: Arc::new(SystemClock),
             sandbox_latency: moa_testbed::DEFAULT_LATENCY,
             timeout: Duration::from_secs(10),
+            settle: transfer::SettlePolicy::default(),
+            hooks: Arc::new(transfer::NoHooks),
         }
     }
 }

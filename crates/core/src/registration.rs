@@ -7,9 +7,13 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use moa_openbanking::account::CancelRequest;
+use moa_openbanking::user::UserRequest;
 use moa_openbanking::{
-    AuthorizeRequest, CallbackError, Lang, PkceVerifier, Scope, Scopes, State, parse_callback,
+    AuthorizeRequest, CallbackError, ClientUseCode, FintechUseNum, Lang, PkceVerifier, Scope,
+    Scopes, State, parse_callback,
 };
+use serde::Serialize;
 
 use crate::Moa;
 use crate::error::{Error, Result};
@@ -183,6 +187,104 @@ impl Moa {
             now,
         )?;
         Ok(outcome)
+    }
+}
+
+/// How long the person's consent lasts, and when to ask them to renew it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentHealth {
+    /// When the access token — and with it Moa's right to act for the person — runs out.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whole days left, never below zero.
+    pub days_left: Option<i64>,
+    /// Renew now: less than [`crate::center::CONSENT_WARNING`] is left, or it has run out.
+    pub renew_soon: bool,
+}
+
+impl Moa {
+    /// How the person's consent stands, so the app can warn ahead of its expiry (90 days after
+    /// it was given) and offer renewal through `authorize_account`.
+    pub async fn consent_health(&self) -> Result<ConsentHealth> {
+        let center = self.center().await?;
+        let now = center.clock().now();
+        let expires_at = center.user_token_expiry().await?;
+        let days_left = expires_at.map(|t| (t - now).num_days().max(0));
+        Ok(ConsentHealth {
+            expires_at,
+            days_left,
+            renew_soon: expires_at.is_none_or(|t| t - now < crate::center::CONSENT_WARNING),
+        })
+    }
+
+    /// Cancels an account's registration at the center (both its inquiry and its transfer
+    /// consent) and takes it off the dashboard; its history stays in the store.
+    pub async fn cancel_account(&self, account_id: i64) -> Result<()> {
+        let center = self.center().await?;
+        let env = self.environment().await?;
+        let account = self
+            .store
+            .account(account_id)?
+            .filter(|a| a.environment_id == env.id && a.state == "active")
+            .ok_or(Error::NoSuchAccount(account_id))?;
+        let fintech_use_num = FintechUseNum::parse(&account.fintech_use_num)
+            .map_err(|_| Error::Invalid("internal"))?;
+        let token = center.user_token().await?;
+        let mut scopes = vec![Scope::Inquiry];
+        if account.transfer_agreed_at.is_some() {
+            scopes.push(Scope::Transfer);
+        }
+        for scope in scopes {
+            let request = CancelRequest {
+                bank_tran_id: center.next_bank_tran_id()?,
+                scope,
+                fintech_use_num: fintech_use_num.clone(),
+            };
+            center.client().account_cancel(&token, &request).await?;
+        }
+        let now = center.clock().now();
+        self.store.cancel_account(account_id, now)?;
+        self.store.audit(
+            "consent",
+            &account.account_num_masked,
+            "account cancelled",
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// Signs the person out: their link with the institution is ended at the center when it can
+    /// be reached, their tokens are removed from the vault, and their accounts leave the
+    /// dashboard. Registering again starts afresh.
+    pub async fn sign_out(&self) -> Result<()> {
+        let center = self.center().await?;
+        let env = self.environment().await?;
+        let now = center.clock().now();
+        if let (Ok(token), Ok(user_seq_no)) =
+            (center.user_token().await, center.user_seq_no().await)
+        {
+            if let Ok(client_use_code) = ClientUseCode::parse(&env.client_use_code) {
+                let request = UserRequest {
+                    client_use_code,
+                    user_seq_no,
+                };
+                // A center out of reach must not keep the person signed in here.
+                if let Err(error) = center.client().user_unlink(&token, &request).await {
+                    self.store.audit(
+                        "consent",
+                        "",
+                        &format!(
+                            "unlink at the center failed: {}",
+                            crate::error::center_code(&error)
+                        ),
+                        now,
+                    )?;
+                }
+            }
+        }
+        center.forget_user_token().await?;
+        self.store.sign_out(env.id, now)?;
+        self.store.audit("consent", "", "signed out", now)?;
+        Ok(())
     }
 }
 

@@ -144,7 +144,8 @@ CREATE TABLE transfers (
     failure_code     TEXT,
     failure_message  TEXT,
     created_at       TEXT NOT NULL,
-    updated_at       TEXT NOT NULL
+    updated_at       TEXT NOT NULL,
+    deposit_attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX transfers_open ON transfers (state);
 

@@ -119,3 +119,69 @@ async fn the_sandbox_and_registrations_survive_a_restart() {
         .unwrap();
     assert_eq!(me.res_list.len(), 2);
 }
+
+#[tokio::test]
+async fn cancelling_an_account_ends_it_at_the_center_and_on_the_dashboard() {
+    let dir = DataDir::new("cancel");
+    let (moa, _) = common::open(&dir).await;
+    common::register(&moa, 0, &[0, 1]).await;
+    let env = moa.environment().await.unwrap();
+    let accounts = moa.store().accounts(env.id).unwrap();
+    moa.cancel_account(accounts[0].id).await.unwrap();
+    let left = moa.store().accounts(env.id).unwrap();
+    assert_eq!(
+        left.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![accounts[1].id]
+    );
+    // The center agrees: user/me lists one account.
+    let center = moa.center().await.unwrap();
+    let token = center.user_token().await.unwrap();
+    let me = center
+        .client()
+        .user_me(&token, &center.user_seq_no().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(me.res_list.len(), 1);
+    assert!(matches!(
+        moa.cancel_account(accounts[0].id).await,
+        Err(Error::NoSuchAccount(_))
+    ));
+}
+
+#[tokio::test]
+async fn signing_out_removes_the_tokens_and_the_accounts() {
+    let dir = DataDir::new("signout");
+    let (moa, vault) = common::open(&dir).await;
+    common::register(&moa, 0, &[0]).await;
+    let health = moa.consent_health().await.unwrap();
+    assert_eq!(
+        health.days_left,
+        Some(89),
+        "90 days less a second, counted in whole days"
+    );
+    assert!(!health.renew_soon);
+    moa.sign_out().await.unwrap();
+    assert!(
+        vault
+            .get(SecretKey {
+                environment: "sandbox",
+                name: "user-token"
+            })
+            .unwrap()
+            .is_none()
+    );
+    let env = moa.environment().await.unwrap();
+    assert!(moa.store().accounts(env.id).unwrap().is_empty());
+    assert_eq!(env.user_seq_no, None);
+    assert!(matches!(
+        moa.center().await.unwrap().user_token().await,
+        Err(Error::NotRegistered)
+    ));
+    let health = moa.consent_health().await.unwrap();
+    assert!(health.renew_soon && health.expires_at.is_none());
+    // Registering again brings the person back.
+    assert_eq!(
+        common::register(&moa, 0, &[0]).await.updated + common::register(&moa, 0, &[0]).await.added,
+        1
+    );
+}

@@ -830,3 +830,17 @@ async fn the_admin_api_needs_its_token() {
         .unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_deposit_timeout_is_an_unknown_outcome_not_a_refusal() {
+    let (bed, _, fintech, oob) = setup().await;
+    let before = balance_of(&bed, 1).await;
+    for (applied, truth) in [(false, None), (true, Some(true))] {
+        bed.inject(json!({"api": "deposit", "remaining": 1, "fault": {"kind": "timeout", "applied": applied}})).await;
+        let id = bed.next_id(0);
+        let answer = bed.deposit(0, &oob, &id, &fintech[1], 6_000).await.unwrap();
+        assert_eq!(answer["rsp_code"], "A0007", "{answer}");
+        assert_eq!(bed.settle(&oob, false, &id, 6_000).await, truth);
+    }
+    assert_eq!(balance_of(&bed, 1).await, before + 6_000);
+}

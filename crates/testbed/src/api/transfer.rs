@@ -349,10 +349,14 @@ async fn deposit(
         .await
     {
         Ok(fault) => fault,
-        // A bank that cannot be reached fails the item, as the center reports deposits.
+        // A bank that refuses (out of service) fails the item, as the center reports deposits;
+        // a timeout or a dropped connection stays what it is: an unknown outcome.
         Err(error) => match error.bank {
-            Some(refused) => return Ok(item_failure(*refused, "499", "")),
-            None => return Err(error),
+            Some(refused) if error.rsp_code == code::BANK_ERROR => {
+                let message = refused.bank_rsp_message.clone();
+                return Ok(item_failure(*refused, "499", &message));
+            }
+            _ => return Err(error),
         },
     };
     let (mut forced_refusal, after) = split_fault(fault);

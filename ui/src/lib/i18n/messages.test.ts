@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { checkAmount } from '../validate';
+import {
+  amountErrorMessage,
+  bankStatusError,
+  bankStatusName,
+  errorMessage,
+  isErrorCode,
+  transferStatusMessage,
+} from './messages';
+
+describe('bankStatusName', () => {
+  it('names every status the center reports, in both languages', () => {
+    expect((['Y', 'D', 'L', 'E'] as const).map((s) => bankStatusName('ko', s))).toEqual([
+      '거래가능',
+      '장애',
+      '개시이전',
+      '종료',
+    ]);
+    expect(bankStatusName('en', 'D')).toBe('Outage');
+  });
+});
+
+describe('amountErrorMessage', () => {
+  const limits = { available: 12_345n, perTransfer: 1_000_000n, dailyRemaining: 1_000_000n };
+
+  it('words a limit error with the limit as money in the reader’s language', () => {
+    const check = checkAmount(20_000n, limits);
+    if (check.ok) throw new Error('expected the amount to be refused');
+    expect(amountErrorMessage('ko', check)).toBe('출금 가능 금액(12,345원)보다 많아요.');
+    expect(amountErrorMessage('en', check)).toBe(
+      'That is more than the available balance (₩12,345).',
+    );
+  });
+
+  it('words a typing error without any amount', () => {
+    expect(amountErrorMessage('ko', { ok: false, error: 'fraction' })).toBe(
+      '원 단위까지만 입력할 수 있어요.',
+    );
+    expect(amountErrorMessage('en', { ok: false, error: 'empty' })).toBe('Enter an amount.');
+  });
+});
+
+describe('errorMessage', () => {
+  it('names the bank in bank errors', () => {
+    expect(errorMessage('ko', { code: 'bank_outage', bank: '모아은행' })).toBe(
+      '모아은행 전산 장애로 지금은 이용할 수 없어요.',
+    );
+    expect(errorMessage('en', { code: 'bank_slow', bank: 'Moa Bank' })).toBe(
+      'Moa Bank is slow to answer.',
+    );
+  });
+
+  it('words other errors on their own', () => {
+    expect(errorMessage('ko', { code: 'network' })).toBe('인터넷 연결을 확인해 주세요.');
+    expect(errorMessage('en', { code: 'consent_expired' })).toMatch(/^Your consent/);
+  });
+
+  it('knows which codes from outside it has words for', () => {
+    expect(isErrorCode('auth_expired')).toBe(true);
+    expect(isErrorCode('A0007')).toBe(false);
+    expect(isErrorCode('toString')).toBe(false);
+  });
+});
+
+describe('bankStatusError', () => {
+  it('turns every status but Y into the error that explains it', () => {
+    expect(bankStatusError('Y')).toBeNull();
+    expect(bankStatusError('D')).toBe('bank_outage');
+    expect(bankStatusError('L')).toBe('bank_not_open');
+    expect(bankStatusError('E')).toBe('bank_terminated');
+  });
+});
+
+describe('transferStatusMessage', () => {
+  it('tells the person not to resend while the outcome is unknown', () => {
+    expect(transferStatusMessage('ko', 'outcome_unknown')).toContain('다시 보내지 마세요');
+    expect(transferStatusMessage('en', 'outcome_unknown')).toContain('Do not send it again');
+    expect(transferStatusMessage('en', 'completed')).toBe('Transfer complete.');
+  });
+});
