@@ -17,7 +17,7 @@ use moa_openbanking::fields::SortOrder;
 use moa_openbanking::{BankRspCode, Client, FintechUseNum, Lang, RspCode, RspKind, TransportKind};
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
-use tokio::sync::{OnceCell, Semaphore, mpsc};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::Moa;
@@ -442,29 +442,19 @@ impl Gate {
     }
 
     /// Waits for a place at the bank first, then overall, so a task queued behind a busy bank
-    /// never holds a place another bank could use.
+    /// never holds a place another bank could use. The semaphores are never closed, so the
+    /// permits are always there.
     async fn enter(
         &self,
         bank: &str,
-    ) -> (
-        tokio::sync::OwnedSemaphorePermit,
-        tokio::sync::OwnedSemaphorePermit,
-    ) {
+    ) -> (Option<OwnedSemaphorePermit>, Option<OwnedSemaphorePermit>) {
         let bank = self
             .banks
             .get(bank)
             .cloned()
             .unwrap_or_else(|| Arc::new(Semaphore::new(self.per_bank)));
-        // The semaphores are never closed, so acquiring cannot fail.
-        #[allow(clippy::expect_used)]
-        let at_bank = bank.acquire_owned().await.expect("open semaphore");
-        #[allow(clippy::expect_used)]
-        let overall = self
-            .overall
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("open semaphore");
+        let at_bank = bank.acquire_owned().await.ok();
+        let overall = self.overall.clone().acquire_owned().await.ok();
         (at_bank, overall)
     }
 }
@@ -1002,6 +992,49 @@ mod tests {
             serde_json::to_value(StaleCode::ConsentExpired).ok(),
             Some(serde_json::json!("consent_expired"))
         );
+    }
+
+    #[tokio::test]
+    async fn the_gate_keeps_each_bank_and_the_whole_within_their_bounds() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let limits = SyncLimits {
+            per_bank: 2,
+            ..SyncLimits::default()
+        };
+        let banks = ["004", "088", "090"];
+        let gate = Arc::new(Gate::new(&limits, 5, banks.into_iter()));
+        let in_flight: Arc<HashMap<&str, AtomicUsize>> =
+            Arc::new(banks.iter().map(|b| (*b, AtomicUsize::new(0))).collect());
+        let total = Arc::new(AtomicUsize::new(0));
+        let peaks = Arc::new(std::sync::Mutex::new((0usize, HashMap::new())));
+        let mut tasks = JoinSet::new();
+        for i in 0..18 {
+            let bank = banks[i % 3];
+            let (gate, in_flight, total, peaks) = (
+                gate.clone(),
+                in_flight.clone(),
+                total.clone(),
+                peaks.clone(),
+            );
+            tasks.spawn(async move {
+                let _permits = gate.enter(bank).await;
+                let here = in_flight[bank].fetch_add(1, Ordering::SeqCst) + 1;
+                let all = total.fetch_add(1, Ordering::SeqCst) + 1;
+                {
+                    let mut peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
+                    peaks.0 = peaks.0.max(all);
+                    let peak = peaks.1.entry(bank).or_insert(0usize);
+                    *peak = (*peak).max(here);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                in_flight[bank].fetch_sub(1, Ordering::SeqCst);
+                total.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        let peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(peaks.0, 5, "the whole is bounded and reaches its bound");
+        assert!(peaks.1.values().all(|p| *p == 2), "{:?}", peaks.1);
     }
 
     fn day(s: &str) -> NaiveDate {
