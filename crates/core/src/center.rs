@@ -183,12 +183,12 @@ impl Center {
     }
 
     fn load(&self, slot: &mut Option<Token>) -> Result<()> {
-        if slot.is_none() {
-            if let Some(json) = self.vault.get(self.token_key())? {
-                *slot = serde_json::from_str::<StoredToken>(&json)
-                    .ok()
-                    .and_then(StoredToken::into_token);
-            }
+        if slot.is_none()
+            && let Some(json) = self.vault.get(self.token_key())?
+        {
+            *slot = serde_json::from_str::<StoredToken>(&json)
+                .ok()
+                .and_then(StoredToken::into_token);
         }
         Ok(())
     }
@@ -256,10 +256,10 @@ impl Center {
     pub async fn oob_token(&self) -> Result<AccessToken> {
         let mut slot = self.oob_token.lock().await;
         let now = self.clock.now();
-        if let Some(token) = slot.as_ref() {
-            if !moa_openbanking::token::should_refresh(now, token.expires_at, REFRESH_MARGIN) {
-                return Ok(token.access_token.clone());
-            }
+        if let Some(token) = slot.as_ref()
+            && !moa_openbanking::token::should_refresh(now, token.expires_at, REFRESH_MARGIN)
+        {
+            return Ok(token.access_token.clone());
         }
         let token = self.client.client_credentials(&self.credentials).await?;
         let access = token.access_token.clone();

@@ -285,10 +285,10 @@ impl Moa {
         now: DateTime<Utc>,
     ) -> Result<(EnvironmentRecord, moa_testbed::Spawned)> {
         // A sandbox already running (a second activation) is stopped first by the caller.
-        if let Some(active) = self.active.write().await.take() {
-            if let Some(old) = active.sandbox {
-                old.shutdown().await;
-            }
+        if let Some(active) = self.active.write().await.take()
+            && let Some(old) = active.sandbox
+        {
+            old.shutdown().await;
         }
         let mut config = moa_testbed::Config::file(self.options.data_dir.join("sandbox-center.db"));
         config.latency = self.options.sandbox_latency;

@@ -261,24 +261,23 @@ impl Moa {
         let now = center.clock().now();
         if let (Ok(token), Ok(user_seq_no)) =
             (center.user_token().await, center.user_seq_no().await)
+            && let Ok(client_use_code) = ClientUseCode::parse(&env.client_use_code)
         {
-            if let Ok(client_use_code) = ClientUseCode::parse(&env.client_use_code) {
-                let request = UserRequest {
-                    client_use_code,
-                    user_seq_no,
-                };
-                // A center out of reach must not keep the person signed in here.
-                if let Err(error) = center.client().user_unlink(&token, &request).await {
-                    self.store.audit(
-                        "consent",
-                        "",
-                        &format!(
-                            "unlink at the center failed: {}",
-                            crate::error::center_code(&error)
-                        ),
-                        now,
-                    )?;
-                }
+            let request = UserRequest {
+                client_use_code,
+                user_seq_no,
+            };
+            // A center out of reach must not keep the person signed in here.
+            if let Err(error) = center.client().user_unlink(&token, &request).await {
+                self.store.audit(
+                    "consent",
+                    "",
+                    &format!(
+                        "unlink at the center failed: {}",
+                        crate::error::center_code(&error)
+                    ),
+                    now,
+                )?;
             }
         }
         center.forget_user_token().await?;

@@ -952,6 +952,30 @@ impl Store {
         Ok((count.max(0) as u64, newest))
     }
 
+    /// The balance at the end of every day the account's history has rows for, oldest first:
+    /// the after-balance of each day's last row.
+    pub fn daily_balances(&self, account_id: i64) -> Result<Vec<(NaiveDate, i64)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT tran_date, after_balance FROM transactions t
+             WHERE account_id = ?1 AND id = (
+                SELECT id FROM transactions WHERE account_id = ?1 AND tran_date = t.tran_date
+                ORDER BY tran_time DESC, id DESC LIMIT 1)
+             ORDER BY tran_date",
+        )?;
+        let rows = stmt.query_map([account_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        rows.map(|row| {
+            let (date, balance) = row?;
+            Ok((
+                date.parse().map_err(|_| StoreError::Corrupt("date"))?,
+                balance,
+            ))
+        })
+        .collect()
+    }
+
     /// Through which day an account's history is known complete, if it was ever synced.
     pub fn synced_through(&self, account_id: i64) -> Result<Option<NaiveDate>> {
         let value: Option<String> = self

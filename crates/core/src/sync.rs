@@ -975,10 +975,10 @@ mod tests {
         assert_eq!(reason.bank_rsp_code.as_deref(), Some("467"));
         assert_eq!(reason.message, "센터 메시지", "the bank said nothing");
         let mut error = center("A0002", Some("467"));
-        if let moa_openbanking::Error::Center(c) = &mut error {
-            if let Some(bank) = c.bank.as_mut() {
-                bank.message = "휴면계좌".into();
-            }
+        if let moa_openbanking::Error::Center(c) = &mut error
+            && let Some(bank) = c.bank.as_mut()
+        {
+            bank.message = "휴면계좌".into();
         }
         assert_eq!(StaleReason::of_center(&error, None).message, "휴면계좌");
         let lost = StaleReason::of(&Error::NotRegistered, None);

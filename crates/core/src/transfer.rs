@@ -925,10 +925,10 @@ impl Saga<'_> {
             },
         };
         let answer = self.center.client().deposit(&token, &request).await;
-        if let Err(e) = &answer {
-            if e.should_refresh_token() {
-                self.center.forget_oob_token().await;
-            }
+        if let Err(e) = &answer
+            && e.should_refresh_token()
+        {
+            self.center.forget_oob_token().await;
         }
         leg_of(answer, true)
     }

@@ -104,8 +104,25 @@ impl KeyringVault {
         }
     }
 
-    fn entry(&self, key: SecretKey<'_>) -> Result<keyring::Entry, VaultError> {
-        keyring::Entry::new(&self.service, &key.entry()).map_err(unavailable)
+    /// Runs `f` on an entry on a thread of its own: the Secret Service client drives its own
+    /// async runtime and refuses to start inside the caller's.
+    fn with_entry<T: Send>(
+        &self,
+        key: SecretKey<'_>,
+        f: impl FnOnce(&keyring::Entry) -> Result<T, VaultError> + Send,
+    ) -> Result<T, VaultError> {
+        let (service, name) = (self.service.as_str(), key.entry());
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    let entry = keyring::Entry::new(service, &name).map_err(unavailable)?;
+                    f(&entry)
+                })
+                .join()
+                .unwrap_or_else(|_| {
+                    Err(VaultError::Unavailable("secret store thread failed".into()))
+                })
+        })
     }
 }
 
@@ -125,22 +142,22 @@ fn unavailable(error: keyring::Error) -> VaultError {
 
 impl Vault for KeyringVault {
     fn get(&self, key: SecretKey<'_>) -> Result<Option<String>, VaultError> {
-        match self.entry(key)?.get_password() {
+        self.with_entry(key, |entry| match entry.get_password() {
             Ok(value) => Ok(Some(value)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(unavailable(e)),
-        }
+        })
     }
 
     fn set(&self, key: SecretKey<'_>, value: &str) -> Result<(), VaultError> {
-        self.entry(key)?.set_password(value).map_err(unavailable)
+        self.with_entry(key, |entry| entry.set_password(value).map_err(unavailable))
     }
 
     fn delete(&self, key: SecretKey<'_>) -> Result<(), VaultError> {
-        match self.entry(key)?.delete_credential() {
+        self.with_entry(key, |entry| match entry.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable(e)),
-        }
+        })
     }
 }
 

@@ -143,10 +143,10 @@ pub(crate) fn decode_answer_accepting<T: DeserializeOwned>(
             });
         }
     };
-    if let Some(refusal) = center_error(endpoint, &value) {
-        if !accept.contains(&refusal.code) {
-            return Err(Error::Center(Box::new(refusal)));
-        }
+    if let Some(refusal) = center_error(endpoint, &value)
+        && !accept.contains(&refusal.code)
+    {
+        return Err(Error::Center(Box::new(refusal)));
     }
     if status != 200 {
         return Err(Error::Http {

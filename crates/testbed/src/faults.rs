@@ -80,10 +80,10 @@ impl FaultRule {
                 APIS.join(", ")
             ));
         }
-        if let Some(code) = &self.bank_code {
-            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("bank_code {code:?} is not 3 digits"));
-            }
+        if let Some(code) = &self.bank_code
+            && (code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!("bank_code {code:?} is not 3 digits"));
         }
         if self.remaining == 0 {
             return Err("remaining must be at least 1".into());

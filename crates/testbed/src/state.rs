@@ -497,10 +497,10 @@ impl Testbed {
         let mismatch =
             || ApiError::new(code::FINTECH_MISMATCH, "핀테크이용번호가 일치하지 않습니다");
         let registration = found.ok_or_else(mismatch)?;
-        if let Some(user) = &caller.user_seq_no {
-            if *user != registration.user_seq_no {
-                return Err(mismatch());
-            }
+        if let Some(user) = &caller.user_seq_no
+            && *user != registration.user_seq_no
+        {
+            return Err(mismatch());
         }
         if registration.state != "01" {
             return Err(ApiError::new(

@@ -1,0 +1,341 @@
+//! The shell's state: Moa's core, the person's language, and confirmed-but-not-sent transfer
+//! checks. Everything here is a thin wrapper; decisions live in `moa_core`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use moa_core::Moa;
+use moa_core::transfer::Preflight;
+
+use crate::error::{from_core, ipc_error};
+use crate::ipc::{IpcError, Language, Theme};
+
+/// How long a checked transfer may wait for the person's confirmation.
+const PREFLIGHT_LIFE: Duration = Duration::from_secs(600);
+
+/// Managed by Tauri; one per process.
+pub struct Core {
+    /// The core.
+    pub moa: Moa,
+    preflights: Mutex<HashMap<String, (Preflight, Instant)>>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core")
+            .field("moa", &self.moa)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Core {
+    /// Wraps an opened core.
+    pub fn new(moa: Moa) -> Self {
+        Self {
+            moa,
+            preflights: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The person's language (Korean until they choose).
+    pub fn language(&self) -> Language {
+        match self
+            .moa
+            .store()
+            .setting("language")
+            .ok()
+            .flatten()
+            .as_deref()
+        {
+            Some("en") => Language::En,
+            _ => Language::Ko,
+        }
+    }
+
+    /// The person's theme.
+    pub fn theme(&self) -> Theme {
+        match self.moa.store().setting("theme").ok().flatten().as_deref() {
+            Some("light") => Theme::Light,
+            Some("dark") => Theme::Dark,
+            _ => Theme::System,
+        }
+    }
+
+    /// A core error for the UI, in the person's language.
+    pub fn error(&self, error: moa_core::Error) -> IpcError {
+        from_core(&error, self.language())
+    }
+
+    /// An error by code, in the person's language.
+    pub fn refuse(&self, code: &str) -> IpcError {
+        ipc_error(code, self.language())
+    }
+
+    /// Keeps a checked transfer until the person confirms it; returns its token.
+    pub fn hold(&self, preflight: Preflight) -> String {
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut held = self.preflights.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|_, (_, at)| at.elapsed() < PREFLIGHT_LIFE);
+        held.insert(token.clone(), (preflight, Instant::now()));
+        token
+    }
+
+    /// The checked transfer for `token`, once.
+    pub fn take(&self, token: &str) -> Option<Preflight> {
+        let mut held = self.preflights.lock().unwrap_or_else(|e| e.into_inner());
+        held.remove(token)
+            .filter(|(_, at)| at.elapsed() < PREFLIGHT_LIFE)
+            .map(|(p, _)| p)
+    }
+}
+
+use moa_core::store::{Direction as StoreDirection, HistoryQuery};
+
+use crate::ipc::{
+    AppState, ChartPoint, ConsentView, Dashboard, Direction, EnvironmentKind, HistoryFilter,
+    HistoryPage, KftcInput, PreferencesInput, PreflightView, RecipientInput, TransferDraft,
+    TransferView,
+};
+use crate::views;
+
+fn environment_kind(kind: moa_core::EnvironmentKind) -> EnvironmentKind {
+    match kind {
+        moa_core::EnvironmentKind::Sandbox => EnvironmentKind::Sandbox,
+        moa_core::EnvironmentKind::KftcTest => EnvironmentKind::KftcTest,
+        moa_core::EnvironmentKind::KftcProduction => EnvironmentKind::KftcProduction,
+    }
+}
+
+fn day(value: &Option<String>) -> Result<Option<chrono::NaiveDate>, ()> {
+    value
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().map_err(|_| ()))
+        .transpose()
+}
+
+impl Core {
+    /// What the UI needs at start.
+    pub async fn app_state(&self) -> Result<AppState, IpcError> {
+        let env = self.moa.environment().await.map_err(|e| self.error(e))?;
+        let consent = self.moa.consent_health().await.map_err(|e| self.error(e))?;
+        let open = self.open_transfers().await?;
+        Ok(AppState {
+            environment: environment_kind(env.kind),
+            registered: env.user_seq_no.is_some() && consent.expires_at.is_some(),
+            person_name: env.user_name,
+            language: self.language(),
+            theme: self.theme(),
+            consent: ConsentView {
+                expires_at: consent.expires_at.as_ref().map(views::time),
+                days_left: consent.days_left,
+                renew_soon: consent.renew_soon,
+            },
+            open_transfers: open,
+        })
+    }
+
+    /// Every account with its last known balance, straight from the store.
+    pub async fn dashboard(&self) -> Result<Dashboard, IpcError> {
+        let env = self.moa.environment().await.map_err(|e| self.error(e))?;
+        let store = self.moa.store();
+        let accounts = store.accounts(env.id).map_err(|e| self.error(e.into()))?;
+        let balances = store.balances(env.id).map_err(|e| self.error(e.into()))?;
+        let views: Vec<_> = accounts
+            .iter()
+            .map(|a| views::account(a, balances.iter().find(|b| b.account_id == a.id)))
+            .collect();
+        let total: i64 = balances.iter().filter_map(|b| b.balance).sum();
+        Ok(Dashboard {
+            accounts: views,
+            total: total.to_string(),
+        })
+    }
+
+    /// One account as the dashboard shows it.
+    pub fn account_view(&self, account_id: i64) -> Option<crate::ipc::AccountView> {
+        let store = self.moa.store();
+        let account = store.account(account_id).ok().flatten()?;
+        let balance = store.balance(account_id).ok().flatten();
+        Some(views::account(&account, balance.as_ref()))
+    }
+
+    /// A page of an account's stored history.
+    pub async fn history(
+        &self,
+        account_id: i64,
+        filter: HistoryFilter,
+    ) -> Result<HistoryPage, IpcError> {
+        let bad = || self.refuse("bad_filter");
+        let limit = filter.limit.clamp(1, 500);
+        let query = HistoryQuery {
+            from: day(&filter.from).map_err(|_| bad())?,
+            to: day(&filter.to).map_err(|_| bad())?,
+            direction: filter.direction.map(|d| match d {
+                Direction::In => StoreDirection::In,
+                Direction::Out => StoreDirection::Out,
+            }),
+            search: filter.search.filter(|s| !s.trim().is_empty()),
+            limit: limit + 1,
+            offset: filter.offset,
+        };
+        let store = self.moa.store();
+        let mut rows = store
+            .history(account_id, &query)
+            .map_err(|e| self.error(e.into()))?;
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let (stored_rows, _) = store
+            .history_extent(account_id)
+            .map_err(|e| self.error(e.into()))?;
+        let gaps = store
+            .history_gaps(account_id)
+            .map_err(|e| self.error(e.into()))?
+            .len() as u32;
+        Ok(HistoryPage {
+            rows: rows.iter().map(views::history_row).collect(),
+            has_more,
+            stored_rows,
+            gaps,
+        })
+    }
+
+    /// The balance at the end of each day with history.
+    pub async fn chart(&self, account_id: i64) -> Result<Vec<ChartPoint>, IpcError> {
+        let points = self
+            .moa
+            .store()
+            .daily_balances(account_id)
+            .map_err(|e| self.error(e.into()))?;
+        Ok(points
+            .into_iter()
+            .map(|(date, balance)| ChartPoint {
+                date: date.to_string(),
+                balance: balance.to_string(),
+            })
+            .collect())
+    }
+
+    /// Checks a draft and holds it for confirmation.
+    pub async fn preflight(&self, draft: TransferDraft) -> Result<PreflightView, IpcError> {
+        let amount: i64 = draft
+            .amount
+            .trim()
+            .parse()
+            .ok()
+            .filter(|a| *a > 0)
+            .ok_or_else(|| self.refuse("amount_not_positive"))?;
+        let request = moa_core::transfer::TransferRequest {
+            from_account: draft.from_account,
+            to: match draft.to {
+                RecipientInput::Own { account_id } => {
+                    moa_core::transfer::Recipient::Own { account_id }
+                }
+                RecipientInput::External {
+                    bank_code,
+                    account_num,
+                } => moa_core::transfer::Recipient::External {
+                    bank_code,
+                    account_num: account_num.chars().filter(char::is_ascii_digit).collect(),
+                },
+            },
+            amount,
+            memo: draft.memo.trim().chars().take(20).collect(),
+        };
+        let preflight = self
+            .moa
+            .preflight_transfer(&request)
+            .await
+            .map_err(|e| self.error(e))?;
+        let from = self
+            .account_view(preflight.from.id)
+            .ok_or_else(|| self.refuse("no_such_account"))?;
+        let view = PreflightView {
+            token: String::new(),
+            from,
+            recipient_name: preflight.recipient_name.clone(),
+            recipient_bank_name: preflight.recipient_bank_name.clone(),
+            recipient_masked: preflight.recipient_account_masked.clone(),
+            amount: amount.to_string(),
+            available: preflight.available.to_string(),
+            remaining_limit: preflight.remaining_limit.to_string(),
+            memo: request.memo.clone(),
+        };
+        Ok(PreflightView {
+            token: self.hold(preflight),
+            ..view
+        })
+    }
+
+    /// The journal's transfers, newest first.
+    pub async fn transfers(&self) -> Result<Vec<TransferView>, IpcError> {
+        let records = self.moa.transfers(200).await.map_err(|e| self.error(e))?;
+        Ok(records.iter().map(|t| self.transfer_view(t)).collect())
+    }
+
+    /// A transfer with its source account's label.
+    pub fn transfer_view(&self, t: &moa_core::journal::TransferRecord) -> TransferView {
+        let from = self.moa.store().account(t.from_account).ok().flatten();
+        views::transfer(t, from.as_ref())
+    }
+
+    async fn open_transfers(&self) -> Result<Vec<TransferView>, IpcError> {
+        Ok(self
+            .transfers()
+            .await?
+            .into_iter()
+            .filter(|t| {
+                !matches!(
+                    t.state,
+                    crate::ipc::TransferState::Completed
+                        | crate::ipc::TransferState::Refunded
+                        | crate::ipc::TransferState::Failed
+                )
+            })
+            .collect())
+    }
+
+    /// Saves the person's language and theme.
+    pub fn set_preferences(&self, input: PreferencesInput) -> Result<(), IpcError> {
+        let store = self.moa.store();
+        if let Some(language) = input.language {
+            let value = if language == Language::En { "en" } else { "ko" };
+            store
+                .set_setting("language", value)
+                .map_err(|e| self.error(e.into()))?;
+        }
+        if let Some(theme) = input.theme {
+            let value = match theme {
+                Theme::System => "system",
+                Theme::Light => "light",
+                Theme::Dark => "dark",
+            };
+            store
+                .set_setting("theme", value)
+                .map_err(|e| self.error(e.into()))?;
+        }
+        Ok(())
+    }
+
+    /// Saves KFTC credentials (the secret to the keyring) and switches to that host.
+    pub async fn use_kftc(&self, input: KftcInput) -> Result<(), IpcError> {
+        let kind = match input.environment {
+            EnvironmentKind::KftcTest => moa_core::EnvironmentKind::KftcTest,
+            EnvironmentKind::KftcProduction => moa_core::EnvironmentKind::KftcProduction,
+            EnvironmentKind::Sandbox => return Err(self.refuse("not_configured")),
+        };
+        let credentials = moa_core::KftcCredentials {
+            client_id: input.client_id.trim().to_owned(),
+            client_secret: moa_openbanking::ClientSecret::new(input.client_secret),
+            client_use_code: input.client_use_code.trim().to_owned(),
+            redirect_uri: input.redirect_uri.trim().to_owned(),
+            collection_account: input.collection_account.trim().to_owned(),
+            payout_account: input.payout_account.trim().to_owned(),
+        };
+        self.moa
+            .use_kftc(kind, credentials)
+            .await
+            .map_err(|e| self.error(e))
+    }
+}

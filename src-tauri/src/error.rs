@@ -1,0 +1,141 @@
+//! The one error type at the IPC edge: a stable code from the core, and a safe message in the
+//! person's language. Messages never carry a token, a code or a secret — they are chosen from
+//! this table, not passed through from lower layers.
+
+use moa_core::Error;
+
+use crate::ipc::{IpcError, Language};
+
+/// The words for a stable code.
+fn words(code: &str, language: Language) -> &'static str {
+    let (ko, en) = match code {
+        "network" => (
+            "오픈뱅킹 센터에 연결할 수 없습니다. 네트워크를 확인하세요.",
+            "Cannot reach the open banking center. Check the network.",
+        ),
+        "auth_expired" | "not_registered" => (
+            "계좌 연결이 만료되었습니다. 계좌를 다시 연결하세요.",
+            "The connection to your accounts has expired. Connect them again.",
+        ),
+        "consent_missing" | "no_transfer_consent" => (
+            "이 계좌에 필요한 동의가 없습니다.",
+            "This account lacks the consent this needs.",
+        ),
+        "consent_refused" => (
+            "동의를 취소하여 아무것도 바뀌지 않았습니다.",
+            "You cancelled the consent; nothing changed.",
+        ),
+        "registration_cancelled" => (
+            "계좌 연결 창을 닫아 아무것도 바뀌지 않았습니다.",
+            "The consent window was closed; nothing changed.",
+        ),
+        "registration_expired" => (
+            "계좌 연결 시간이 지났습니다. 다시 시도하세요.",
+            "The registration timed out. Please try again.",
+        ),
+        "registration_in_progress" => (
+            "계좌 연결 창이 이미 열려 있습니다.",
+            "The consent window is already open.",
+        ),
+        "bank_refused" => (
+            "은행이 요청을 거절했습니다.",
+            "The bank refused the request.",
+        ),
+        "limit" | "over_limit" => (
+            "이체 한도를 넘었습니다.",
+            "This is over the transfer limit.",
+        ),
+        "insufficient_funds" => (
+            "출금 가능 금액이 부족합니다.",
+            "Not enough money available in this account.",
+        ),
+        "amount_not_positive" => (
+            "0원보다 큰 금액을 입력하세요.",
+            "Enter an amount above zero.",
+        ),
+        "same_account" => (
+            "보내는 계좌와 받는 계좌가 같습니다.",
+            "The source and target accounts are the same.",
+        ),
+        "bad_bank_code" | "bad_account_number" => (
+            "은행과 계좌번호를 확인하세요.",
+            "Check the bank and account number.",
+        ),
+        "preflight_expired" => (
+            "확인 후 시간이 지났습니다. 이체 내용을 다시 확인하세요.",
+            "The check has expired. Please review the transfer again.",
+        ),
+        "outcome_unknown" => ("결과를 확인하는 중입니다.", "Confirming the outcome."),
+        "no_such_account" => (
+            "계좌를 찾을 수 없습니다.",
+            "That account could not be found.",
+        ),
+        "not_configured" | "bad_client_use_code" => (
+            "KFTC 연결 정보가 올바르지 않습니다.",
+            "The KFTC settings are incomplete or invalid.",
+        ),
+        "vault" => (
+            "운영체제 키체인에 접근할 수 없습니다.",
+            "The system keychain is not available.",
+        ),
+        "sandbox" => (
+            "샌드박스를 시작할 수 없습니다.",
+            "The sandbox could not start.",
+        ),
+        "outside_hours" => (
+            "지금은 이용할 수 없는 시간입니다.",
+            "This is not available at this hour.",
+        ),
+        _ => (
+            "요청을 처리하지 못했습니다.",
+            "The request could not be completed.",
+        ),
+    };
+    match language {
+        Language::Ko => ko,
+        Language::En => en,
+    }
+}
+
+/// An error for the UI.
+pub fn ipc_error(code: &str, language: Language) -> IpcError {
+    IpcError {
+        code: code.to_owned(),
+        message: words(code, language).to_owned(),
+    }
+}
+
+/// A core error for the UI; what it was is logged, without secrets (core errors carry none).
+pub fn from_core(error: &Error, language: Language) -> IpcError {
+    let code = error.code();
+    // Bank refusals carry the bank's code after a colon, e.g. `bank_refused:453`.
+    let base = code.split(':').next().unwrap_or(code);
+    log::warn!("{base}: {error}");
+    IpcError {
+        code: base.to_owned(),
+        message: words(base, language).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_words_in_both_languages_and_unknown_codes_a_safe_default() {
+        let ko = ipc_error("insufficient_funds", Language::Ko);
+        let en = ipc_error("insufficient_funds", Language::En);
+        assert!(ko.message.contains("부족"));
+        assert!(en.message.contains("Not enough"));
+        assert_eq!(
+            ipc_error("something_new", Language::En).message,
+            "The request could not be completed."
+        );
+    }
+
+    #[test]
+    fn a_core_error_keeps_its_stable_code() {
+        let error = from_core(&Error::Invalid("same_account"), Language::Ko);
+        assert_eq!(error.code, "same_account");
+    }
+}

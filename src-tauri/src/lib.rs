@@ -1,0 +1,97 @@
+//! Moa's desktop shell: the Tauri 2 application around `moa_core`. It opens the core, manages
+//! it as state, exposes the commands of [`commands`], and runs the registration window of
+//! [`auth`]. Nothing here decides anything about money.
+#![deny(missing_docs)]
+
+pub mod auth;
+pub mod commands;
+pub mod core;
+pub mod error;
+pub mod export;
+pub mod ipc;
+pub mod sync;
+pub mod views;
+
+use std::path::PathBuf;
+
+use tauri::{Manager, Runtime};
+
+/// Every command, for the builder and for tests. Keep in step with `build.rs`.
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        commands::app_state,
+        commands::dashboard,
+        commands::refresh_balances,
+        commands::bank_statuses,
+        commands::account_history,
+        commands::sync_history,
+        commands::balance_chart,
+        commands::save_export,
+        commands::register_accounts,
+        commands::cancel_account,
+        commands::sign_out,
+        commands::preflight_transfer,
+        commands::confirm_transfer,
+        commands::transfers,
+        commands::set_preferences,
+        commands::use_sandbox,
+        commands::use_kftc,
+    ]
+}
+
+/// Where Moa keeps its store and the sandbox's center: `MOA_DATA_DIR` when set (tests and
+/// demos), else the platform's app-data folder.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    match std::env::var_os("MOA_DATA_DIR") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(app.path().app_data_dir()?),
+    }
+}
+
+/// Runs the app until its last window closes.
+pub fn run() {
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(main) = app.get_webview_window("main") {
+                let _ = main.unminimize();
+                let _ = main.set_focus();
+            }
+        }))
+        .plugin(
+            tauri_plugin_log::Builder::new()
+                .level(log::LevelFilter::Info)
+                .build(),
+        )
+        .plugin(
+            tauri_plugin_window_state::Builder::new()
+                .with_denylist(&[auth::AUTH_WINDOW])
+                .build(),
+        )
+        .setup(|app| {
+            let options = moa_core::Options::new(data_dir(app)?);
+            let moa = tauri::async_runtime::block_on(moa_core::Moa::open(options))?;
+            app.manage(core::Core::new(moa));
+            // Transfers a previous run left open are finished in the background.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let core = handle.state::<core::Core>();
+                match core.moa.resume_transfers(None).await {
+                    Ok(done) if !done.is_empty() => {
+                        log::info!("resumed {} open transfers", done.len())
+                    }
+                    Ok(_) => {}
+                    Err(e) => log::warn!("resuming transfers: {}", e.code()),
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(handler())
+        .build(tauri::generate_context!())
+        .expect("Moa's window could not be built");
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            let core = handle.state::<core::Core>();
+            tauri::async_runtime::block_on(core.moa.close());
+        }
+    });
+}

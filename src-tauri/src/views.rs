@@ -1,0 +1,100 @@
+//! From the core's records to the IPC contract's views.
+
+use chrono::{DateTime, Utc};
+use moa_core::journal::{self, TransferRecord};
+use moa_core::store::{AccountRecord, BalanceRecord, StoredRow};
+
+use crate::ipc::{
+    AccountView, Direction, HistoryRowView, StaleReason, TransferState, TransferView,
+};
+
+/// RFC 3339 with milliseconds, in UTC.
+pub fn time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// An account with its last known balance.
+pub fn account(a: &AccountRecord, b: Option<&BalanceRecord>) -> AccountView {
+    AccountView {
+        id: a.id,
+        bank_code: a.bank_code.clone(),
+        bank_name: a.bank_name.clone(),
+        alias: a.alias.clone(),
+        product_name: b.and_then(|b| b.product_name.clone()),
+        masked_number: a.account_num_masked.clone(),
+        holder_name: a.holder_name.clone(),
+        account_type: a.account_type.clone(),
+        inquiry_agreed: a.inquiry_agreed_at.is_some(),
+        transfer_agreed: a.transfer_agreed_at.is_some(),
+        balance: b.and_then(|b| b.balance).map(|v| v.to_string()),
+        available: b.and_then(|b| b.available).map(|v| v.to_string()),
+        as_of: b.and_then(|b| b.as_of.as_ref()).map(time),
+        stale: b.and_then(|b| {
+            b.stale_code.clone().map(|code| StaleReason {
+                code,
+                message: b.stale_message.clone().unwrap_or_default(),
+            })
+        }),
+    }
+}
+
+/// A stored history row.
+pub fn history_row(r: &StoredRow) -> HistoryRowView {
+    HistoryRowView {
+        id: r.id,
+        date: r.tran_date.to_string(),
+        time: r.tran_time.format("%H:%M:%S").to_string(),
+        direction: if r.inout_type.contains("입금") {
+            Direction::In
+        } else {
+            Direction::Out
+        },
+        kind: r.tran_type.clone(),
+        content: r.print_content.clone(),
+        amount: r.tran_amt.to_string(),
+        after_balance: r.after_balance.to_string(),
+        branch: r.branch_name.clone(),
+    }
+}
+
+/// A journal state.
+pub fn state(s: journal::TransferState) -> TransferState {
+    use journal::TransferState as J;
+    match s {
+        J::Created => TransferState::Created,
+        J::Withdrawing => TransferState::Withdrawing,
+        J::Withdrawn => TransferState::Withdrawn,
+        J::Depositing => TransferState::Depositing,
+        J::Completed => TransferState::Completed,
+        J::Refunding => TransferState::Refunding,
+        J::Refunded => TransferState::Refunded,
+        J::Failed => TransferState::Failed,
+    }
+}
+
+/// A transfer, with its source account's label.
+pub fn transfer(t: &TransferRecord, from: Option<&AccountRecord>) -> TransferView {
+    let from_label = from
+        .map(|a| {
+            if a.alias.is_empty() {
+                format!("{} {}", a.bank_name, a.account_num_masked)
+            } else {
+                a.alias.clone()
+            }
+        })
+        .unwrap_or_default();
+    TransferView {
+        id: t.id.clone(),
+        state: state(t.state),
+        amount: t.amount.to_string(),
+        from_account: t.from_account,
+        from_label,
+        recipient_name: t.to_holder_name.clone(),
+        recipient_bank_code: t.to_bank_code.clone(),
+        memo: t.memo.clone(),
+        failure_code: t.failure_code.clone(),
+        failure_message: t.failure_message.clone(),
+        created_at: time(&t.created_at),
+        updated_at: time(&t.updated_at),
+    }
+}
