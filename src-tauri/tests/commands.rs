@@ -1,0 +1,132 @@
+//! The commands through Tauri's mock runtime with the app's real configuration and access
+//! control: what the main window may call, what another window may not, and how errors reach
+//! the UI.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moa_app::core::Core;
+use serde_json::{Value, json};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+use tauri::{App, WebviewUrl, WebviewWindowBuilder};
+
+struct TestApp {
+    app: App<MockRuntime>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The app with a fresh data folder, an in-memory vault and the sandbox's center.
+fn app() -> TestApp {
+    let dir = std::env::temp_dir().join(format!("moa-app-{}", uuid::Uuid::new_v4()));
+    let mut options = moa_core::Options::new(&dir);
+    options.vault = Arc::new(moa_core::MemoryVault::new());
+    options.sandbox_latency = Duration::ZERO;
+    let moa = tauri::async_runtime::block_on(moa_core::Moa::open(options)).expect("the core opens");
+    let app = mock_builder()
+        .invoke_handler(moa_app::handler())
+        .build(tauri::generate_context!())
+        .expect("the app builds");
+    tauri::Manager::manage(&app, Core::new(moa));
+    TestApp { app, dir }
+}
+
+fn invoke(app: &App<MockRuntime>, window: &str, cmd: &str, args: Value) -> Result<Value, Value> {
+    let webview = match tauri::Manager::get_webview_window(app, window) {
+        Some(w) => w,
+        None => WebviewWindowBuilder::new(app, window, WebviewUrl::App("index.html".into()))
+            .build()
+            .expect("a window"),
+    };
+    get_ipc_response(
+        &webview,
+        InvokeRequest {
+            cmd: cmd.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("url"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        },
+    )
+    .map(|body| body.deserialize::<Value>().expect("JSON"))
+}
+
+#[test]
+fn the_main_window_paints_the_dashboard_and_knows_nobody_is_registered() {
+    let t = app();
+    let state = invoke(&t.app, "main", "app_state", json!({})).expect("app_state");
+    assert_eq!(state["environment"], "sandbox");
+    assert_eq!(state["registered"], false);
+    assert_eq!(state["language"], "ko");
+    assert_eq!(state["consent"]["renew_soon"], true);
+    let dashboard = invoke(&t.app, "main", "dashboard", json!({})).expect("dashboard");
+    assert_eq!(dashboard, json!({"accounts": [], "total": "0"}));
+}
+
+#[test]
+fn a_window_without_the_permission_is_refused() {
+    let t = app();
+    for window in ["auth", "elsewhere"] {
+        let refused = invoke(&t.app, window, "dashboard", json!({}));
+        assert!(refused.is_err(), "{window} was allowed: {refused:?}");
+        let message = refused.unwrap_err().to_string();
+        assert!(
+            message.contains("not allowed") || message.contains("denied"),
+            "{message}"
+        );
+    }
+    // The same command from the main window goes through.
+    assert!(invoke(&t.app, "main", "dashboard", json!({})).is_ok());
+}
+
+#[test]
+fn errors_reach_the_ui_as_a_stable_code_and_words_in_the_persons_language() {
+    let t = app();
+    let refused = invoke(&t.app, "main", "cancel_account", json!({"accountId": 4711})).unwrap_err();
+    assert_eq!(refused["code"], "no_such_account", "{refused}");
+    assert!(refused["message"].as_str().unwrap().contains("계좌"));
+    invoke(
+        &t.app,
+        "main",
+        "set_preferences",
+        json!({"preferences": {"language": "en", "theme": "dark"}}),
+    )
+    .unwrap();
+    let state = invoke(&t.app, "main", "app_state", json!({})).unwrap();
+    assert_eq!(
+        (state["language"].as_str(), state["theme"].as_str()),
+        (Some("en"), Some("dark"))
+    );
+    let refused = invoke(
+        &t.app,
+        "main",
+        "preflight_transfer",
+        json!({"draft": {
+            "from_account": 1, "to": {"kind": "own", "account_id": 2}, "amount": "0", "memo": ""
+        }}),
+    )
+    .unwrap_err();
+    assert_eq!(refused["code"], "amount_not_positive");
+    assert_eq!(refused["message"], "Enter an amount above zero.");
+}
+
+#[test]
+fn a_transfer_confirmation_needs_a_check_made_moments_ago() {
+    let t = app();
+    let refused = invoke(
+        &t.app,
+        "main",
+        "confirm_transfer",
+        json!({"token": "made-up", "onEvent": "__CHANNEL__:1"}),
+    );
+    let refused = refused.unwrap_err();
+    assert_eq!(refused["code"], "preflight_expired", "{refused}");
+}
