@@ -1,0 +1,240 @@
+//! The built app under test: one data folder and one `tauri-driver` per test, and each launch
+//! a WebDriver session whose window is the app's main window. Quitting closes that window like
+//! a person would and waits for the process to end, so the next launch really starts cold.
+
+use std::ffi::OsString;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::center::SandboxCenter;
+use crate::driver::TauriDriver;
+use crate::webdriver::{Error, Result, Session, wait_for};
+
+/// How long a launch may take: WebKitWebDriver starts the app, which starts its sandbox center
+/// (seeding its database on the first launch) before the window loads.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long the app gets to exit once its window is closed.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// One test's app: where its data and output live, and the driver that launches it.
+#[derive(Debug)]
+pub struct MoaApp {
+    name: String,
+    binary: PathBuf,
+    out_dir: PathBuf,
+    data_dir: PathBuf,
+    driver: TauriDriver,
+}
+
+impl MoaApp {
+    /// Prepares a fresh output folder for test `name` (under the target folder's `e2e/`),
+    /// with an empty data folder inside it, and starts a `tauri-driver` whose app will use it.
+    /// Fails when the app is not built: an end-to-end test never passes without the app.
+    pub fn new(name: &str) -> Result<MoaApp> {
+        let binary = app_binary()?;
+        let out_dir = target_dir()?.join("e2e").join(name);
+        if out_dir.exists() {
+            std::fs::remove_dir_all(&out_dir)
+                .map_err(|e| Error::Setup(format!("cannot empty {}: {e}", out_dir.display())))?;
+        }
+        let data_dir = out_dir.join("data");
+        std::fs::create_dir_all(&data_dir)
+            .map_err(|e| Error::Setup(format!("cannot create {}: {e}", data_dir.display())))?;
+        let env = [
+            ("MOA_DATA_DIR", OsString::from(&data_dir)),
+            // Logs of the app (and its center) in the test's output, at a useful level.
+            ("RUST_LOG", OsString::from("info")),
+        ];
+        let driver = TauriDriver::start(&env, &out_dir.join("driver.log"))?;
+        Ok(MoaApp {
+            name: name.to_owned(),
+            binary,
+            out_dir,
+            data_dir,
+            driver,
+        })
+    }
+
+    /// Starts the app and answers its main window once the page has loaded.
+    pub fn launch(&self) -> Result<Window<'_>> {
+        if !self.driver.processes("moa").is_empty() {
+            return Err(Error::Setup(
+                "the app from the previous launch is still running".into(),
+            ));
+        }
+        let capabilities = json!({
+            "tauri:options": { "application": self.binary },
+        });
+        let session = Session::start(self.driver.url(), capabilities, LAUNCH_TIMEOUT)
+            .map_err(|e| self.with_log(e))?;
+        let main = session.window()?;
+        let window = Window {
+            app: self,
+            session: Some(session),
+            main,
+        };
+        // The page is up once the frame has rendered its header.
+        window.wait("header h1", LAUNCH_TIMEOUT)?;
+        Ok(window)
+    }
+
+    /// The sandbox center this app started (read from its data folder).
+    pub fn center(&self) -> Result<SandboxCenter> {
+        SandboxCenter::of(&self.data_dir)
+    }
+
+    /// The app's data folder (`MOA_DATA_DIR`).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The test's output folder: screenshots, the driver's and the app's log.
+    pub fn out_dir(&self) -> &Path {
+        &self.out_dir
+    }
+
+    /// The test's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `error` with the last lines of the app's log, which usually say why.
+    pub fn with_log(&self, error: Error) -> Error {
+        Error::Setup(format!(
+            "{error}\n--- last lines of {}/driver.log ---\n{}",
+            self.out_dir.display(),
+            self.driver.log_tail()
+        ))
+    }
+}
+
+/// A launched app, driven through its main window.
+#[derive(Debug)]
+pub struct Window<'a> {
+    app: &'a MoaApp,
+    session: Option<Session>,
+    main: String,
+}
+
+impl Deref for Window<'_> {
+    type Target = Session;
+
+    fn deref(&self) -> &Session {
+        // Only `quit` takes the session, and it consumes the window.
+        self.session.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Window<'_> {
+    /// The handle of the app's main window.
+    pub fn main_handle(&self) -> &str {
+        &self.main
+    }
+
+    /// Makes the main window current again (after working in another window).
+    pub fn back_to_main(&self) -> Result<()> {
+        self.switch_to(&self.main)
+    }
+
+    /// Waits for a window other than the main one to open and makes it current.
+    pub fn switch_to_new_window(&self, timeout: Duration) -> Result<String> {
+        let handle = wait_for("a second window to open", timeout, |last| {
+            let handles = self.windows()?;
+            *last = format!("windows {handles:?}");
+            Ok(handles.into_iter().find(|h| *h != self.main))
+        })?;
+        self.switch_to(&handle)?;
+        Ok(handle)
+    }
+
+    /// Waits until the window `handle` has closed.
+    pub fn wait_closed(&self, handle: &str, timeout: Duration) -> Result<()> {
+        wait_for(&format!("window {handle} to close"), timeout, |last| {
+            let handles = self.windows()?;
+            *last = format!("windows {handles:?}");
+            Ok((!handles.iter().any(|h| h == handle)).then_some(()))
+        })
+    }
+
+    /// Saves the current window's page as `{name}.png` in the test's output folder.
+    pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let path = self.app.out_dir.join(format!("{name}.png"));
+        let png = self.session().screenshot()?;
+        std::fs::write(&path, png)
+            .map_err(|e| Error::Setup(format!("cannot write {}: {e}", path.display())))?;
+        Ok(path)
+    }
+
+    /// Quits the app as a person does, by closing its main window, and waits until the
+    /// process has ended (the app stops its sandbox center and closes its store on the way).
+    pub fn quit(mut self) -> Result<()> {
+        let app = self.app;
+        let session = self.session.take().unwrap_or_else(|| unreachable!());
+        session.switch_to(&self.main)?;
+        session.close_window()?;
+        wait_for(
+            "the app to exit after its window closed",
+            EXIT_TIMEOUT,
+            |last| {
+                let left = app.driver.processes("moa");
+                *last = format!("moa processes {left:?}");
+                Ok(left.is_empty().then_some(()))
+            },
+        )
+        .map_err(|e| app.with_log(e))?;
+        // The browser is gone; the driver may or may not still know the session.
+        let _ = session.end();
+        Ok(())
+    }
+
+    fn session(&self) -> &Session {
+        self
+    }
+}
+
+impl Drop for Window<'_> {
+    fn drop(&mut self) {
+        // A window dropped without `quit` belongs to a test that failed: keep what it showed.
+        if let Some(session) = &self.session {
+            if let Ok(png) = session.screenshot() {
+                let _ = std::fs::write(self.app.out_dir.join("failure.png"), png);
+            }
+            if let Ok(html) = session.source() {
+                let _ = std::fs::write(self.app.out_dir.join("failure.html"), html);
+            }
+        }
+    }
+}
+
+/// The app's binary: `$MOA_APP`, else `moa` in the target folder these tests were built into
+/// (`cargo build -p moa` puts it there).
+fn app_binary() -> Result<PathBuf> {
+    let binary = match std::env::var_os("MOA_APP") {
+        Some(path) => PathBuf::from(path),
+        None => target_dir()?.join("debug").join("moa"),
+    };
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(Error::Setup(format!(
+            "the app is not built: {} is missing. Build it with `cargo build --locked -p moa` \
+             (./dev test does) or point MOA_APP at it.",
+            binary.display()
+        )))
+    }
+}
+
+/// The Cargo target folder holding this test binary (`<target>/debug/deps/<test>`): the
+/// same `$CARGO_TARGET_DIR` the app was built into, however it was given.
+fn target_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Setup(format!("cannot find the test binary: {e}")))?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Error::Setup(format!("{} is not in a target folder", exe.display())))
+}

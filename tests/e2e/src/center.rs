@@ -1,0 +1,140 @@
+//! The sandbox's center as the app started it, seen from outside: its address from the app's
+//! store (`moa.db`, where the app records the environment it talks to) and its admin token from
+//! the center's own database (`sandbox-center.db`), both opened read-only. The tests then ask the
+//! center's admin API for the ledger's truth and set banks down, over HTTP like any client.
+
+use std::path::Path;
+use std::time::Duration;
+
+use reqwest::blocking::Client;
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::webdriver::{Error, Result};
+
+/// The sandbox center of one app's data folder.
+#[derive(Debug)]
+pub struct SandboxCenter {
+    http: Client,
+    base_url: String,
+    admin_token: String,
+}
+
+/// One account as the center's ledger holds it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerAccount {
+    /// The bank's code, e.g. `004`.
+    pub bank_code_std: String,
+    /// The full account number.
+    pub account_num: String,
+    /// Whose it is.
+    pub account_holder_name: String,
+    /// Whole won.
+    pub balance: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Ledger {
+    accounts: Vec<LedgerAccount>,
+    total: i64,
+    min_balance: i64,
+}
+
+/// The ledger's accounts with the invariants the center reports alongside.
+#[derive(Debug)]
+pub struct LedgerView {
+    /// Every account, people's and institutions'.
+    pub accounts: Vec<LedgerAccount>,
+    /// The sum of all balances.
+    pub total: i64,
+    /// The smallest balance.
+    pub min_balance: i64,
+}
+
+impl LedgerView {
+    /// The account `holder` has at `bank`; the seed gives each person at most one per bank.
+    pub fn account_of(&self, holder: &str, bank: &str) -> Result<&LedgerAccount> {
+        let mut found = self
+            .accounts
+            .iter()
+            .filter(|a| a.account_holder_name == holder && a.bank_code_std == bank);
+        match (found.next(), found.next()) {
+            (Some(one), None) => Ok(one),
+            (None, _) => Err(Error::Setup(format!(
+                "the ledger has no account of {holder} at {bank}"
+            ))),
+            (Some(_), Some(_)) => Err(Error::Setup(format!(
+                "the ledger has several accounts of {holder} at {bank}"
+            ))),
+        }
+    }
+}
+
+impl SandboxCenter {
+    /// Finds the center the app started for `data_dir`. The app writes its address when the
+    /// sandbox starts, so call this once the window is up.
+    pub fn of(data_dir: &Path) -> Result<SandboxCenter> {
+        let base_url: String = read_one(
+            &data_dir.join("moa.db"),
+            "SELECT base_url FROM environments WHERE kind = 'sandbox'",
+        )?;
+        let admin_token: String = read_one(
+            &data_dir.join("sandbox-center.db"),
+            "SELECT value FROM meta WHERE key = 'admin_token'",
+        )?;
+        let http = Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Transport(e.to_string()))?;
+        Ok(SandboxCenter {
+            http,
+            base_url,
+            admin_token,
+        })
+    }
+
+    /// The center's address.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Every account's balance, now.
+    pub fn ledger(&self) -> Result<LedgerView> {
+        let ledger: Ledger = self
+            .http
+            .get(format!("{}/testbed/admin/ledger", self.base_url))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| Error::Transport(format!("the center's ledger: {e}")))?;
+        Ok(LedgerView {
+            accounts: ledger.accounts,
+            total: ledger.total,
+            min_balance: ledger.min_balance,
+        })
+    }
+
+    /// Sets a bank's status: `Y` available, `D` down, `L` not open yet, `E` terminated.
+    pub fn set_bank_status(&self, bank: &str, status: &str) -> Result<()> {
+        self.http
+            .put(format!("{}/testbed/admin/banks/{bank}", self.base_url))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({ "status": status }))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map(drop)
+            .map_err(|e| Error::Transport(format!("setting bank {bank} to {status}: {e}")))
+    }
+}
+
+/// One text value from a database the app owns, opened read-only so the test never writes it.
+fn read_one(db: &Path, sql: &str) -> Result<String> {
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| Error::Setup(format!("cannot open {}: {e}", db.display())))?;
+    conn.query_row(sql, [], |r| r.get::<_, String>(0))
+        .optional()
+        .map_err(|e| Error::Setup(format!("{}: {e}", db.display())))?
+        .ok_or_else(|| Error::Setup(format!("{} has no answer to `{sql}`", db.display())))
+}

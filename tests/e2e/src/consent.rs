@@ -1,0 +1,66 @@
+//! The open banking center's consent pages, driven in the app's registration window the way a
+//! person fills them in: identity, the one-time code the sandbox prints on the page, then every
+//! account and consent ticked and "agree".
+
+use std::time::Duration;
+
+use crate::app::Window;
+use crate::webdriver::{Element, Result};
+
+/// How long a consent page may take to load (the center answers locally, in milliseconds).
+const PAGE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// A person of the center's demo seed.
+#[derive(Debug, Clone, Copy)]
+pub struct Person {
+    /// Name, as the identity page asks for it.
+    pub name: &'static str,
+    /// Birth date, `yyyyMMdd`.
+    pub birth_date: &'static str,
+    /// Mobile number, digits only.
+    pub cell_no: &'static str,
+}
+
+/// 홍길동, the seed's first person.
+pub const HONG: Person = Person {
+    name: "홍길동",
+    birth_date: "19880101",
+    cell_no: "01012345678",
+};
+
+/// Fills in the consent pages in the registration window, which must be current, choosing
+/// every account the person has. The window closes itself when the center redirects.
+pub fn agree_to_everything(window: &Window<'_>, person: Person) -> Result<()> {
+    window
+        .wait("#user_name", PAGE_TIMEOUT)?
+        .type_text(person.name)?;
+    window.find("#birth_date")?.type_text(person.birth_date)?;
+    window.find("#cell_no")?.type_text(person.cell_no)?;
+    window.find("#send-code")?.click()?;
+
+    let code = window.wait("#testbed-otp", PAGE_TIMEOUT)?.text()?;
+    window.find("#otp")?.type_text(code.trim())?;
+    window.find("#confirm-otp")?.click()?;
+
+    window.wait("#agree", PAGE_TIMEOUT)?;
+    for account in window.find_all("input[name=account]")? {
+        tick(&account)?;
+    }
+    for consent in [
+        "inquiry_agree",
+        "transfer_agree",
+        "terms_service",
+        "terms_privacy",
+    ] {
+        tick(&window.find(&format!("input[name={consent}]"))?)?;
+    }
+    window.find("#agree")?.click()
+}
+
+/// Ticks a checkbox unless it already is (re-registration pre-ticks registered accounts).
+fn tick(checkbox: &Element<'_>) -> Result<()> {
+    if checkbox.property("checked")?.as_bool() != Some(true) {
+        checkbox.click()?;
+    }
+    Ok(())
+}

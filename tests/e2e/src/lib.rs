@@ -1,0 +1,25 @@
+//! Moa's end-to-end harness: the built app, started by `tauri-driver` and WebKitWebDriver in a
+//! real window, driven through its `data-testid`s like a person would, and checked against the
+//! truth of the sandbox center's ledger.
+//!
+//! - [`webdriver`]: a thin W3C WebDriver client and the wait-for-condition every check uses.
+//! - [`driver`]: the `tauri-driver` process each test starts and stops for itself.
+//! - [`app`]: the app under test: its data folder, launches, quitting, screenshots.
+//! - [`consent`]: the center's consent pages in the registration window.
+//! - [`center`]: the sandbox center's admin API (ledger, bank status).
+//!
+//! The scenarios are in `tests/`. They run inside `scripts/headless` (a display, a D-Bus
+//! session and an unlocked keyring) and one at a time: every app of one session shares the
+//! keyring's entries.
+#![deny(missing_docs)]
+
+pub mod app;
+pub mod center;
+pub mod consent;
+pub mod driver;
+pub mod webdriver;
+
+pub use app::{MoaApp, Window};
+pub use center::{LedgerAccount, LedgerView, SandboxCenter};
+pub use consent::{HONG, Person};
+pub use webdriver::{Element, Error, Result, Session, testid, wait_for};
