@@ -210,6 +210,34 @@ impl Drop for Window<'_> {
     }
 }
 
+/// The titles of the top-level windows on the display (`xwininfo`, from Debian's x11-utils):
+/// the native title bar's text, which WebDriver's title (the page's) does not show.
+pub fn native_window_titles() -> Result<Vec<String>> {
+    let out = std::process::Command::new("xwininfo")
+        .args(["-root", "-children"])
+        .output()
+        .map_err(|e| {
+            Error::Setup(format!(
+                "xwininfo could not run ({e}): install Debian's x11-utils (./dev test does)"
+            ))
+        })?;
+    if !out.status.success() {
+        return Err(Error::Setup(format!(
+            "xwininfo failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    // Lines look like `     0x200003 "모아 Moa": ("moa" "Moa")  1180x800+110+50  +110+50`.
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (_, rest) = line.trim_start().split_once(" \"")?;
+            let (title, _) = rest.split_once("\":")?;
+            Some(title.to_owned())
+        })
+        .collect())
+}
+
 /// The app's binary: `$MOA_APP`, else `moa` in the target folder these tests were built into
 /// (`cargo build -p moa` puts it there).
 fn app_binary() -> Result<PathBuf> {

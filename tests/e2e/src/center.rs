@@ -34,6 +34,19 @@ pub struct LedgerAccount {
     pub balance: i64,
 }
 
+/// A transfer that reached a bank, as the center's admin API lists it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CenterTransfer {
+    /// `withdraw` or `deposit`.
+    pub kind: String,
+    /// Whole won.
+    pub amount: i64,
+    /// The center's status of it.
+    pub status: String,
+    /// History rows it wrote: 2 when applied, 0 when refused.
+    pub postings: i64,
+}
+
 #[derive(Debug, Deserialize)]
 struct Ledger {
     accounts: Vec<LedgerAccount>,
@@ -116,6 +129,17 @@ impl SandboxCenter {
         })
     }
 
+    /// Every transfer that reached a bank, oldest first.
+    pub fn transfers(&self) -> Result<Vec<CenterTransfer>> {
+        self.http
+            .get(format!("{}/testbed/admin/transfers", self.base_url))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| Error::Transport(format!("the center's transfers: {e}")))
+    }
+
     /// Sets a bank's status: `Y` available, `D` down, `L` not open yet, `E` terminated.
     pub fn set_bank_status(&self, bank: &str, status: &str) -> Result<()> {
         self.http
@@ -126,6 +150,20 @@ impl SandboxCenter {
             .and_then(|r| r.error_for_status())
             .map(drop)
             .map_err(|e| Error::Transport(format!("setting bank {bank} to {status}: {e}")))
+    }
+}
+
+impl SandboxCenter {
+    /// Sets how long a bank takes to answer; `None` is the center's default.
+    pub fn set_bank_latency(&self, bank: &str, millis: Option<u64>) -> Result<()> {
+        self.http
+            .put(format!("{}/testbed/admin/banks/{bank}", self.base_url))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({ "latency_ms": millis }))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map(drop)
+            .map_err(|e| Error::Transport(format!("setting bank {bank}'s latency: {e}")))
     }
 }
 

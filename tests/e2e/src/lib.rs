@@ -6,7 +6,8 @@
 //! - [`driver`]: the `tauri-driver` process each test starts and stops for itself.
 //! - [`app`]: the app under test: its data folder, launches, quitting, screenshots.
 //! - [`consent`]: the center's consent pages in the registration window.
-//! - [`center`]: the sandbox center's admin API (ledger, bank status).
+//! - [`center`]: the sandbox center's admin API (ledger, bank status and latency).
+//! - [`screens`]: what the scenarios do and read on the app's screens.
 //!
 //! The scenarios are in `tests/`. They run inside `scripts/headless` (a display, a D-Bus
 //! session and an unlocked keyring) and one at a time: every app of one session shares the
@@ -17,9 +18,10 @@ pub mod app;
 pub mod center;
 pub mod consent;
 pub mod driver;
+pub mod screens;
 pub mod webdriver;
 
-pub use app::{MoaApp, Window};
-pub use center::{LedgerAccount, LedgerView, SandboxCenter};
+pub use app::{MoaApp, Window, native_window_titles};
+pub use center::{CenterTransfer, LedgerAccount, LedgerView, SandboxCenter};
 pub use consent::{HONG, Person};
 pub use webdriver::{Element, Error, Result, Session, testid, wait_for};

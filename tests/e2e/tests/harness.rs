@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use moa_e2e::{MoaApp, Result};
+use moa_e2e::{MoaApp, Result, native_window_titles};
 
 #[test]
 fn the_app_opens_its_korean_window_and_quits_when_it_is_closed() -> Result<()> {
@@ -12,6 +12,16 @@ fn the_app_opens_its_korean_window_and_quits_when_it_is_closed() -> Result<()> {
     assert_eq!(header, "모아", "the frame's header names the app");
     let title = window.title()?;
     assert!(title.contains("모아"), "the page's title is {title:?}");
+    let titles = moa_e2e::wait_for(
+        "the native window's title",
+        Duration::from_secs(10),
+        |last| {
+            let titles = native_window_titles()?;
+            *last = format!("{titles:?}");
+            Ok(titles.iter().any(|t| t == "모아 Moa").then_some(()))
+        },
+    );
+    titles?;
     window.screenshot("frame")?;
     window.quit()?;
     Ok(())
