@@ -96,11 +96,11 @@ export class DashboardModel {
     return !this.loading && this.accounts.length === 0;
   }
 
-  /** Paints from the store, then refreshes every balance. */
-  async start(): Promise<void> {
+  /** Paints from the store, then (unless told not to) refreshes every balance. */
+  async start(refresh = true): Promise<void> {
     await this.load();
     void this.loadBanks();
-    if (this.accounts.length > 0) await this.refresh();
+    if (refresh && this.accounts.length > 0) await this.refresh();
   }
 
   /** The store's view: app state and last known balances, without asking any bank. */
