@@ -141,6 +141,22 @@ describe('DashboardModel', () => {
     expect(model.registering).toBe(false);
   });
 
+  it('paints from the store without asking the banks when told not to refresh', async () => {
+    let refreshed = 0;
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({ accounts: [account()], total: '1000000' }),
+      bankStatuses: async () => [],
+      refreshBalances: async () => void refreshed++,
+    });
+    const model = new DashboardModel(api);
+    await model.start(false);
+    expect(refreshed).toBe(0);
+    expect(model.accounts).toHaveLength(1);
+    await model.start();
+    expect(refreshed).toBe(1);
+  });
+
   it('keeps the painted balances when the refresh itself fails', async () => {
     const api = fakeApi({
       appState: async () => appState,
