@@ -70,9 +70,7 @@ pub async fn save_export<R: Runtime>(
     content: String,
 ) -> Answer<String> {
     crate::export::save(
-        &app.path()
-            .download_dir()
-            .map_err(|_| core.refuse("no_download_folder"))?,
+        &crate::export::folder(app.path()).ok_or_else(|| core.refuse("no_download_folder"))?,
         &file_name,
         &content,
     )

@@ -3,6 +3,16 @@
 
 use std::path::Path;
 
+/// The Downloads folder, or `~/Downloads` where the desktop names none (a bare X session).
+pub fn folder<R: tauri::Runtime>(
+    paths: &tauri::path::PathResolver<R>,
+) -> Option<std::path::PathBuf> {
+    paths
+        .download_dir()
+        .or_else(|_| paths.home_dir().map(|home| home.join("Downloads")))
+        .ok()
+}
+
 /// Writes `content` to a new file named after `file_name` in `folder`; returns its path. The
 /// name is reduced to letters, digits, `-`, `_` and `.`; an existing file is never overwritten.
 pub fn save(folder: &Path, file_name: &str, content: &str) -> Result<String, &'static str> {

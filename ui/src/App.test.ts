@@ -9,8 +9,21 @@ describe('the app frame', () => {
     expect(body).toMatch(/<h1[^>]*>모아<\/h1>/);
   });
 
-  it('leaves an empty main region for the screens', () => {
-    expect(body).toMatch(/<main[^>]*><\/main>/);
+  it('offers the four screens in its navigation, the dashboard current', () => {
+    for (const [id, label] of [
+      ['nav-dashboard', '홈'],
+      ['nav-transfer', '이체'],
+      ['nav-transfers', '이체 내역'],
+      ['nav-settings', '설정'],
+    ]) {
+      expect(body).toMatch(new RegExp(`data-testid="${id}"[^>]*>${label}</button>`));
+    }
+    expect(body).toMatch(/data-testid="nav-dashboard" aria-current="page"/);
+  });
+
+  it('opens on the dashboard, which paints once the store answers', () => {
+    expect(body).toMatch(/<main[^>]*><!--\[0--><section class="dashboard/);
+    expect(body).toContain('불러오는 중…');
   });
 
   it('offers both languages and the three theme choices, labelled for screen readers', () => {

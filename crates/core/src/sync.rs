@@ -181,9 +181,10 @@ impl StaleReason {
                 rsp_code: None,
                 bank_rsp_code: None,
             },
+            // The core's own words are for logs; a person is told only that it failed here.
             other => Self {
                 code: StaleCode::Internal,
-                message: other.to_string(),
+                message: format!("모아 내부 오류 ({})", other.code()),
                 rsp_code: None,
                 bank_rsp_code: None,
             },

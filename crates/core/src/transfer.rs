@@ -507,6 +507,22 @@ impl Saga<'_> {
         Ok(updated)
     }
 
+    /// Moves the transfer to `state`, changing nothing else.
+    async fn move_to(
+        &self,
+        record: &TransferRecord,
+        state: TransferState,
+    ) -> Result<TransferRecord> {
+        self.save(
+            record,
+            Change {
+                state: Some(state),
+                ..Change::default()
+            },
+        )
+        .await
+    }
+
     fn hook(&self, step: Step) {
         self.moa.transfer_hooks().at(step);
     }
@@ -554,14 +570,7 @@ impl Saga<'_> {
                     .await?
                 {
                     Some(TransferOutcome::Succeeded) => {
-                        self.save(
-                            &record,
-                            Change {
-                                state: Some(TransferState::Withdrawn),
-                                ..Change::default()
-                            },
-                        )
-                        .await
+                        self.move_to(&record, TransferState::Withdrawn).await
                     }
                     Some(TransferOutcome::Failed(code)) => {
                         self.fail(
@@ -588,14 +597,7 @@ impl Saga<'_> {
                 let leg = record.deposit.clone().ok_or(Error::Invalid("internal"))?;
                 match self.settle(CheckType::Deposit, &leg, record.amount).await? {
                     Some(TransferOutcome::Succeeded) => {
-                        self.save(
-                            &record,
-                            Change {
-                                state: Some(TransferState::Completed),
-                                ..Change::default()
-                            },
-                        )
-                        .await
+                        self.move_to(&record, TransferState::Completed).await
                     }
                     Some(TransferOutcome::Failed(code)) => {
                         self.refund_next(
@@ -613,14 +615,7 @@ impl Saga<'_> {
                 None => self.refund(record).await,
                 Some(leg) => match self.settle(CheckType::Deposit, &leg, record.amount).await? {
                     Some(TransferOutcome::Succeeded) => {
-                        self.save(
-                            &record,
-                            Change {
-                                state: Some(TransferState::Refunded),
-                                ..Change::default()
-                            },
-                        )
-                        .await
+                        self.move_to(&record, TransferState::Refunded).await
                     }
                     // The refund did not happen: forget it, so the next round makes a new one.
                     Some(TransferOutcome::Failed(_)) | Some(TransferOutcome::NotFound) => {
@@ -752,16 +747,7 @@ impl Saga<'_> {
         let answer = self.center.client().withdraw(&token, &request).await;
         self.hook(Step::AfterWithdraw);
         match leg_of(answer, true) {
-            Leg::Applied => {
-                self.save(
-                    &record,
-                    Change {
-                        state: Some(TransferState::Withdrawn),
-                        ..Change::default()
-                    },
-                )
-                .await
-            }
+            Leg::Applied => self.move_to(&record, TransferState::Withdrawn).await,
             Leg::Refused(code, message) => self.fail(&record, &code, message).await,
             // Unknown: the journal says `withdrawing`; the next step settles it.
             Leg::Unknown => Ok(record),
@@ -799,16 +785,7 @@ impl Saga<'_> {
         let answer = self.send_deposit(&record, id, to, &record.memo).await;
         self.hook(Step::AfterDeposit);
         match answer {
-            Leg::Applied => {
-                self.save(
-                    &record,
-                    Change {
-                        state: Some(TransferState::Completed),
-                        ..Change::default()
-                    },
-                )
-                .await
-            }
+            Leg::Applied => self.move_to(&record, TransferState::Completed).await,
             Leg::Refused(code, message) => self.refund_next(&record, &code, message).await,
             Leg::Unknown => Ok(record),
         }
@@ -841,16 +818,7 @@ impl Saga<'_> {
             .await;
         self.hook(Step::AfterRefund);
         match answer {
-            Leg::Applied => {
-                self.save(
-                    &record,
-                    Change {
-                        state: Some(TransferState::Refunded),
-                        ..Change::default()
-                    },
-                )
-                .await
-            }
+            Leg::Applied => self.move_to(&record, TransferState::Refunded).await,
             // Not applied: forget this refund; the transfer stays `refunding` until a later
             // resume gets the money back.
             Leg::Refused(_, _) => {

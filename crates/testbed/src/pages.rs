@@ -214,13 +214,38 @@ fn page(english: bool, title: &str, body: &str) -> String {
 }
 
 fn html(status: StatusCode, document: String) -> Response {
+    html_to(status, document, None)
+}
+
+/// The origin (`scheme://host[:port]`) of a URL, for a CSP source.
+fn origin(url: &str) -> Option<&str> {
+    let start = url.find("://")? + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    Some(&url[..end])
+}
+
+/// A page whose form may also lead to `redirect_uri`: a browser applies `form-action` to the
+/// redirect that follows a form submission, so the institution's callback must be allowed too.
+fn html_to(status: StatusCode, document: String, redirect_uri: Option<&str>) -> Response {
     let mut response = (status, Html(document)).into_response();
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-        ),
-    );
+    let mut form_action = "'self'".to_owned();
+    if let Some(origin) = redirect_uri.and_then(origin) {
+        // A loopback callback registered without a port accepts any port.
+        let source = match origin {
+            "http://127.0.0.1" | "http://localhost" => format!("{origin}:*"),
+            other => other.to_owned(),
+        };
+        form_action = format!("'self' {origin} {source}");
+    }
+    let policy =
+        format!("default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}");
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -698,7 +723,11 @@ async fn accounts_page(
     } else {
         StatusCode::OK
     };
-    html(status, page(english, w.title, &body))
+    html_to(
+        status,
+        page(english, w.title, &body),
+        Some(&request.redirect_uri),
+    )
 }
 
 /// Where the browser goes back to: the redirect URI with the answer's parameters.
@@ -852,6 +881,35 @@ mod tests {
             esc("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
+    }
+
+    #[test]
+    fn the_consent_form_may_lead_to_the_callback_and_nowhere_else() {
+        assert_eq!(
+            origin("http://127.0.0.1/callback?x=1"),
+            Some("http://127.0.0.1")
+        );
+        assert_eq!(
+            origin("https://moa.example:8443/cb"),
+            Some("https://moa.example:8443")
+        );
+        let response = html_to(
+            StatusCode::OK,
+            String::new(),
+            Some("http://127.0.0.1/callback"),
+        );
+        let csp = response.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("form-action 'self' http://127.0.0.1 http://127.0.0.1:*"),
+            "{csp}"
+        );
+        let plain = html(StatusCode::OK, String::new());
+        let csp = plain.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(csp.ends_with("form-action 'self'"), "{csp}");
     }
 
     #[test]

@@ -79,3 +79,31 @@ describe('transferStatusMessage', () => {
     expect(transferStatusMessage('en', 'completed')).toBe('Transfer complete.');
   });
 });
+
+describe('ipcErrorMessage', () => {
+  it('uses our words for a known code, the shell’s message for others, a general one last', async () => {
+    const { ipcErrorMessage } = await import('./messages');
+    expect(ipcErrorMessage('ko', { code: 'insufficient_funds', message: 'x' })).toBe('출금 가능 금액이 부족해요.');
+    expect(ipcErrorMessage('en', { code: 'registration_cancelled', message: 'x' })).toBe(
+      'The consent window was closed; nothing changed.',
+    );
+    expect(ipcErrorMessage('ko', { code: 'brand_new', message: '새 오류' })).toBe('새 오류');
+    expect(ipcErrorMessage('en', { code: 'brand_new', message: ' ' })).toBe(
+      'Something went wrong. Please try again in a moment.',
+    );
+    expect(ipcErrorMessage('en', { code: 'toString', message: 'own' })).toBe('own');
+  });
+});
+
+describe('staleReasonMessage', () => {
+  it('words every stale code the shell sends, and an unknown one generally', async () => {
+    const { staleReasonMessage } = await import('./messages');
+    const codes = ['bank_down', 'bank_not_open', 'bank_terminated', 'timeout', 'network', 'consent_missing',
+      'consent_expired', 'auth_expired', 'bank_refused', 'center_refused', 'account_unregistered'];
+    const words = codes.map((c) => staleReasonMessage('ko', c));
+    expect(new Set(words).size).toBe(codes.length);
+    expect(staleReasonMessage('ko', 'bank_down')).toBe('은행 장애로 최신 잔액을 받지 못했어요');
+    expect(staleReasonMessage('en', 'something')).toBe('The latest balance could not be read');
+    expect(staleReasonMessage('ko', 'badge')).toBe('최신 잔액을 받지 못했어요');
+  });
+});

@@ -5,7 +5,7 @@
 import type { Lang } from '../lang';
 import { formatWon } from '../money';
 import type { AmountCheck } from '../validate';
-import { translate } from './index';
+import { dictionaries, translate } from './index';
 
 /** A bank's status as the center reports it: 거래가능, 장애, 개시이전, 종료. */
 export type BankStatus = 'Y' | 'D' | 'L' | 'E';
@@ -83,4 +83,21 @@ export function amountErrorMessage(lang: Lang, failure: Extract<AmountCheck, { o
   return 'max' in failure
     ? translate(lang, `amount.error.${failure.error}`, { max: formatWon(failure.max, lang) })
     : translate(lang, `amount.error.${failure.error}`);
+}
+
+/** A failure from the IPC edge, in our own words when the dictionary has its code, else the
+ * shell's localized message, else a general one. Never parses the message. */
+export function ipcErrorMessage(lang: Lang, error: { code: string; message: string }): string {
+  const words = dictionaries[lang].failure;
+  if (Object.prototype.hasOwnProperty.call(words, error.code)) {
+    return translate(lang, `failure.${error.code as keyof typeof words}`);
+  }
+  return error.message.trim() !== '' ? error.message : translate(lang, 'error.unknown');
+}
+
+/** Why a balance is not fresh, from the stale reason's stable code. */
+export function staleReasonMessage(lang: Lang, code: string): string {
+  const words = dictionaries[lang].stale;
+  const known = code !== 'badge' && Object.prototype.hasOwnProperty.call(words, code);
+  return translate(lang, `stale.${known ? (code as Exclude<keyof typeof words, 'badge'>) : 'unknown'}`);
 }

@@ -1,0 +1,66 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+// The only place the real `invoke` would be called; here it records what would cross.
+const invoked: Array<[string, Record<string, unknown> | undefined]> = [];
+vi.mock('@tauri-apps/api/core', () => {
+  class Channel<T> {
+    onmessage: (message: T) => void = () => undefined;
+  }
+  return {
+    Channel,
+    invoke: vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
+      invoked.push([cmd, args]);
+      if (cmd === 'refresh_balances' || cmd === 'confirm_transfer') {
+        const channel = args?.onEvent as { onmessage: (m: unknown) => void };
+        channel.onmessage({ kind: 'started', total: 2 });
+      }
+      return null;
+    }),
+  };
+});
+
+const { asIpcError, tauriApi } = await import('./api');
+
+describe('tauriApi', () => {
+  beforeEach(() => {
+    invoked.length = 0;
+  });
+
+  it('names each command as the shell declares it, with camelCase arguments', async () => {
+    const filter = { from: null, to: null, direction: null, search: null, offset: 0, limit: 200 };
+    await tauriApi.accountHistory(3, filter);
+    await tauriApi.syncHistory(3);
+    await tauriApi.balanceChart(3);
+    await tauriApi.saveExport('a.csv', 'x');
+    await tauriApi.registerAccounts(true);
+    await tauriApi.cancelAccount(3);
+    await tauriApi.setPreferences({ language: 'en', theme: null });
+    expect(invoked).toEqual([
+      ['account_history', { accountId: 3, filter }],
+      ['sync_history', { accountId: 3 }],
+      ['balance_chart', { accountId: 3 }],
+      ['save_export', { fileName: 'a.csv', content: 'x' }],
+      ['register_accounts', { reconfirm: true }],
+      ['cancel_account', { accountId: 3 }],
+      ['set_preferences', { preferences: { language: 'en', theme: null } }],
+    ]);
+  });
+
+  it('hands streamed events to the callback through a channel', async () => {
+    const events: unknown[] = [];
+    await tauriApi.refreshBalances((e) => events.push(e));
+    await tauriApi.confirmTransfer('tok', (e) => events.push(e));
+    expect(invoked.map(([cmd]) => cmd)).toEqual(['refresh_balances', 'confirm_transfer']);
+    expect(invoked[1]?.[1]?.token).toBe('tok');
+    expect(events).toHaveLength(2);
+  });
+});
+
+describe('asIpcError', () => {
+  it('keeps the shell’s code and message, and makes anything else unknown', () => {
+    expect(asIpcError({ code: 'network', message: '연결 없음' })).toEqual({ code: 'network', message: '연결 없음' });
+    expect(asIpcError(new Error('boom'))).toEqual({ code: 'unknown', message: 'boom' });
+    expect(asIpcError('text')).toEqual({ code: 'unknown', message: 'text' });
+    expect(asIpcError(undefined)).toEqual({ code: 'unknown', message: '' });
+  });
+});

@@ -1,0 +1,86 @@
+// Every command of the shell, as a typed function: the only module that calls `invoke`.
+// Screens take an `Api` (this one in the app, a fake in tests), so none of them knows about Tauri.
+// Streams arrive through a Tauri `Channel`, made here, and reach the screens as plain callbacks.
+
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type {
+  AppState,
+  BankStatusView,
+  ChartPoint,
+  Dashboard,
+  HistoryFilter,
+  HistoryPage,
+  HistorySyncView,
+  IpcError,
+  KftcInput,
+  PreferencesInput,
+  PreflightView,
+  RegistrationResult,
+  SyncEvent,
+  TransferDraft,
+  TransferEventView,
+  TransferView,
+} from './bindings';
+
+export interface Api {
+  appState(): Promise<AppState>;
+  dashboard(): Promise<Dashboard>;
+  refreshBalances(onEvent: (event: SyncEvent) => void): Promise<void>;
+  bankStatuses(): Promise<BankStatusView[]>;
+  accountHistory(accountId: number, filter: HistoryFilter): Promise<HistoryPage>;
+  syncHistory(accountId: number): Promise<HistorySyncView>;
+  balanceChart(accountId: number): Promise<ChartPoint[]>;
+  saveExport(fileName: string, content: string): Promise<string>;
+  registerAccounts(reconfirm: boolean): Promise<RegistrationResult>;
+  cancelAccount(accountId: number): Promise<void>;
+  signOut(): Promise<void>;
+  preflightTransfer(draft: TransferDraft): Promise<PreflightView>;
+  confirmTransfer(token: string, onEvent: (event: TransferEventView) => void): Promise<TransferView>;
+  transfers(): Promise<TransferView[]>;
+  setPreferences(preferences: PreferencesInput): Promise<void>;
+  useSandbox(): Promise<void>;
+  useKftc(input: KftcInput): Promise<void>;
+}
+
+function channel<T>(onEvent: (event: T) => void): Channel<T> {
+  const ch = new Channel<T>();
+  ch.onmessage = onEvent;
+  return ch;
+}
+
+/** The shell, through Tauri's IPC. Arguments go by their camelCase names, as Tauri expects. */
+export const tauriApi: Api = {
+  appState: () => invoke('app_state'),
+  dashboard: () => invoke('dashboard'),
+  refreshBalances: (onEvent) => invoke('refresh_balances', { onEvent: channel(onEvent) }),
+  bankStatuses: () => invoke('bank_statuses'),
+  accountHistory: (accountId, filter) => invoke('account_history', { accountId, filter }),
+  syncHistory: (accountId) => invoke('sync_history', { accountId }),
+  balanceChart: (accountId) => invoke('balance_chart', { accountId }),
+  saveExport: (fileName, content) => invoke('save_export', { fileName, content }),
+  registerAccounts: (reconfirm) => invoke('register_accounts', { reconfirm }),
+  cancelAccount: (accountId) => invoke('cancel_account', { accountId }),
+  signOut: () => invoke('sign_out'),
+  preflightTransfer: (draft) => invoke('preflight_transfer', { draft }),
+  confirmTransfer: (token, onEvent) =>
+    invoke('confirm_transfer', { token, onEvent: channel(onEvent) }),
+  transfers: () => invoke('transfers'),
+  setPreferences: (preferences) => invoke('set_preferences', { preferences }),
+  useSandbox: () => invoke('use_sandbox'),
+  useKftc: (input) => invoke('use_kftc', { input }),
+};
+
+/**
+ * Whatever a command rejected with, as an IpcError. The shell always rejects with one; anything
+ * else (a Tauri failure, a thrown Error) becomes `unknown` with its text, so screens handle one shape.
+ */
+export function asIpcError(error: unknown): IpcError {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const { code, message } = error as { code: unknown; message?: unknown };
+    if (typeof code === 'string') {
+      return { code, message: typeof message === 'string' ? message : '' };
+    }
+  }
+  if (error instanceof Error) return { code: 'unknown', message: error.message };
+  return { code: 'unknown', message: typeof error === 'string' ? error : '' };
+}

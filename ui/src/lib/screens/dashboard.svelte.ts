@@ -1,0 +1,186 @@
+// The dashboard's state: painted at once from the local store, then refreshed bank by bank as
+// the shell streams answers. Also registration, consent renewal, bank statuses and open transfers.
+
+import type { Api } from '../ipc/api';
+import { asIpcError } from '../ipc/api';
+import type {
+  AccountView,
+  AppState,
+  BankStatusView,
+  IpcError,
+  RegistrationResult,
+  TransferView,
+} from '../ipc/bindings';
+import { toWon, type Won } from '../money';
+
+export interface BankGroup {
+  bankCode: string;
+  bankName: string;
+  accounts: AccountView[];
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+}
+
+/** Sums the known balances; an account without one adds nothing (it is shown as unknown). */
+export function totalOf(accounts: readonly AccountView[]): Won {
+  return accounts.reduce((sum, a) => (a.balance === null ? sum : sum + toWon(a.balance)), 0n);
+}
+
+/** Accounts by bank, banks in the order their first account appears. */
+export function groupByBank(accounts: readonly AccountView[]): BankGroup[] {
+  const groups: BankGroup[] = [];
+  for (const account of accounts) {
+    let group = groups.find((g) => g.bankCode === account.bank_code);
+    if (group === undefined) {
+      group = { bankCode: account.bank_code, bankName: account.bank_name, accounts: [] };
+      groups.push(group);
+    }
+    group.accounts.push(account);
+  }
+  return groups;
+}
+
+/** What an account is called: the person's alias, else the bank's product name, else the bank. */
+export function accountLabel(account: AccountView): string {
+  if (account.alias.trim() !== '') return account.alias;
+  if (account.product_name !== null && account.product_name.trim() !== '') return account.product_name;
+  return account.bank_name;
+}
+
+/** Transfers that have not ended, which the dashboard shows as incidents. */
+export function isOpenTransfer(t: TransferView): boolean {
+  return t.state !== 'completed' && t.state !== 'refunded' && t.state !== 'failed';
+}
+
+export class DashboardModel {
+  state: AppState | null = $state(null);
+  accounts: AccountView[] = $state([]);
+  banks: BankStatusView[] = $state([]);
+  banksFailed = $state(false);
+  loading = $state(true);
+  refreshing = $state(false);
+  progress: Progress | null = $state(null);
+  lastRefresh: { fresh: number; stale: number } | null = $state(null);
+  registering = $state(false);
+  registration: RegistrationResult | null = $state(null);
+  renewed = $state(false);
+  error: IpcError | null = $state(null);
+
+  readonly #api: Api;
+
+  constructor(api: Api) {
+    this.#api = api;
+  }
+
+  get total(): Won {
+    return totalOf(this.accounts);
+  }
+
+  get groups(): BankGroup[] {
+    return groupByBank(this.accounts);
+  }
+
+  /** Banks that cannot be used now: the strip shows these prominently. */
+  get troubledBanks(): BankStatusView[] {
+    return this.banks.filter((b) => b.status !== 'Y');
+  }
+
+  get openTransfers(): TransferView[] {
+    return (this.state?.open_transfers ?? []).filter(isOpenTransfer);
+  }
+
+  get isEmpty(): boolean {
+    return !this.loading && this.accounts.length === 0;
+  }
+
+  /** Paints from the store, then (unless told not to) refreshes every balance. */
+  async start(refresh = true): Promise<void> {
+    await this.load();
+    void this.loadBanks();
+    if (refresh && this.accounts.length > 0) await this.refresh();
+  }
+
+  /** The store's view: app state and last known balances, without asking any bank. */
+  async load(): Promise<void> {
+    try {
+      const [state, dashboard] = await Promise.all([this.#api.appState(), this.#api.dashboard()]);
+      this.state = state;
+      this.accounts = dashboard.accounts;
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  async loadBanks(): Promise<void> {
+    try {
+      this.banks = await this.#api.bankStatuses();
+      this.banksFailed = false;
+    } catch {
+      this.banksFailed = true;
+    }
+  }
+
+  /** Asks every bank; each answer replaces its account as it arrives. */
+  async refresh(): Promise<void> {
+    if (this.refreshing) return;
+    this.refreshing = true;
+    this.lastRefresh = null;
+    this.progress = { done: 0, total: this.accounts.filter((a) => a.inquiry_agreed).length };
+    try {
+      await this.#api.refreshBalances((event) => {
+        switch (event.kind) {
+          case 'started':
+            this.progress = { done: 0, total: event.total };
+            break;
+          case 'account':
+            this.progress = { done: event.done, total: event.total };
+            this.#replace(event.account);
+            break;
+          case 'finished':
+            this.lastRefresh = { fresh: event.fresh, stale: event.stale };
+            break;
+        }
+      });
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+    } finally {
+      this.refreshing = false;
+      this.progress = null;
+    }
+    void this.loadBanks();
+  }
+
+  /** Opens the center's consent pages; afterwards, shows how many were added and refreshes. */
+  async register(reconfirm = false): Promise<void> {
+    if (this.registering) return;
+    this.registering = true;
+    this.registration = null;
+    this.renewed = false;
+    try {
+      const result = await this.#api.registerAccounts(reconfirm);
+      if (reconfirm) this.renewed = true;
+      else this.registration = result;
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+      return;
+    } finally {
+      this.registering = false;
+    }
+    await this.load();
+    await this.refresh();
+  }
+
+  #replace(account: AccountView): void {
+    const at = this.accounts.findIndex((a) => a.id === account.id);
+    if (at === -1) this.accounts = [...this.accounts, account];
+    else this.accounts = this.accounts.map((a, i) => (i === at ? account : a));
+  }
+}

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import type { SyncEvent } from '../ipc/bindings';
+import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, totalOf } from './dashboard.svelte';
+import { account, fakeApi, transfer } from './fake-api';
+
+const appState = {
+  environment: 'sandbox' as const,
+  registered: true,
+  person_name: '홍길동',
+  language: 'ko' as const,
+  theme: 'system' as const,
+  consent: { expires_at: null, days_left: 10, renew_soon: true },
+  open_transfers: [transfer({ id: 'open', state: 'depositing' }), transfer({ id: 'done', state: 'completed' })],
+};
+
+describe('the dashboard’s pure parts', () => {
+  it('sums the known balances as bigint and skips unknown ones', () => {
+    expect(
+      totalOf([
+        account({ balance: '9007199254740993' }),
+        account({ id: 2, balance: '7' }),
+        account({ id: 3, balance: null }),
+      ]),
+    ).toBe(9007199254741000n);
+  });
+
+  it('groups accounts by bank in the order they come', () => {
+    const groups = groupByBank([
+      account({ id: 1, bank_code: '004' }),
+      account({ id: 2, bank_code: '088', bank_name: '신한은행' }),
+      account({ id: 3, bank_code: '004' }),
+    ]);
+    expect(groups.map((g) => [g.bankCode, g.accounts.map((a) => a.id)])).toEqual([
+      ['004', [1, 3]],
+      ['088', [2]],
+    ]);
+  });
+
+  it('names an account by alias, then product, then bank', () => {
+    expect(accountLabel(account({ alias: '생활비' }))).toBe('생활비');
+    expect(accountLabel(account({ alias: ' ', product_name: '직장인통장' }))).toBe('직장인통장');
+    expect(accountLabel(account({ alias: '', product_name: null }))).toBe('KB국민은행');
+  });
+
+  it('counts transfers that have not ended as open', () => {
+    expect(isOpenTransfer(transfer({ state: 'withdrawing' }))).toBe(true);
+    expect(isOpenTransfer(transfer({ state: 'refunding' }))).toBe(true);
+    for (const state of ['completed', 'refunded', 'failed'] as const) {
+      expect(isOpenTransfer(transfer({ state }))).toBe(false);
+    }
+  });
+});
+
+describe('DashboardModel', () => {
+  it('paints from the store, then updates each account as its answer arrives', async () => {
+    const seen: Array<{ done: number; total: number } | null> = [];
+    let model: DashboardModel | null = null;
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({
+        accounts: [account({ id: 1, balance: '100' }), account({ id: 2, balance: '200' })],
+        total: '300',
+      }),
+      bankStatuses: async () => [
+        { bank_code: '004', bank_name: 'KB국민은행', status: 'Y' },
+        { bank_code: '088', bank_name: '신한은행', status: 'D' },
+      ],
+      refreshBalances: async (onEvent: (e: SyncEvent) => void) => {
+        onEvent({ kind: 'started', total: 2 });
+        onEvent({ kind: 'account', account: account({ id: 2, balance: '250' }), done: 1, total: 2 });
+        seen.push(model?.progress ?? null);
+        expect(model?.total).toBe(350n);
+        onEvent({
+          kind: 'account',
+          account: account({ id: 1, balance: '100', stale: { code: 'bank_down', message: '장애' } }),
+          done: 2,
+          total: 2,
+        });
+        onEvent({ kind: 'finished', fresh: 1, stale: 1 });
+      },
+    });
+    model = new DashboardModel(api);
+    await model.load();
+    expect(model.accounts.map((a) => a.balance)).toEqual(['100', '200']);
+    expect(model.total).toBe(300n);
+    await model.refresh();
+    expect(seen).toEqual([{ done: 1, total: 2 }]);
+    expect(model.progress).toBeNull();
+    expect(model.refreshing).toBe(false);
+    expect(model.lastRefresh).toEqual({ fresh: 1, stale: 1 });
+    expect(model.accounts[0]?.stale?.code).toBe('bank_down');
+    expect(model.accounts[0]?.balance).toBe('100');
+    expect(model.openTransfers.map((t) => t.id)).toEqual(['open']);
+    await Promise.resolve();
+    expect(model.troubledBanks.map((b) => b.bank_code)).toEqual(['088']);
+  });
+
+  it('shows the empty state when nobody is registered, and after registering says how many', async () => {
+    let registered = false;
+    const calls: boolean[] = [];
+    const api = fakeApi({
+      appState: async () => ({ ...appState, registered }),
+      dashboard: async () => ({ accounts: registered ? [account({ id: 1 }), account({ id: 2 }), account({ id: 3 })] : [], total: '0' }),
+      bankStatuses: async () => [],
+      registerAccounts: async (reconfirm) => {
+        calls.push(reconfirm);
+        registered = true;
+        return { added: 3, updated: 0 };
+      },
+      refreshBalances: async () => undefined,
+    });
+    const model = new DashboardModel(api);
+    await model.start();
+    expect(model.isEmpty).toBe(true);
+    await model.register();
+    expect(calls).toEqual([false]);
+    expect(model.registration).toEqual({ added: 3, updated: 0 });
+    expect(model.accounts).toHaveLength(3);
+    expect(model.isEmpty).toBe(false);
+  });
+
+  it('renews consent with reconfirm and keeps a refused registration as an error', async () => {
+    const calls: boolean[] = [];
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({ accounts: [account()], total: '0' }),
+      refreshBalances: async () => undefined,
+      bankStatuses: async () => [],
+      registerAccounts: async (reconfirm) => {
+        calls.push(reconfirm);
+        if (calls.length === 2) throw { code: 'consent_refused', message: '동의 취소' };
+        return { added: 0, updated: 1 };
+      },
+    });
+    const model = new DashboardModel(api);
+    await model.register(true);
+    expect(model.renewed).toBe(true);
+    await model.register(true);
+    expect(calls).toEqual([true, true]);
+    expect(model.error?.code).toBe('consent_refused');
+    expect(model.registering).toBe(false);
+  });
+
+  it('paints from the store without asking the banks when told not to refresh', async () => {
+    let refreshed = 0;
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({ accounts: [account()], total: '1000000' }),
+      bankStatuses: async () => [],
+      refreshBalances: async () => void refreshed++,
+    });
+    const model = new DashboardModel(api);
+    await model.start(false);
+    expect(refreshed).toBe(0);
+    expect(model.accounts).toHaveLength(1);
+    await model.start();
+    expect(refreshed).toBe(1);
+  });
+
+  it('keeps the painted balances when the refresh itself fails', async () => {
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({ accounts: [account({ balance: '5' })], total: '5' }),
+      bankStatuses: async () => Promise.reject(new Error('down')),
+      refreshBalances: async () => Promise.reject({ code: 'network', message: 'x' }),
+    });
+    const model = new DashboardModel(api);
+    await model.start();
+    expect(model.error?.code).toBe('network');
+    expect(model.total).toBe(5n);
+    expect(model.refreshing).toBe(false);
+    await Promise.resolve();
+    expect(model.banksFailed).toBe(true);
+  });
+});

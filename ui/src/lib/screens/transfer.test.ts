@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../ipc/bindings';
+import { TransferModel, legOf, sendBlock } from './transfer.svelte';
+import { account, fakeApi, transfer } from './fake-api';
+
+const accounts = [
+  account({ id: 1, available: '100000', transfer_agreed: true }),
+  account({ id: 2, bank_code: '088', bank_name: '신한은행', transfer_agreed: false }),
+  account({ id: 3, available: null }),
+];
+
+function preflight(draft: TransferDraft): PreflightView {
+  return {
+    token: 'tok-1',
+    from: accounts[0] ?? account(),
+    recipient_name: '홍길동',
+    recipient_bank_name: '신한은행',
+    recipient_masked: '110123***',
+    amount: draft.amount,
+    available: '100000',
+    remaining_limit: '5000000',
+    memo: draft.memo,
+  };
+}
+
+function transferApi(events: TransferState[], end: TransferState, drafts: TransferDraft[] = []) {
+  return fakeApi({
+    dashboard: async () => ({ accounts, total: '0' }),
+    preflightTransfer: async (draft) => {
+      drafts.push(draft);
+      return preflight(draft);
+    },
+    confirmTransfer: async (token, onEvent: (e: TransferEventView) => void) => {
+      expect(token).toBe('tok-1');
+      for (const state of events) onEvent({ id: 't1', state });
+      return transfer({
+        state: end,
+        failure_code: end === 'completed' ? null : 'bank_down',
+        failure_message: end === 'completed' ? null : '수취은행 장애',
+      });
+    },
+  });
+}
+
+describe('which accounts may send', () => {
+  it('needs transfer consent and a known available amount', () => {
+    expect(sendBlock(accounts[0] ?? account())).toBeNull();
+    expect(sendBlock(accounts[1] ?? account())).toBe('no_consent');
+    expect(sendBlock(accounts[2] ?? account())).toBe('no_balance');
+  });
+
+  it('places each state on its leg', () => {
+    expect(['created', 'withdrawing', 'withdrawn', 'depositing', 'completed'].map((s) => legOf(s as TransferState))).toEqual([
+      0, 0, 1, 2, 3,
+    ]);
+  });
+});
+
+describe('TransferModel', () => {
+  it('starts from the first account that can send, skipping a blocked one asked for', async () => {
+    const model = new TransferModel(transferApi([], 'completed'), 2);
+    await model.start();
+    expect(model.fromId).toBe(1);
+    expect(model.ownTargets.map((a) => a.id)).toEqual([2, 3]);
+  });
+
+  it('refuses to go on with a bad amount or no recipient, without asking the center', async () => {
+    const drafts: TransferDraft[] = [];
+    const model = new TransferModel(transferApi([], 'completed', drafts));
+    await model.start();
+    model.amount = '1,000.5';
+    await model.review();
+    expect(model.fieldProblem).toBe('pick_to');
+    expect(model.amountCheck).toEqual({ ok: false, error: 'fraction' });
+    model.toId = 2;
+    model.amount = '200000';
+    expect(model.amountCheck).toEqual({ ok: false, error: 'over_balance', max: 100000n });
+    model.amount = '0';
+    expect(model.amountCheck).toEqual({ ok: false, error: 'zero' });
+    await model.review();
+    expect(drafts).toEqual([]);
+    expect(model.step).toBe('form');
+  });
+
+  it('checks an external recipient’s bank and number', async () => {
+    const model = new TransferModel(transferApi([], 'completed'));
+    await model.start();
+    model.targetKind = 'external';
+    expect(model.fieldProblem).toBe('pick_bank');
+    model.bankCode = '088';
+    model.accountNumber = '12';
+    expect(model.fieldProblem).toBe('number_error');
+    model.accountNumber = '110-123-456789';
+    expect(model.fieldProblem).toBeNull();
+    expect(model.recipient).toEqual({ kind: 'external', bank_code: '088', account_num: '110123456789' });
+  });
+
+  it('reviews, sends, follows each leg and ends with a receipt', async () => {
+    const drafts: TransferDraft[] = [];
+    const model = new TransferModel(transferApi(['withdrawing', 'withdrawn', 'depositing'], 'completed', drafts));
+    await model.start();
+    model.toId = 2;
+    model.amount = '50,000원';
+    model.memo = '  생활비 보내기  ';
+    await model.review();
+    expect(drafts).toEqual([{ from_account: 1, to: { kind: 'own', account_id: 2 }, amount: '50000', memo: '생활비 보내기' }]);
+    expect(model.step).toBe('review');
+    expect(model.preflight?.recipient_name).toBe('홍길동');
+    await model.confirm();
+    expect(model.step).toBe('done');
+    expect(model.state).toBe('completed');
+    expect(model.result?.state).toBe('completed');
+  });
+
+  it('ends refunded with the bank’s words when the deposit could not be made', async () => {
+    const model = new TransferModel(transferApi(['withdrawing', 'withdrawn', 'depositing', 'refunding'], 'refunded'));
+    await model.start();
+    model.toId = 2;
+    model.amount = '1000';
+    await model.review();
+    await model.confirm();
+    expect(model.state).toBe('refunded');
+    expect(model.result?.failure_message).toBe('수취은행 장애');
+  });
+
+  it('keeps a preflight refusal on the form, and an unknown outcome as pending, never as lost', async () => {
+    const api = fakeApi({
+      dashboard: async () => ({ accounts, total: '0' }),
+      preflightTransfer: async () => Promise.reject({ code: 'insufficient_funds', message: '' }),
+    });
+    const model = new TransferModel(api);
+    await model.start();
+    model.toId = 2;
+    model.amount = '1000';
+    await model.review();
+    expect(model.step).toBe('form');
+    expect(model.error?.code).toBe('insufficient_funds');
+
+    const pending = new TransferModel(
+      fakeApi({
+        dashboard: async () => ({ accounts, total: '0' }),
+        preflightTransfer: async (d) => preflight(d),
+        confirmTransfer: async (_t, onEvent) => {
+          onEvent({ id: 't', state: 'withdrawing' });
+          throw { code: 'outcome_unknown', message: '' };
+        },
+      }),
+    );
+    await pending.start();
+    pending.toId = 2;
+    pending.amount = '1000';
+    await pending.review();
+    await pending.confirm();
+    expect(pending.step).toBe('done');
+    expect(pending.state).toBe('withdrawing');
+    expect(pending.result).toBeNull();
+    expect(pending.error?.code).toBe('outcome_unknown');
+  });
+
+  it('goes back to edit keeping what was typed', async () => {
+    const model = new TransferModel(transferApi([], 'completed'));
+    await model.start();
+    model.toId = 2;
+    model.amount = '1000';
+    await model.review();
+    model.edit();
+    expect(model.step).toBe('form');
+    expect(model.amount).toBe('1000');
+  });
+});
