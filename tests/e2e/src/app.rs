@@ -71,6 +71,13 @@ impl MoaApp {
         });
         let session = Session::start(self.driver.url(), capabilities, LAUNCH_TIMEOUT)
             .map_err(|e| self.with_log(e))?;
+        // The app must be seen among the driver's processes, or `quit` could not tell that it
+        // really ended.
+        wait_for("the app's process", LAUNCH_TIMEOUT, |last| {
+            let running = self.driver.processes("moa");
+            *last = format!("moa processes {running:?}");
+            Ok((!running.is_empty()).then_some(()))
+        })?;
         let main = session.window()?;
         let window = Window {
             app: self,
