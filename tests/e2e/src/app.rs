@@ -44,8 +44,15 @@ impl MoaApp {
         let data_dir = out_dir.join("data");
         std::fs::create_dir_all(&data_dir)
             .map_err(|e| Error::Setup(format!("cannot create {}: {e}", data_dir.display())))?;
+        // WebKit keeps the page's storage (the UI's language and theme) and Tauri its logs in
+        // the XDG folders, not in MOA_DATA_DIR: give the app its own, so no test sees the
+        // person's real profile or another test's.
+        let xdg = out_dir.join("xdg");
         let env = [
             ("MOA_DATA_DIR", OsString::from(&data_dir)),
+            ("XDG_DATA_HOME", OsString::from(xdg.join("data"))),
+            ("XDG_CONFIG_HOME", OsString::from(xdg.join("config"))),
+            ("XDG_CACHE_HOME", OsString::from(xdg.join("cache"))),
             // Logs of the app (and its center) in the test's output, at a useful level.
             ("RUST_LOG", OsString::from("info")),
         ];
