@@ -133,7 +133,7 @@ pub fn choose(window: &Window<'_>, select: &str, value: &str) -> Result<()> {
         }
         seen.push(v);
     }
-    Err(Error::Setup(format!(
+    Err(Error::Check(format!(
         "{select} has no option {value}; it has {seen:?}"
     )))
 }
@@ -183,7 +183,7 @@ pub fn fetch_history(window: &Window<'_>) -> Result<()> {
             return button.click();
         }
     }
-    Err(Error::Setup(format!(
+    Err(Error::Check(format!(
         "the account screen has no button {LABEL:?}"
     )))
 }

@@ -40,6 +40,8 @@ pub enum Error {
     },
     /// Something the harness needs is missing or wrong (a binary, a file, a value).
     Setup(String),
+    /// The app did not behave as the scenario expects: what was expected and what was seen.
+    Check(String),
 }
 
 impl Error {
@@ -63,6 +65,7 @@ impl fmt::Display for Error {
                 )
             }
             Error::Setup(m) => write!(f, "{m}"),
+            Error::Check(m) => write!(f, "check failed: {m}"),
         }
     }
 }

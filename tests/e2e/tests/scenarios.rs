@@ -16,7 +16,7 @@ fn check(ok: bool, what: impl Into<String>) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Setup(what.into()))
+        Err(Error::Check(what.into()))
     }
 }
 
@@ -26,7 +26,7 @@ fn card_at(cards: &[moa_e2e::screens::Card], bank: &str) -> Result<String> {
         .iter()
         .find(|c| c.bank == bank)
         .map(|c| c.id.clone())
-        .ok_or_else(|| Error::Setup(format!("no account card at bank {bank}: {cards:?}")))
+        .ok_or_else(|| Error::Check(format!("no account card at bank {bank}: {cards:?}")))
 }
 
 #[test]
