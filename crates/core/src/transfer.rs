@@ -193,9 +193,27 @@ fn leg_of<T>(answer: std::result::Result<T, moa_openbanking::Error>, lang_ko: bo
             } else {
                 moa_openbanking::Lang::En
             };
-            Leg::Refused(refusal_code(&e), e.message(lang))
+            Leg::Refused(refusal_code(&e), refusal_words(&e, lang))
         }
     }
+}
+
+/// The bank's own words for a refusal when it gave any ("은행 장애로 거래할 수 없습니다"), then
+/// the center's, then the code table's.
+fn refusal_words(e: &moa_openbanking::Error, lang: moa_openbanking::Lang) -> String {
+    let said = |text: &str| {
+        Some(text.trim())
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    e.center()
+        .and_then(|c| {
+            c.bank
+                .as_ref()
+                .and_then(|b| said(&b.message))
+                .or_else(|| said(&c.message))
+        })
+        .unwrap_or_else(|| e.message(lang))
 }
 
 /// A stable code for a refusal, with the bank's code when the bank said no.

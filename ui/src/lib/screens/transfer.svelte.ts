@@ -32,20 +32,24 @@ export function sendBlock(account: AccountView): 'no_consent' | 'no_balance' | n
   return null;
 }
 
-/** Which leg a state is on, for the progress list: 0 withdraw, 1 move, 2 deposit, 3 done. */
+/**
+ * Which leg a state is on, for the progress list: 0 withdraw, 1 move, 2 deposit, 3 done. A
+ * failed transfer never got past its withdraw, and a refunded one never past its deposit: the
+ * legs after those are not shown as done.
+ */
 export function legOf(state: TransferState): number {
   switch (state) {
     case 'created':
     case 'withdrawing':
+    case 'failed':
       return 0;
     case 'withdrawn':
       return 1;
     case 'depositing':
-      return 2;
-    case 'completed':
     case 'refunding':
     case 'refunded':
-    case 'failed':
+      return 2;
+    case 'completed':
       return 3;
   }
 }

@@ -54,6 +54,11 @@ describe('which accounts may send', () => {
       0, 0, 1, 2, 3,
     ]);
   });
+
+  it('never shows a leg as done that did not happen', () => {
+    // Failed: the withdraw did not happen. Refunded: the deposit did not.
+    expect(['failed', 'refunding', 'refunded'].map((s) => legOf(s as TransferState))).toEqual([0, 2, 2]);
+  });
 });
 
 describe('TransferModel', () => {
