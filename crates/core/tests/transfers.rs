@@ -417,7 +417,10 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     assert_eq!(done.state, TransferState::Refunded, "{done:?}");
     assert_eq!(done.failure_code.as_deref(), Some("bank_refused:499"));
     // The person reads the bank's own words, not a generic line.
-    assert_eq!(done.failure_message.as_deref(), Some("은행 장애로 거래할 수 없습니다"));
+    assert_eq!(
+        done.failure_message.as_deref(),
+        Some("은행 장애로 거래할 수 없습니다")
+    );
     let log = moa.store().audit_log(20).unwrap();
     assert!(
         log.iter()
