@@ -786,13 +786,26 @@ impl Store {
 
     /// The last known balance of every active account of an environment.
     pub fn balances(&self, environment_id: i64) -> Result<Vec<BalanceRecord>> {
+        self.read_balances(
+            "a.environment_id = ?1 AND a.state = 'active'",
+            environment_id,
+        )
+    }
+
+    /// The last known balance of one account.
+    pub fn balance(&self, account_id: i64) -> Result<Option<BalanceRecord>> {
+        Ok(self.read_balances("a.id = ?1", account_id)?.pop())
+    }
+
+    /// Balances of the accounts `filter` selects (with `?1` bound to `id`), by account id.
+    fn read_balances(&self, filter: &str, id: i64) -> Result<Vec<BalanceRecord>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
+        let mut stmt = conn.prepare_cached(&format!(
             "SELECT a.id, b.balance, b.available, b.product_name, b.as_of, b.stale_code, b.stale_message
              FROM accounts a LEFT JOIN balances b ON b.account_id = a.id
-             WHERE a.environment_id = ?1 AND a.state = 'active' ORDER BY a.id",
-        )?;
-        let rows = stmt.query_map([environment_id], |r| {
+             WHERE {filter} ORDER BY a.id"
+        ))?;
+        let rows = stmt.query_map([id], |r| {
             Ok((
                 BalanceRecord {
                     account_id: r.get(0)?,
@@ -812,25 +825,6 @@ impl Store {
             Ok(record)
         })
         .collect()
-    }
-
-    /// The last known balance of one account.
-    pub fn balance(&self, account_id: i64) -> Result<Option<BalanceRecord>> {
-        let environment: Option<i64> = self
-            .lock()
-            .query_row(
-                "SELECT environment_id FROM accounts WHERE id = ?1",
-                [account_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(environment) = environment else {
-            return Ok(None);
-        };
-        Ok(self
-            .balances(environment)?
-            .into_iter()
-            .find(|b| b.account_id == account_id))
     }
 
     // --- history ------------------------------------------------------------------------

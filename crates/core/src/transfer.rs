@@ -183,18 +183,15 @@ enum Leg {
     Unknown,
 }
 
-fn leg_of<T>(answer: std::result::Result<T, moa_openbanking::Error>, lang_ko: bool) -> Leg {
+/// The journal keeps a refusal's words in Korean, as the center and the banks give them.
+fn leg_of<T>(answer: std::result::Result<T, moa_openbanking::Error>) -> Leg {
     match answer {
         Ok(_) => Leg::Applied,
         Err(e) if e.is_outcome_unknown() => Leg::Unknown,
-        Err(e) => {
-            let lang = if lang_ko {
-                moa_openbanking::Lang::Ko
-            } else {
-                moa_openbanking::Lang::En
-            };
-            Leg::Refused(refusal_code(&e), refusal_words(&e, lang))
-        }
+        Err(e) => Leg::Refused(
+            refusal_code(&e),
+            refusal_words(&e, moa_openbanking::Lang::Ko),
+        ),
     }
 }
 
@@ -764,7 +761,7 @@ impl Saga<'_> {
         };
         let answer = self.center.client().withdraw(&token, &request).await;
         self.hook(Step::AfterWithdraw);
-        match leg_of(answer, true) {
+        match leg_of(answer) {
             Leg::Applied => self.move_to(&record, TransferState::Withdrawn).await,
             Leg::Refused(code, message) => self.fail(&record, &code, message).await,
             // Unknown: the journal says `withdrawing`; the next step settles it.
@@ -916,7 +913,7 @@ impl Saga<'_> {
         {
             self.center.forget_oob_token().await;
         }
-        leg_of(answer, true)
+        leg_of(answer)
     }
 
     /// Asks `transfer/result` about a leg until it is known, with doubling waits. `None` when
