@@ -29,5 +29,6 @@ fn moa_commands() -> &'static [&'static str] {
         "set_preferences",
         "use_sandbox",
         "use_kftc",
+        "dashboard_painted",
     ]
 }

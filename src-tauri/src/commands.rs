@@ -12,6 +12,7 @@ use crate::ipc::{
     IpcError, KftcInput, PreferencesInput, PreflightView, RegistrationResult, SyncEvent,
     TransferDraft, TransferEventView, TransferView,
 };
+use crate::startup::Startup;
 
 type Answer<T> = Result<T, IpcError>;
 
@@ -143,4 +144,12 @@ pub async fn use_sandbox(core: State<'_, Core>) -> Answer<()> {
 #[tauri::command]
 pub async fn use_kftc(core: State<'_, Core>, input: KftcInput) -> Answer<()> {
     core.use_kftc(input).await
+}
+
+/// The UI painted the dashboard from the store: the first time, logs how long the start took.
+#[tauri::command]
+pub fn dashboard_painted(startup: State<'_, Startup>) {
+    if let Some(ms) = startup.painted() {
+        log::info!("dashboard painted from the store {ms} ms after start");
+    }
 }

@@ -9,6 +9,7 @@ pub mod core;
 pub mod error;
 pub mod export;
 pub mod ipc;
+pub mod startup;
 pub mod sync;
 pub mod views;
 
@@ -36,6 +37,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::set_preferences,
         commands::use_sandbox,
         commands::use_kftc,
+        commands::dashboard_painted,
     ]
 }
 
@@ -50,7 +52,9 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
 
 /// Runs the app until its last window closes.
 pub fn run() {
+    let startup = startup::Startup::now();
     let app = tauri::Builder::default()
+        .manage(startup)
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Some(main) = app.get_webview_window("main") {
                 let _ = main.unminimize();

@@ -34,6 +34,7 @@ fn app() -> TestApp {
         .build(tauri::generate_context!())
         .expect("the app builds");
     tauri::Manager::manage(&app, Core::new(moa));
+    tauri::Manager::manage(&app, moa_app::startup::Startup::now());
     TestApp { app, dir }
 }
 
@@ -69,6 +70,16 @@ fn the_main_window_paints_the_dashboard_and_knows_nobody_is_registered() {
     assert_eq!(state["consent"]["renew_soon"], true);
     let dashboard = invoke(&t.app, "main", "dashboard", json!({})).expect("dashboard");
     assert_eq!(dashboard, json!({"accounts": [], "total": "0"}));
+}
+
+#[test]
+fn the_main_window_reports_its_first_paint_and_no_other_window_may() {
+    let t = app();
+    assert_eq!(
+        invoke(&t.app, "main", "dashboard_painted", json!({})),
+        Ok(Value::Null)
+    );
+    assert!(invoke(&t.app, "auth", "dashboard_painted", json!({})).is_err());
 }
 
 #[test]

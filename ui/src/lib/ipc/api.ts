@@ -40,6 +40,7 @@ export interface Api {
   setPreferences(preferences: PreferencesInput): Promise<void>;
   useSandbox(): Promise<void>;
   useKftc(input: KftcInput): Promise<void>;
+  dashboardPainted(): Promise<void>;
 }
 
 function channel<T>(onEvent: (event: T) => void): Channel<T> {
@@ -68,6 +69,7 @@ export const tauriApi: Api = {
   setPreferences: (preferences) => invoke('set_preferences', { preferences }),
   useSandbox: () => invoke('use_sandbox'),
   useKftc: (input) => invoke('use_kftc', { input }),
+  dashboardPainted: () => invoke('dashboard_painted'),
 };
 
 /**

@@ -96,9 +96,13 @@ export class DashboardModel {
     return !this.loading && this.accounts.length === 0;
   }
 
-  /** Paints from the store, then (unless told not to) refreshes every balance. */
-  async start(refresh = true): Promise<void> {
+  /**
+   * Paints from the store, then (unless told not to) refreshes every balance. `loaded` runs once
+   * the store's view is in the model, before any bank is asked.
+   */
+  async start(refresh = true, loaded?: () => void): Promise<void> {
     await this.load();
+    loaded?.();
     void this.loadBanks();
     if (refresh && this.accounts.length > 0) await this.refresh();
   }

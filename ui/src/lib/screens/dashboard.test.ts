@@ -157,6 +157,19 @@ describe('DashboardModel', () => {
     expect(refreshed).toBe(1);
   });
 
+  it('says it has loaded from the store before asking any bank', async () => {
+    const order: string[] = [];
+    const api = fakeApi({
+      appState: async () => appState,
+      dashboard: async () => ({ accounts: [account()], total: '1000000' }),
+      bankStatuses: async () => [],
+      refreshBalances: async () => void order.push('refresh'),
+    });
+    const model = new DashboardModel(api);
+    await model.start(true, () => order.push(`loaded ${model.accounts.length}`));
+    expect(order).toEqual(['loaded 1', 'refresh']);
+  });
+
   it('keeps the painted balances when the refresh itself fails', async () => {
     const api = fakeApi({
       appState: async () => appState,

@@ -9,6 +9,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     'appState', 'dashboard', 'refreshBalances', 'bankStatuses', 'accountHistory', 'syncHistory',
     'balanceChart', 'saveExport', 'registerAccounts', 'cancelAccount', 'signOut',
     'preflightTransfer', 'confirmTransfer', 'transfers', 'setPreferences', 'useSandbox', 'useKftc',
+    'dashboardPainted',
   ];
   const api = Object.fromEntries(names.map((n) => [n, missing(n)])) as unknown as Api;
   return { ...api, ...overrides };
