@@ -27,6 +27,7 @@ pub struct MoaApp {
     binary: PathBuf,
     out_dir: PathBuf,
     data_dir: PathBuf,
+    env: Vec<(&'static str, OsString)>,
     driver: TauriDriver,
 }
 
@@ -35,7 +36,11 @@ impl MoaApp {
     /// with an empty data folder inside it, and starts a `tauri-driver` whose app will use it.
     /// Fails when the app is not built: an end-to-end test never passes without the app.
     pub fn new(name: &str) -> Result<MoaApp> {
-        let binary = app_binary()?;
+        MoaApp::with_binary(name, app_binary()?)
+    }
+
+    /// Like [`MoaApp::new`], for the app built at `binary` (a release build, say).
+    pub fn with_binary(name: &str, binary: PathBuf) -> Result<MoaApp> {
         let out_dir = target_dir()?.join("e2e").join(name);
         if out_dir.exists() {
             std::fs::remove_dir_all(&out_dir)
@@ -62,6 +67,7 @@ impl MoaApp {
             binary,
             out_dir,
             data_dir,
+            env: env.into(),
             driver,
         })
     }
@@ -109,6 +115,17 @@ impl MoaApp {
     /// The test's output folder: screenshots, the driver's and the app's log.
     pub fn out_dir(&self) -> &Path {
         &self.out_dir
+    }
+
+    /// What the app's environment holds besides the test's own: its data and XDG folders and
+    /// its log level. Launching the binary by hand with these starts the same app.
+    pub fn env(&self) -> &[(&'static str, OsString)] {
+        &self.env
+    }
+
+    /// The app's binary.
+    pub fn binary(&self) -> &Path {
+        &self.binary
     }
 
     /// The test's name.

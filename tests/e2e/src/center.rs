@@ -167,6 +167,71 @@ impl SandboxCenter {
     }
 }
 
+/// An account the center opened for a person.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OpenedAccount {
+    /// The bank's code.
+    pub bank_code_std: String,
+    /// The full account number.
+    pub account_num: String,
+}
+
+impl SandboxCenter {
+    /// Opens another demand-deposit account for the person with mobile number `cell_no`.
+    pub fn open_account(&self, cell_no: &str, bank: &str, balance: i64) -> Result<OpenedAccount> {
+        self.http
+            .post(format!(
+                "{}/testbed/admin/people/{cell_no}/accounts",
+                self.base_url
+            ))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({ "bank_code_std": bank, "balance": balance }))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| Error::Transport(format!("opening an account at bank {bank}: {e}")))
+    }
+
+    /// Appends `rows` synthetic transactions to an account, spread from `from_date`
+    /// (`yyyyMMdd`) to the center's today.
+    pub fn append_history(
+        &self,
+        bank: &str,
+        number: &str,
+        rows: u32,
+        from_date: &str,
+    ) -> Result<()> {
+        self.http
+            .post(format!(
+                "{}/testbed/admin/accounts/{bank}/{number}/history",
+                self.base_url
+            ))
+            .bearer_auth(&self.admin_token)
+            .json(&json!({ "rows": rows, "from_date": from_date }))
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map(drop)
+            .map_err(|e| Error::Transport(format!("appending history to {bank} {number}: {e}")))
+    }
+
+    /// The center's today, `yyyyMMdd` (its clock may be set apart from the machine's).
+    pub fn today(&self) -> Result<String> {
+        let clock: serde_json::Value = self
+            .http
+            .get(format!("{}/testbed/admin/clock", self.base_url))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| Error::Transport(format!("the center's clock: {e}")))?;
+        clock["now"]
+            .as_str()
+            .and_then(|now| now.get(..8))
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Check(format!("the center's clock says {clock}")))
+    }
+}
+
 /// One text value from a database the app owns, opened read-only so the test never writes it.
 fn read_one(db: &Path, sql: &str) -> Result<String> {
     let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_ONLY)

@@ -1,0 +1,5 @@
+//! Embeds the page and the configuration, as Moa's own build does.
+
+fn main() {
+    tauri_build::build();
+}

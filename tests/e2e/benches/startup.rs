@@ -1,0 +1,446 @@
+//! Start-up time and memory of the built app, against a bare Tauri window built the same way
+//! (`tests/bare-window`: the same Tauri, features and release profile, one page, nothing else).
+//!
+//! 1. Seeds a person with 20 accounts and 10,000 transactions: the release app is driven
+//!    through WebDriver like the end-to-end tests (accounts opened at the sandbox center through
+//!    its admin API, registered on its consent pages, one account's history fetched in the app),
+//!    then quit.
+//! 2. Launches the two binaries by hand, in turns, one warm-up round and then [`ROUNDS`]
+//!    measured ones: the start is the time from spawning the process to the line it prints once
+//!    its page has been drawn (for Moa the dashboard, painted from the store, before any bank
+//!    answers); the memory is the proportional set size (PSS) and the resident set size (RSS)
+//!    of the process and every process under it (WebKit's web and network processes) after
+//!    [`IDLE`] more.
+//!
+//! Run with `./dev bench`, or, once both are built in release,
+//! `scripts/headless cargo bench -p moa-e2e --bench startup`. It prints a Markdown table and
+//! writes it to `<target>/e2e/startup-bench/startup.md`.
+
+use std::ffi::OsString;
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDate, TimeDelta};
+use moa_e2e::screens::{CENTER, UI, fetch_history, register, wait_for_ledger_balances};
+use moa_e2e::{Error, HONG, MoaApp, Result, testid, wait_for};
+use rusqlite::{Connection, OpenFlags};
+
+/// Accounts the person has once seeded.
+const ACCOUNTS: usize = 20;
+/// Transactions appended to one account, all of which the app fetches and stores.
+const HISTORY_ROWS: u32 = 10_000;
+/// Banks the other added accounts are spread over.
+const BANKS: [&str; 8] = ["004", "088", "020", "081", "011", "003", "023", "090"];
+/// The bank of the account with the long history: none of the others is there.
+const BUSY_BANK: &str = "032";
+/// Measured rounds (each launches both binaries once), after one warm-up round.
+const ROUNDS: usize = 5;
+/// How long each app idles after its first paint before its memory is read.
+const IDLE: Duration = Duration::from_secs(10);
+/// How long a launch may take to paint.
+const PAINT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What Moa logs once its dashboard is drawn from the store.
+const MOA_PAINTED: &str = "dashboard painted from the store";
+/// What the bare window prints once its page is drawn.
+const BARE_PAINTED: &str = "page painted";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("startup benchmark failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let release = target_dir()?.join("release");
+    let moa = built(release.join("moa"))?;
+    let bare = built(release.join("moa-bare-window"))?;
+
+    println!(
+        "seeding {ACCOUNTS} accounts and {HISTORY_ROWS} transactions (release app, WebDriver)"
+    );
+    let app = MoaApp::with_binary("startup-bench", moa.clone())?;
+    let stored = seed(&app)?;
+    println!(
+        "  stored: {} accounts, {} transactions",
+        stored.accounts, stored.transactions
+    );
+    let out_dir = app.out_dir().to_owned();
+    let moa_env = app.env().to_vec();
+    // The driver and its WebKitWebDriver go, so the measured launches share the machine with
+    // nothing of the harness's.
+    drop(app);
+
+    let bare_xdg = out_dir.join("bare-xdg");
+    let bare_env = vec![
+        ("XDG_DATA_HOME", OsString::from(bare_xdg.join("data"))),
+        ("XDG_CONFIG_HOME", OsString::from(bare_xdg.join("config"))),
+        ("XDG_CACHE_HOME", OsString::from(bare_xdg.join("cache"))),
+    ];
+    let subjects = [
+        Subject {
+            name: "bare Tauri window",
+            binary: bare,
+            env: bare_env,
+            painted: BARE_PAINTED,
+        },
+        Subject {
+            name: "Moa",
+            binary: moa,
+            env: moa_env,
+            painted: MOA_PAINTED,
+        },
+    ];
+
+    let mut samples: [Vec<Sample>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..=ROUNDS {
+        for (subject, taken) in subjects.iter().zip(samples.iter_mut()) {
+            let sample = subject.launch()?;
+            let label = if round == 0 {
+                "warm-up".to_owned()
+            } else {
+                format!("round {round}")
+            };
+            println!(
+                "  {label:>8}  {:<18} painted after {:>5} ms; after {} s idle {} processes, \
+                 PSS {:.1} MB, RSS {:.1} MB",
+                subject.name,
+                sample.painted.as_millis(),
+                IDLE.as_secs(),
+                sample.processes,
+                mb(sample.pss_kb),
+                mb(sample.rss_kb)
+            );
+            if round > 0 {
+                taken.push(sample);
+            }
+        }
+    }
+
+    let report = report(&subjects, &samples, &stored);
+    println!("\n{report}");
+    let path = out_dir.join("startup.md");
+    std::fs::write(&path, &report)
+        .map_err(|e| Error::Setup(format!("cannot write {}: {e}", path.display())))?;
+    println!("written to {}", path.display());
+    Ok(())
+}
+
+/// What the store holds once seeded.
+struct Stored {
+    accounts: i64,
+    transactions: i64,
+}
+
+/// Opens accounts for 홍길동 until he has [`ACCOUNTS`], registers them all in the app, appends
+/// [`HISTORY_ROWS`] rows to one of them and has the app fetch its history, then quits the app.
+fn seed(app: &MoaApp) -> Result<Stored> {
+    let window = app.launch()?;
+    let center = app.center()?;
+    let has = center
+        .ledger()?
+        .accounts
+        .iter()
+        .filter(|a| a.account_holder_name == HONG.name)
+        .count();
+    // The busy account is his only one at its bank, so its card is found by the bank.
+    let busy = center.open_account(HONG.cell_no, BUSY_BANK, 1_000_000)?;
+    for i in has + 1..ACCOUNTS {
+        center.open_account(HONG.cell_no, BANKS[i % BANKS.len()], 1_000_000)?;
+    }
+    let today = NaiveDate::parse_from_str(&center.today()?, "%Y%m%d")
+        .map_err(|e| Error::Check(format!("the center's today: {e}")))?;
+    let from = (today - TimeDelta::days(300)).format("%Y%m%d").to_string();
+    center.append_history(BUSY_BANK, &busy.account_num, HISTORY_ROWS, &from)?;
+
+    register(&window, HONG)?;
+    let (cards, _) = wait_for_ledger_balances(&window, &center, HONG.name, CENTER)?;
+    if cards.len() != ACCOUNTS {
+        return Err(Error::Check(format!(
+            "the dashboard shows {} accounts, not {ACCOUNTS}",
+            cards.len()
+        )));
+    }
+    let id = cards
+        .iter()
+        .find(|c| c.bank == BUSY_BANK)
+        .map(|c| c.id.clone())
+        .ok_or_else(|| Error::Check(format!("no card at bank {BUSY_BANK}: {cards:?}")))?;
+    window
+        .find(&format!(
+            "{}[data-account-id=\"{id}\"] button",
+            testid("account-card")
+        ))?
+        .click()?;
+    window.testid("account-history", UI)?;
+    fetch_history(&window)?;
+    let store = app.data_dir().join("moa.db");
+    let of_busy = format!("SELECT count(*) FROM transactions WHERE account_id = {id}");
+    wait_for(
+        "the app to store the account's history",
+        Duration::from_secs(180),
+        |last| {
+            let rows = count(&store, &of_busy)?;
+            *last = format!("{rows} rows");
+            Ok((rows >= i64::from(HISTORY_ROWS)).then_some(()))
+        },
+    )?;
+    window.quit()?;
+    Ok(Stored {
+        accounts: count(&store, "SELECT count(*) FROM accounts")?,
+        transactions: count(&store, "SELECT count(*) FROM transactions")?,
+    })
+}
+
+fn count(store: &Path, sql: &str) -> Result<i64> {
+    read_only(store)?
+        .query_row(sql, [], |r| r.get(0))
+        .map_err(|e| Error::Setup(format!("{}: {e}", store.display())))
+}
+
+fn read_only(store: &Path) -> Result<Connection> {
+    Connection::open_with_flags(store, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| Error::Setup(format!("cannot open {}: {e}", store.display())))
+}
+
+/// One of the two binaries measured.
+struct Subject {
+    name: &'static str,
+    binary: PathBuf,
+    env: Vec<(&'static str, OsString)>,
+    painted: &'static str,
+}
+
+/// One launch's figures.
+struct Sample {
+    painted: Duration,
+    pss_kb: u64,
+    rss_kb: u64,
+    processes: usize,
+}
+
+impl Subject {
+    /// Starts the binary, waits for its paint line, lets it idle, reads its memory, stops it.
+    fn launch(&self) -> Result<Sample> {
+        let mut command = Command::new(&self.binary);
+        command
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0);
+        let started = Instant::now();
+        let mut child = command
+            .spawn()
+            .map_err(|e| Error::Setup(format!("cannot start {}: {e}", self.binary.display())))?;
+        let pid = child.id();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| Error::Setup("no standard output".into()))?;
+        let (seen, painted) = mpsc::channel();
+        let marker = self.painted;
+        // Reads to the end, so the app never blocks on a full pipe.
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if line.contains(marker) {
+                    let _ = seen.send(Instant::now());
+                }
+            }
+        });
+        let result = painted
+            .recv_timeout(PAINT_TIMEOUT)
+            .map_err(|_| {
+                Error::Check(format!(
+                    "{} printed no {marker:?} within {PAINT_TIMEOUT:?}",
+                    self.name
+                ))
+            })
+            .map(|at| at - started)
+            .map(|painted| {
+                std::thread::sleep(IDLE);
+                let (pss_kb, rss_kb, processes) = tree_memory(pid);
+                Sample {
+                    painted,
+                    pss_kb,
+                    rss_kb,
+                    processes,
+                }
+            });
+        stop_group(pid);
+        let _ = child.wait();
+        let _ = reader.join();
+        wait_for(
+            &format!("{}'s processes to end", self.name),
+            Duration::from_secs(20),
+            |last| {
+                let left = tree(pid);
+                *last = format!("{left:?}");
+                Ok(left.is_empty().then_some(()))
+            },
+        )?;
+        result
+    }
+}
+
+/// Asks the process group to end, then makes it.
+fn stop_group(pgid: u32) {
+    let signal = |name: &str| {
+        let _ = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg("--")
+            .arg(format!("-{pgid}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    };
+    signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline && !tree(pgid).is_empty() {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    signal("KILL");
+}
+
+/// `pid` and every living process under it, or in its process group.
+fn tree(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    // (pid, ppid, pgrp) of every process that is not a zombie.
+    let all: Vec<(u32, u32, u32)> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
+            let (_, rest) = stat.rsplit_once(')')?;
+            let mut fields = rest.split_whitespace();
+            let state = fields.next()?;
+            let ppid = fields.next()?.parse().ok()?;
+            let pgrp = fields.next()?.parse().ok()?;
+            (state != "Z").then_some((p, ppid, pgrp))
+        })
+        .collect();
+    let mut found: Vec<u32> = all
+        .iter()
+        .filter(|(p, _, pgrp)| *p == pid || *pgrp == pid)
+        .map(|(p, _, _)| *p)
+        .collect();
+    let mut at = 0;
+    while at < found.len() {
+        let parent = found[at];
+        for (p, ppid, _) in &all {
+            if *ppid == parent && !found.contains(p) {
+                found.push(*p);
+            }
+        }
+        at += 1;
+    }
+    found
+}
+
+/// PSS and RSS in kB summed over `pid`'s tree, and how many processes it has.
+fn tree_memory(pid: u32) -> (u64, u64, usize) {
+    let processes = tree(pid);
+    let (mut pss, mut rss) = (0, 0);
+    for p in &processes {
+        let Ok(rollup) = std::fs::read_to_string(format!("/proc/{p}/smaps_rollup")) else {
+            continue;
+        };
+        for line in rollup.lines() {
+            let kb = || -> u64 {
+                line.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            if line.starts_with("Pss:") {
+                pss += kb();
+            } else if line.starts_with("Rss:") {
+                rss += kb();
+            }
+        }
+    }
+    (pss, rss, processes.len())
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn mb(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+fn report(subjects: &[Subject; 2], samples: &[Vec<Sample>; 2], stored: &Stored) -> String {
+    let figures: Vec<(f64, f64, f64)> = samples
+        .iter()
+        .map(|s| {
+            (
+                median(s.iter().map(|x| x.painted.as_secs_f64() * 1000.0).collect()),
+                median(s.iter().map(|x| mb(x.pss_kb)).collect()),
+                median(s.iter().map(|x| mb(x.rss_kb)).collect()),
+            )
+        })
+        .collect();
+    let (bare, moa) = (figures[0], figures[1]);
+    let mut out = format!(
+        "Medians of {ROUNDS} launches each, in turns, after one warm-up round; Moa with {} \
+         accounts and {} transactions stored.\n\n\
+         | | first paint | PSS after {} s idle | RSS after {} s idle |\n|---|---:|---:|---:|\n",
+        stored.accounts,
+        stored.transactions,
+        IDLE.as_secs(),
+        IDLE.as_secs()
+    );
+    for (subject, (ms, pss, rss)) in subjects.iter().zip(&figures) {
+        out += &format!(
+            "| {} | {ms:.0} ms | {pss:.1} MB | {rss:.1} MB |\n",
+            subject.name
+        );
+    }
+    out += &format!(
+        "| Moa vs bare | {:.2}× | {:+.1} MB | {:+.1} MB |\n",
+        moa.0 / bare.0,
+        moa.1 - bare.1,
+        moa.2 - bare.2
+    );
+    out
+}
+
+fn built(binary: PathBuf) -> Result<PathBuf> {
+    if binary.is_file() {
+        Ok(binary)
+    } else {
+        Err(Error::Setup(format!(
+            "{} is missing: build it with `cargo build --release -p moa -p moa-bare-window` \
+             (./dev bench does)",
+            binary.display()
+        )))
+    }
+}
+
+/// The Cargo target folder holding this benchmark (`<target>/release/deps/<bench>`).
+fn target_dir() -> Result<PathBuf> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::Setup(format!("cannot find the benchmark's binary: {e}")))?;
+    exe.ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .ok_or_else(|| Error::Setup(format!("{} is not in a target folder", exe.display())))
+}
