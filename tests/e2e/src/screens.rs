@@ -174,18 +174,9 @@ pub fn confirm_transfer(window: &Window<'_>) -> Result<String> {
 }
 
 /// On an account's screen, asks the center for the account's history, as the person does with
-/// the button "새 내역 가져오기" (the screen gives it no test id yet).
+/// the button "새 내역 가져오기".
 pub fn fetch_history(window: &Window<'_>) -> Result<()> {
-    const LABEL: &str = "새 내역 가져오기";
-    window.wait(".head-actions button", UI)?;
-    for button in window.find_all(".head-actions button")? {
-        if button.text()?.trim() == LABEL {
-            return button.click();
-        }
-    }
-    Err(Error::Check(format!(
-        "the account screen has no button {LABEL:?}"
-    )))
+    window.testid("account-sync", UI)?.click()
 }
 
 /// Waits until the dashboard's refresh has ended; answers what its progress line says then.
