@@ -15,6 +15,7 @@ describe('the screens’ markup', () => {
       'nav-transfer', 'nav-transfers', 'nav-settings', 'transfer-from', 'transfer-to-own',
       'transfer-amount', 'transfer-memo', 'transfer-review', 'transfer-confirm', 'transfer-state',
       'transfer-receipt', 'transfer-message', 'incident-card', 'account-sync',
+      'preferences-language', 'preferences-theme', 'settings-language', 'settings-theme',
     ];
     const navIds = ['nav-dashboard', 'nav-transfer', 'nav-transfers', 'nav-settings'];
     for (const id of ids) {
