@@ -105,6 +105,12 @@ export class TransferModel {
     return this.accounts.filter((a) => a.id !== this.fromId);
   }
 
+  /** The bank of the account money goes to, as the form names it. */
+  get recipientBankCode(): string | null {
+    if (this.targetKind === 'external') return this.bankCode === '' ? null : this.bankCode;
+    return this.accounts.find((a) => a.id === this.toId)?.bank_code ?? null;
+  }
+
   get amountCheck(): AmountCheck {
     const from = this.from;
     const available = from?.available == null ? 0n : toWon(from.available);

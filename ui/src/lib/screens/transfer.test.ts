@@ -100,6 +100,18 @@ describe('TransferModel', () => {
     expect(model.recipient).toEqual({ kind: 'external', bank_code: '088', account_num: '110123456789' });
   });
 
+  it('knows the recipient’s bank from the form, to name it in the reader’s language', async () => {
+    const model = new TransferModel(transferApi([], 'completed'));
+    await model.start();
+    expect(model.recipientBankCode).toBeNull();
+    model.toId = 2;
+    expect(model.recipientBankCode).toBe('088');
+    model.targetKind = 'external';
+    expect(model.recipientBankCode).toBeNull();
+    model.bankCode = '090';
+    expect(model.recipientBankCode).toBe('090');
+  });
+
   it('reviews, sends, follows each leg and ends with a receipt', async () => {
     const drafts: TransferDraft[] = [];
     const model = new TransferModel(transferApi(['withdrawing', 'withdrawn', 'depositing'], 'completed', drafts));
