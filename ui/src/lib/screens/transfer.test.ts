@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../ipc/bindings';
-import { TransferModel, legOf, sendBlock } from './transfer.svelte';
+import { TransferModel, legMark, legOf, sendBlock } from './transfer.svelte';
 import { account, fakeApi, transfer } from './fake-api';
 
 const accounts = [
@@ -58,6 +58,16 @@ describe('which accounts may send', () => {
   it('never shows a leg as done that did not happen', () => {
     // Failed: the withdraw did not happen. Refunded: the deposit did not.
     expect(['failed', 'refunding', 'refunded'].map((s) => legOf(s as TransferState))).toEqual([0, 2, 2]);
+  });
+
+  it('marks the leg a transfer stopped at apart from a leg under way', () => {
+    const marks = (state: TransferState) => [0, 1, 2].map((leg) => legMark(state, leg));
+    expect(marks('withdrawing')).toEqual(['current', 'todo', 'todo']);
+    expect(marks('depositing')).toEqual(['done', 'done', 'current']);
+    expect(marks('completed')).toEqual(['done', 'done', 'done']);
+    expect(marks('failed')).toEqual(['stopped', 'todo', 'todo']);
+    expect(marks('refunding')).toEqual(['done', 'done', 'stopped']);
+    expect(marks('refunded')).toEqual(['done', 'done', 'stopped']);
   });
 });
 
