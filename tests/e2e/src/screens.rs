@@ -138,9 +138,9 @@ pub fn choose(window: &Window<'_>, select: &str, value: &str) -> Result<()> {
     )))
 }
 
-/// The transfer form from `from` to the person's own account `to` (store ids), up to the
-/// review the center answered.
-pub fn review_transfer(
+/// Fills the transfer form from `from` to the person's own account `to` (store ids), opening
+/// it from the navigation, without sending it on.
+pub fn fill_transfer(
     window: &Window<'_>,
     from: &str,
     to: &str,
@@ -153,39 +153,67 @@ pub fn review_transfer(
     window
         .testid("transfer-amount", UI)?
         .type_text(&amount.to_string())?;
-    window.testid("transfer-memo", UI)?.type_text(memo)?;
+    window.testid("transfer-memo", UI)?.type_text(memo)
+}
+
+/// The transfer form from `from` to the person's own account `to` (store ids), up to the
+/// review the center answered.
+pub fn review_transfer(
+    window: &Window<'_>,
+    from: &str,
+    to: &str,
+    amount: i64,
+    memo: &str,
+) -> Result<()> {
+    fill_transfer(window, from, to, amount, memo)?;
     window.testid("transfer-review", UI)?.click()?;
     window.testid("transfer-confirm", CENTER)?;
     Ok(())
 }
 
+/// The transfer's state code as the progress shows it now (`data-state`).
+pub fn transfer_state(window: &Window<'_>) -> Result<String> {
+    Ok(window
+        .find(&testid("transfer-state"))?
+        .attribute("data-state")?
+        .unwrap_or_default())
+}
+
 /// Confirms the reviewed transfer and waits until it ends; answers its final state code.
 pub fn confirm_transfer(window: &Window<'_>) -> Result<String> {
     window.testid("transfer-confirm", UI)?.click()?;
+    transfer_end(window)
+}
+
+/// Waits until the transfer being sent ends; answers its final state code.
+pub fn transfer_end(window: &Window<'_>) -> Result<String> {
     wait_for("the transfer to end", CENTER, |last| {
-        let state = window
-            .find(&testid("transfer-state"))?
-            .attribute("data-state")?
-            .unwrap_or_default();
+        let state = transfer_state(window)?;
         *last = format!("state {state}");
         let ended = matches!(state.as_str(), "completed" | "refunded" | "failed");
         Ok(ended.then_some(state))
     })
 }
 
+/// Opens the account `id` (store id) from the dashboard's card, and waits for its history.
+pub fn open_account(window: &Window<'_>, id: &str) -> Result<()> {
+    window
+        .wait(
+            &format!(
+                "{}[data-account-id=\"{id}\"] button",
+                testid("account-card")
+            ),
+            UI,
+        )?
+        .click()?;
+    window.testid("account-history", UI)?;
+    Ok(())
+}
+
 /// On an account's screen, asks the center for the account's history, as the person does with
-/// the button "새 내역 가져오기" (the screen gives it no test id yet).
+/// the button "새 내역 가져오기".
 pub fn fetch_history(window: &Window<'_>) -> Result<()> {
-    const LABEL: &str = "새 내역 가져오기";
-    window.wait(".head-actions button", UI)?;
-    for button in window.find_all(".head-actions button")? {
-        if button.text()?.trim() == LABEL {
-            return button.click();
-        }
-    }
-    Err(Error::Check(format!(
-        "the account screen has no button {LABEL:?}"
-    )))
+    window.testid("account-sync", UI)?.click()
 }
 
 /// Waits until the dashboard's refresh has ended; answers what its progress line says then.

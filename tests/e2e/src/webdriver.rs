@@ -182,6 +182,16 @@ impl Session {
             .map(drop)
     }
 
+    /// Resizes the current window to `width` × `height` CSS pixels of its outer frame.
+    pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
+        self.call(
+            Method::POST,
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .map(drop)
+    }
+
     /// Closes the current window, as the person closing it would.
     pub fn close_window(&self) -> Result<()> {
         self.call(Method::DELETE, "/window", None).map(drop)
@@ -239,6 +249,17 @@ impl Session {
         self.call(
             Method::POST,
             "/execute/sync",
+            Some(json!({ "script": script, "args": args })),
+        )
+    }
+
+    /// Runs an asynchronous script in the current window's page: it ends by calling the
+    /// function passed as its last argument, whose argument is the answer. Used only to wait for
+    /// the page (its next frame), never to act for the person.
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        self.call(
+            Method::POST,
+            "/execute/async",
             Some(json!({ "script": script, "args": args })),
         )
     }

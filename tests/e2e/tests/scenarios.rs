@@ -3,8 +3,8 @@
 //! mid-transfer.
 
 use moa_e2e::screens::{
-    CENTER, UI, cards, confirm_transfer, fetch_history, register, review_transfer, total,
-    wait_for_ledger_balances, wait_refreshed, won,
+    CENTER, UI, cards, confirm_transfer, fetch_history, open_account, register, review_transfer,
+    total, wait_for_ledger_balances, wait_refreshed, won,
 };
 use moa_e2e::{Error, HONG, MoaApp, Result, testid, wait_for};
 
@@ -63,14 +63,7 @@ fn an_accounts_history_pages_through_with_load_more() -> Result<()> {
     register(&window, HONG)?;
     let center = app.center()?;
     let (cards, _) = wait_for_ledger_balances(&window, &center, HONG.name, CENTER)?;
-    let id = card_at(&cards, TO_BANK)?;
-    window
-        .find(&format!(
-            "{}[data-account-id=\"{id}\"] button",
-            testid("account-card")
-        ))?
-        .click()?;
-    window.testid("account-history", UI)?;
+    open_account(&window, &card_at(&cards, TO_BANK)?)?;
     // The history is fetched from the center on the person's demand.
     fetch_history(&window)?;
     let first = wait_for("the first page of history", CENTER, |last| {

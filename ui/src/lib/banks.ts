@@ -37,8 +37,12 @@ export const BANKS: readonly Bank[] = [
   { code: '099', ko: '금융결제원', en: 'KFTC' },
 ];
 
-/** A bank's name in the reader's language; an unknown code is shown as it came. */
-export function bankName(code: string, lang: Lang): string {
+/**
+ * A bank's name in the reader's language. A code the table does not know is shown by the name
+ * the center gave for it (`fallback`), else as the code itself.
+ */
+export function bankName(code: string, lang: Lang, fallback?: string): string {
   const bank = BANKS.find((b) => b.code === code);
-  return bank === undefined ? code : bank[lang];
+  if (bank !== undefined) return bank[lang];
+  return fallback !== undefined && fallback.trim() !== '' ? fallback : code;
 }

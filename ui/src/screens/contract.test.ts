@@ -14,7 +14,8 @@ describe('the screens’ markup', () => {
       'account-balance', 'account-history', 'history-row', 'load-more', 'nav-dashboard',
       'nav-transfer', 'nav-transfers', 'nav-settings', 'transfer-from', 'transfer-to-own',
       'transfer-amount', 'transfer-memo', 'transfer-review', 'transfer-confirm', 'transfer-state',
-      'transfer-receipt', 'transfer-message', 'incident-card',
+      'transfer-receipt', 'transfer-message', 'incident-card', 'account-sync',
+      'preferences-language', 'preferences-theme', 'settings-language', 'settings-theme',
     ];
     const navIds = ['nav-dashboard', 'nav-transfer', 'nav-transfers', 'nav-settings'];
     for (const id of ids) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { en } from './en';
-import { dictionaries, placeholdersIn, translate, translateCount } from './index';
+import { dictionaries, placeholdersIn, translate, translateAround, translateCount } from './index';
 import { ko } from './ko';
 import { Locale } from './locale.svelte';
 import type { PreferenceStore } from '../preferences';
@@ -93,6 +93,21 @@ describe('translate', () => {
     expect(translate('ko', 'amount.error.over_balance', params)).toBe(
       '출금 가능 금액({max})보다 많아요.',
     );
+  });
+});
+
+describe('translateAround', () => {
+  it('gives the words before and after a placeholder, so the value can be marked as data', () => {
+    expect(translateAround('en', 'transfer_form.reason', 'reason')).toEqual(['Reason: ', '']);
+    expect(translateAround('ko', 'transfer_form.reason', 'reason')).toEqual(['사유: ', '']);
+    expect(translateAround('en', 'settings.cancel_confirm', 'account')).toEqual(['Disconnect ', '?']);
+  });
+
+  it('joined around the value, reads as the whole message does', () => {
+    for (const lang of ['ko', 'en'] as const) {
+      const [before, after] = translateAround(lang, 'dashboard.incident_to', 'name');
+      expect(before + '홍길동' + after).toBe(translate(lang, 'dashboard.incident_to', { name: '홍길동' }));
+    }
   });
 });
 

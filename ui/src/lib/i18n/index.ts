@@ -52,6 +52,22 @@ export function translate<K extends MessageKey>(lang: Lang, key: K, ...args: Par
   return interpolate(lookup(dictionaries[lang], key), params);
 }
 
+/**
+ * The message for `key` in `lang` cut at its placeholder `name`: the words before it and after
+ * it. A screen puts the value between them in an element of its own, marked as data
+ * (`translate="no"`), when it is a bank's or a person's words rather than the interface's.
+ */
+export function translateAround<K extends MessageKey>(
+  lang: Lang,
+  key: K,
+  name: keyof ParamsOf<K> & string,
+): [before: string, after: string] {
+  const message = lookup(dictionaries[lang], key);
+  const placeholder = `{${name}}`;
+  const at = message.indexOf(placeholder);
+  return at < 0 ? [message, ''] : [message.slice(0, at), message.slice(at + placeholder.length)];
+}
+
 /** A count message: `one` for exactly one, `other` otherwise, with `{n}` set to the count. */
 export function translateCount(lang: Lang, key: CountKey, n: number): string {
   const form: 'one' | 'other' = n === 1 ? 'one' : 'other';

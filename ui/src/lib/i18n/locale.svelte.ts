@@ -6,7 +6,15 @@
 import { getContext, setContext } from 'svelte';
 import { DEFAULT_LANG, isLang, type Lang } from '../lang';
 import { readPreference, writePreference, PREFERENCE_KEYS, type PreferenceStore } from '../preferences';
-import { translate, translateCount, type CountKey, type MessageKey, type ParamsArg } from './index';
+import {
+  translate,
+  translateAround,
+  translateCount,
+  type CountKey,
+  type MessageKey,
+  type ParamsArg,
+  type ParamsOf,
+} from './index';
 
 export class Locale {
   #lang: Lang = $state(DEFAULT_LANG);
@@ -30,6 +38,10 @@ export class Locale {
   /** The message for `key` in the current language. */
   t = <K extends MessageKey>(key: K, ...params: ParamsArg<K>): string =>
     translate(this.#lang, key, ...params);
+
+  /** A message in the current language cut at its placeholder `name`: [before, after]. */
+  tAround = <K extends MessageKey>(key: K, name: keyof ParamsOf<K> & string): [before: string, after: string] =>
+    translateAround(this.#lang, key, name);
 
   /** A count message in the current language. */
   tCount = (key: CountKey, n: number): string => translateCount(this.#lang, key, n);

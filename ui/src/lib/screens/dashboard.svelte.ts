@@ -11,6 +11,8 @@ import type {
   RegistrationResult,
   TransferView,
 } from '../ipc/bindings';
+import { bankName } from '../banks';
+import type { Lang } from '../lang';
 import { toWon, type Won } from '../money';
 
 export interface BankGroup {
@@ -43,11 +45,26 @@ export function groupByBank(accounts: readonly AccountView[]): BankGroup[] {
   return groups;
 }
 
-/** What an account is called: the person's alias, else the bank's product name, else the bank. */
-export function accountLabel(account: AccountView): string {
+/**
+ * What an account is called: the person's alias, else the bank's product name, else the bank —
+ * in `lang` when given, else as the center named it.
+ */
+export function accountLabel(account: AccountView, lang?: Lang): string {
   if (account.alias.trim() !== '') return account.alias;
   if (account.product_name !== null && account.product_name.trim() !== '') return account.product_name;
-  return account.bank_name;
+  return lang === undefined ? account.bank_name : bankName(account.bank_code, lang, account.bank_name);
+}
+
+/**
+ * The account a transfer left from, as the person knows it: their alias, else the bank (in the
+ * reader's language) and the masked number. The shell's own label is kept for an account no
+ * longer among `accounts` (cancelled since).
+ */
+export function sourceLabel(t: TransferView, accounts: readonly AccountView[], lang: Lang): string {
+  const from = accounts.find((a) => a.id === t.from_account);
+  if (from === undefined) return t.from_label;
+  if (from.alias.trim() !== '') return from.alias;
+  return `${bankName(from.bank_code, lang, from.bank_name)} ${from.masked_number}`;
 }
 
 /** Transfers that have not ended, which the dashboard shows as incidents. */

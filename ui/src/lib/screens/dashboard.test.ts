@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncEvent } from '../ipc/bindings';
-import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, totalOf } from './dashboard.svelte';
+import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, sourceLabel, totalOf } from './dashboard.svelte';
 import { account, fakeApi, transfer } from './fake-api';
 
 const appState = {
@@ -40,6 +40,16 @@ describe('the dashboard’s pure parts', () => {
     expect(accountLabel(account({ alias: '생활비' }))).toBe('생활비');
     expect(accountLabel(account({ alias: ' ', product_name: '직장인통장' }))).toBe('직장인통장');
     expect(accountLabel(account({ alias: '', product_name: null }))).toBe('KB국민은행');
+    expect(accountLabel(account({ alias: '', product_name: null }), 'en')).toBe('KB Kookmin Bank');
+  });
+
+  it('names where a transfer left from in the reader’s language, or as the shell did once the account is gone', () => {
+    const accounts = [account({ id: 1, bank_code: '004' }), account({ id: 2, alias: '생활비' })];
+    const from = (id: number) => transfer({ from_account: id, from_label: 'KB국민은행 1234567890***' });
+    expect(sourceLabel(from(1), accounts, 'en')).toBe('KB Kookmin Bank 1234567890***');
+    expect(sourceLabel(from(1), accounts, 'ko')).toBe('KB국민은행 1234567890***');
+    expect(sourceLabel(from(2), accounts, 'en')).toBe('생활비');
+    expect(sourceLabel(from(3), accounts, 'en')).toBe('KB국민은행 1234567890***');
   });
 
   it('counts transfers that have not ended as open', () => {

@@ -54,6 +54,22 @@ export function legOf(state: TransferState): number {
   }
 }
 
+/** How the progress list shows one leg. */
+export type LegMark = 'done' | 'current' | 'stopped' | 'todo';
+
+/**
+ * How leg `leg` (0 withdraw, 1 move, 2 deposit) is shown in `state`: the legs before the
+ * transfer's are done; its own is under way, or — once it failed or is being refunded — the
+ * one where it stopped, which must not read as still moving.
+ */
+export function legMark(state: TransferState, leg: number): LegMark {
+  const at = legOf(state);
+  if (leg < at) return 'done';
+  if (leg > at) return 'todo';
+  const stopped = state === 'failed' || state === 'refunding' || state === 'refunded';
+  return stopped ? 'stopped' : 'current';
+}
+
 export class TransferModel {
   accounts: AccountView[] = $state([]);
   loading = $state(true);
@@ -103,6 +119,12 @@ export class TransferModel {
   /** The person's other accounts, which money may go to. */
   get ownTargets(): AccountView[] {
     return this.accounts.filter((a) => a.id !== this.fromId);
+  }
+
+  /** The bank of the account money goes to, as the form names it. */
+  get recipientBankCode(): string | null {
+    if (this.targetKind === 'external') return this.bankCode === '' ? null : this.bankCode;
+    return this.accounts.find((a) => a.id === this.toId)?.bank_code ?? null;
   }
 
   get amountCheck(): AmountCheck {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../ipc/bindings';
-import { TransferModel, legOf, sendBlock } from './transfer.svelte';
+import { TransferModel, legMark, legOf, sendBlock } from './transfer.svelte';
 import { account, fakeApi, transfer } from './fake-api';
 
 const accounts = [
@@ -59,6 +59,16 @@ describe('which accounts may send', () => {
     // Failed: the withdraw did not happen. Refunded: the deposit did not.
     expect(['failed', 'refunding', 'refunded'].map((s) => legOf(s as TransferState))).toEqual([0, 2, 2]);
   });
+
+  it('marks the leg a transfer stopped at apart from a leg under way', () => {
+    const marks = (state: TransferState) => [0, 1, 2].map((leg) => legMark(state, leg));
+    expect(marks('withdrawing')).toEqual(['current', 'todo', 'todo']);
+    expect(marks('depositing')).toEqual(['done', 'done', 'current']);
+    expect(marks('completed')).toEqual(['done', 'done', 'done']);
+    expect(marks('failed')).toEqual(['stopped', 'todo', 'todo']);
+    expect(marks('refunding')).toEqual(['done', 'done', 'stopped']);
+    expect(marks('refunded')).toEqual(['done', 'done', 'stopped']);
+  });
 });
 
 describe('TransferModel', () => {
@@ -98,6 +108,18 @@ describe('TransferModel', () => {
     model.accountNumber = '110-123-456789';
     expect(model.fieldProblem).toBeNull();
     expect(model.recipient).toEqual({ kind: 'external', bank_code: '088', account_num: '110123456789' });
+  });
+
+  it('knows the recipient’s bank from the form, to name it in the reader’s language', async () => {
+    const model = new TransferModel(transferApi([], 'completed'));
+    await model.start();
+    expect(model.recipientBankCode).toBeNull();
+    model.toId = 2;
+    expect(model.recipientBankCode).toBe('088');
+    model.targetKind = 'external';
+    expect(model.recipientBankCode).toBeNull();
+    model.bankCode = '090';
+    expect(model.recipientBankCode).toBe('090');
   });
 
   it('reviews, sends, follows each leg and ends with a receipt', async () => {

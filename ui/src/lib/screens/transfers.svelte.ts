@@ -1,12 +1,14 @@
-// The list of transfers, newest first, with the ones still moving marked.
+// The list of transfers, newest first, with the ones still moving marked, and the person's
+// accounts to name where each one left from.
 
 import type { Api } from '../ipc/api';
 import { asIpcError } from '../ipc/api';
-import type { IpcError, TransferView } from '../ipc/bindings';
+import type { AccountView, IpcError, TransferView } from '../ipc/bindings';
 import { isOpenTransfer } from './dashboard.svelte';
 
 export class TransfersModel {
   transfers: TransferView[] = $state([]);
+  accounts: AccountView[] = $state([]);
   loading = $state(true);
   error: IpcError | null = $state(null);
 
@@ -23,7 +25,13 @@ export class TransfersModel {
   async load(): Promise<void> {
     this.loading = true;
     try {
-      this.transfers = await this.#api.transfers();
+      // The accounts only name the sources better; the list stands without them.
+      const [transfers, dashboard] = await Promise.all([
+        this.#api.transfers(),
+        this.#api.dashboard().catch(() => null),
+      ]);
+      this.transfers = transfers;
+      if (dashboard !== null) this.accounts = dashboard.accounts;
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
