@@ -30,5 +30,6 @@ fn moa_commands() -> &'static [&'static str] {
         "use_sandbox",
         "use_kftc",
         "dashboard_painted",
+        "core_ready",
     ]
 }

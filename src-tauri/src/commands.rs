@@ -16,6 +16,13 @@ use crate::startup::Startup;
 
 type Answer<T> = Result<T, IpcError>;
 
+/// Waits until the core has opened (the window loads its page meanwhile); the UI asks this
+/// once before its first command.
+#[tauri::command]
+pub async fn core_ready(startup: State<'_, Startup>) -> Answer<()> {
+    startup.core_ready().await
+}
+
 /// What the UI needs at start: environment, person, preferences, consent, open transfers.
 #[tauri::command]
 pub async fn app_state(core: State<'_, Core>) -> Answer<AppState> {

@@ -38,6 +38,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::use_sandbox,
         commands::use_kftc,
         commands::dashboard_painted,
+        commands::core_ready,
     ]
 }
 
@@ -48,6 +49,37 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
         Some(dir) => Ok(PathBuf::from(dir)),
         None => Ok(app.path().app_data_dir()?),
     }
+}
+
+/// Finishes, in the background, the transfers a previous run left open.
+async fn resume_transfers<R: Runtime>(handle: &tauri::AppHandle<R>) {
+    let core = handle.state::<core::Core>();
+    match core.moa.resume_transfers(None).await {
+        Ok(done) if !done.is_empty() => log::info!("resumed {} open transfers", done.len()),
+        Ok(_) => {}
+        Err(e) => log::warn!("resuming transfers: {}", e.code()),
+    }
+}
+
+/// Draws the page without WebKitGTK's accelerated compositing. Moa's screens are flat text,
+/// tables and one small chart; compositing gives each layer its own tiles of backing memory,
+/// which cost the page about 30 MB more than the same pixels painted directly, with nothing to
+/// show for it.
+fn paint_without_compositing<R: Runtime>(window: &tauri::WebviewWindow<R>) {
+    #[cfg(target_os = "linux")]
+    {
+        let set = window.with_webview(|webview| {
+            use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt as _, WebViewExt as _};
+            if let Some(settings) = webview.inner().settings() {
+                settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+            }
+        });
+        if let Err(e) = set {
+            log::warn!("the webview's rendering mode stays WebKit's default: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
 }
 
 /// Runs the app until its last window closes.
@@ -72,19 +104,25 @@ pub fn run() {
                 .build(),
         )
         .setup(|app| {
+            if let Some(main) = app.get_webview_window("main") {
+                paint_without_compositing(&main);
+            }
+            // The window loads its page while the core opens; commands wait for it.
             let options = moa_core::Options::new(data_dir(app)?);
-            let moa = tauri::async_runtime::block_on(moa_core::Moa::open(options))?;
-            app.manage(core::Core::new(moa));
-            // Transfers a previous run left open are finished in the background.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                let core = handle.state::<core::Core>();
-                match core.moa.resume_transfers(None).await {
-                    Ok(done) if !done.is_empty() => {
-                        log::info!("resumed {} open transfers", done.len())
+                let startup = handle.state::<startup::Startup>();
+                match moa_core::Moa::open(options).await {
+                    Ok(moa) => {
+                        handle.manage(core::Core::new(moa));
+                        log::info!("core open {} ms after start", startup.elapsed_ms());
+                        startup.core_opened();
+                        resume_transfers(&handle).await;
                     }
-                    Ok(_) => {}
-                    Err(e) => log::warn!("resuming transfers: {}", e.code()),
+                    Err(e) => {
+                        log::error!("the core could not open: {}", e.code());
+                        startup.core_failed(error::from_core(&e, ipc::Language::Ko));
+                    }
                 }
             });
             Ok(())
@@ -93,8 +131,9 @@ pub fn run() {
         .build(tauri::generate_context!())
         .expect("Moa's window could not be built");
     app.run(|handle, event| {
-        if let tauri::RunEvent::Exit = event {
-            let core = handle.state::<core::Core>();
+        if let tauri::RunEvent::Exit = event
+            && let Some(core) = handle.try_state::<core::Core>()
+        {
             tauri::async_runtime::block_on(core.moa.close());
         }
     });

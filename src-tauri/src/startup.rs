@@ -1,15 +1,29 @@
-//! How long the app took to show the person something: the time from the process's start to the
-//! dashboard's first paint from the store, logged once. `BENCHMARKS.md` measures the same moment
-//! from outside the process.
+//! The app's start: the window loads its page while the core opens, and every command waits
+//! for the core through [`Startup::core_ready`]. Also how long the start took: the time from the
+//! process's start to the dashboard's first paint from the store, logged once, the moment
+//! `BENCHMARKS.md` measures from outside the process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
+
+use tokio::sync::watch;
+
+use crate::ipc::IpcError;
+
+/// Where opening the core stands.
+#[derive(Debug, Clone)]
+enum Opening {
+    Pending,
+    Open,
+    Failed(IpcError),
+}
 
 /// Managed by Tauri; made first thing in [`crate::run`].
 #[derive(Debug)]
 pub struct Startup {
     at: Instant,
     painted: AtomicBool,
+    core: watch::Sender<Opening>,
 }
 
 impl Startup {
@@ -18,13 +32,48 @@ impl Startup {
         Self {
             at: Instant::now(),
             painted: AtomicBool::new(false),
+            core: watch::Sender::new(Opening::Pending),
+        }
+    }
+
+    /// Milliseconds since the start.
+    pub fn elapsed_ms(&self) -> u128 {
+        self.at.elapsed().as_millis()
+    }
+
+    /// The core is open and managed: commands may use it.
+    pub fn core_opened(&self) {
+        self.core.send_replace(Opening::Open);
+    }
+
+    /// The core could not open: every wait for it answers `error`.
+    pub fn core_failed(&self, error: IpcError) {
+        self.core.send_replace(Opening::Failed(error));
+    }
+
+    /// Waits until the core is open, or answers why it could not open.
+    pub async fn core_ready(&self) -> Result<(), IpcError> {
+        let mut opening = self.core.subscribe();
+        let settled = opening
+            .wait_for(|o| !matches!(o, Opening::Pending))
+            .await
+            // The sender lives as long as the app's state; this is only for completeness.
+            .map(|o| o.clone())
+            .unwrap_or(Opening::Pending);
+        match settled {
+            Opening::Open => Ok(()),
+            Opening::Failed(error) => Err(error),
+            Opening::Pending => Err(IpcError {
+                code: "unknown".into(),
+                message: String::new(),
+            }),
         }
     }
 
     /// The UI painted the dashboard: answers the milliseconds since the start the first time,
     /// and `None` after (coming back to the dashboard is not a start).
     pub fn painted(&self) -> Option<u128> {
-        (!self.painted.swap(true, Ordering::Relaxed)).then(|| self.at.elapsed().as_millis())
+        (!self.painted.swap(true, Ordering::Relaxed)).then(|| self.elapsed_ms())
     }
 }
 
@@ -37,5 +86,28 @@ mod tests {
         let startup = Startup::now();
         assert!(startup.painted().is_some());
         assert_eq!(startup.painted(), None);
+    }
+
+    #[tokio::test]
+    async fn waiting_for_the_core_ends_when_it_opens_or_fails() {
+        let startup = std::sync::Arc::new(Startup::now());
+        let waiting = tokio::spawn({
+            let startup = startup.clone();
+            async move { startup.core_ready().await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        startup.core_opened();
+        assert!(waiting.await.expect("the wait ends").is_ok());
+
+        let failed = Startup::now();
+        failed.core_failed(IpcError {
+            code: "sandbox".into(),
+            message: "The sandbox could not start.".into(),
+        });
+        assert_eq!(
+            failed.core_ready().await.map_err(|e| e.code),
+            Err("sandbox".to_owned())
+        );
     }
 }

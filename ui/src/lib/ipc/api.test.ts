@@ -2,6 +2,8 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 // The only place the real `invoke` would be called; here it records what would cross.
 const invoked: Array<[string, Record<string, unknown> | undefined]> = [];
+// What `core_ready` answers: the core open (null), or why it could not open.
+let coreFailure: { code: string; message: string } | null = null;
 vi.mock('@tauri-apps/api/core', () => {
   class Channel<T> {
     onmessage: (message: T) => void = () => undefined;
@@ -10,6 +12,7 @@ vi.mock('@tauri-apps/api/core', () => {
     Channel,
     invoke: vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
       invoked.push([cmd, args]);
+      if (cmd === 'core_ready' && coreFailure !== null) throw coreFailure;
       if (cmd === 'refresh_balances' || cmd === 'confirm_transfer') {
         const channel = args?.onEvent as { onmessage: (m: unknown) => void };
         channel.onmessage({ kind: 'started', total: 2 });
@@ -21,9 +24,32 @@ vi.mock('@tauri-apps/api/core', () => {
 
 const { asIpcError, tauriApi } = await import('./api');
 
+/** The commands sent, without the one wait for the core before the first. */
+function commands(): Array<[string, Record<string, unknown> | undefined]> {
+  return invoked.filter(([cmd]) => cmd !== 'core_ready');
+}
+
 describe('tauriApi', () => {
   beforeEach(() => {
     invoked.length = 0;
+    coreFailure = null;
+  });
+
+  it('waits for the shell’s core once, before the first command', async () => {
+    vi.resetModules();
+    const { tauriApi: fresh } = await import('./api');
+    await Promise.all([fresh.dashboard(), fresh.appState()]);
+    await fresh.transfers();
+    expect(invoked.map(([cmd]) => cmd)).toEqual(['core_ready', 'dashboard', 'app_state', 'transfers']);
+  });
+
+  it('rejects every command with the reason when the core could not open', async () => {
+    vi.resetModules();
+    const { tauriApi: fresh } = await import('./api');
+    coreFailure = { code: 'sandbox', message: 'The sandbox could not start.' };
+    await expect(fresh.dashboard()).rejects.toEqual(coreFailure);
+    await expect(fresh.transfers()).rejects.toEqual(coreFailure);
+    expect(invoked.map(([cmd]) => cmd)).toEqual(['core_ready']);
   });
 
   it('names each command as the shell declares it, with camelCase arguments', async () => {
@@ -35,7 +61,7 @@ describe('tauriApi', () => {
     await tauriApi.registerAccounts(true);
     await tauriApi.cancelAccount(3);
     await tauriApi.setPreferences({ language: 'en', theme: null });
-    expect(invoked).toEqual([
+    expect(commands()).toEqual([
       ['account_history', { accountId: 3, filter }],
       ['sync_history', { accountId: 3 }],
       ['balance_chart', { accountId: 3 }],
@@ -50,8 +76,8 @@ describe('tauriApi', () => {
     const events: unknown[] = [];
     await tauriApi.refreshBalances((e) => events.push(e));
     await tauriApi.confirmTransfer('tok', (e) => events.push(e));
-    expect(invoked.map(([cmd]) => cmd)).toEqual(['refresh_balances', 'confirm_transfer']);
-    expect(invoked[1]?.[1]?.token).toBe('tok');
+    expect(commands().map(([cmd]) => cmd)).toEqual(['refresh_balances', 'confirm_transfer']);
+    expect(commands()[1]?.[1]?.token).toBe('tok');
     expect(events).toHaveLength(2);
   });
 });

@@ -2,7 +2,7 @@
 // Screens take an `Api` (this one in the app, a fake in tests), so none of them knows about Tauri.
 // Streams arrive through a Tauri `Channel`, made here, and reach the screens as plain callbacks.
 
-import { Channel, invoke } from '@tauri-apps/api/core';
+import { Channel, invoke as tauriInvoke, type InvokeArgs } from '@tauri-apps/api/core';
 import type {
   AppState,
   BankStatusView,
@@ -41,6 +41,15 @@ export interface Api {
   useSandbox(): Promise<void>;
   useKftc(input: KftcInput): Promise<void>;
   dashboardPainted(): Promise<void>;
+}
+
+// The shell opens its core while the page loads: the first command waits until it has, and a
+// core that could not open rejects every command with its reason.
+let coreReady: Promise<void> | null = null;
+
+function invoke<T>(cmd: string, args?: InvokeArgs): Promise<T> {
+  coreReady ??= tauriInvoke<void>('core_ready');
+  return coreReady.then(() => tauriInvoke<T>(cmd, args));
 }
 
 function channel<T>(onEvent: (event: T) => void): Channel<T> {
