@@ -191,12 +191,13 @@ impl Window<'_> {
         })
     }
 
-    /// Saves the current window's page as `{name}.png` in the test's output folder.
+    /// Saves the app's main window, as the display shows it, as `{name}.png` in the test's
+    /// output folder. The shot is the X server's (ImageMagick's `import`), not WebDriver's:
+    /// Moa paints without WebKit's accelerated compositing, and WebKitWebDriver cannot take a
+    /// screenshot of such a page.
     pub fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let path = self.app.out_dir.join(format!("{name}.png"));
-        let png = self.session().screenshot()?;
-        std::fs::write(&path, png)
-            .map_err(|e| Error::Setup(format!("cannot write {}: {e}", path.display())))?;
+        capture_main_window(&path)?;
         Ok(path)
     }
 
@@ -221,19 +222,13 @@ impl Window<'_> {
         let _ = session.end();
         Ok(())
     }
-
-    fn session(&self) -> &Session {
-        self
-    }
 }
 
 impl Drop for Window<'_> {
     fn drop(&mut self) {
         // A window dropped without `quit` belongs to a test that failed: keep what it showed.
         if let Some(session) = &self.session {
-            if let Ok(png) = session.screenshot() {
-                let _ = std::fs::write(self.app.out_dir.join("failure.png"), png);
-            }
+            let _ = capture_main_window(&self.app.out_dir.join("failure.png"));
             if let Ok(html) = session.source() {
                 let _ = std::fs::write(self.app.out_dir.join("failure.html"), html);
             }
@@ -241,9 +236,46 @@ impl Drop for Window<'_> {
     }
 }
 
+/// The native title of the app's main window.
+pub const MAIN_WINDOW_TITLE: &str = "모아 Moa";
+
+/// Saves the app's main window as the X display shows it to `path` (a PNG).
+fn capture_main_window(path: &Path) -> Result<()> {
+    let id = top_level_windows()?
+        .into_iter()
+        .find(|(_, title)| title == MAIN_WINDOW_TITLE)
+        .map(|(id, _)| id)
+        .ok_or_else(|| Error::Check(format!("no window titled {MAIN_WINDOW_TITLE:?}")))?;
+    let out = std::process::Command::new("import")
+        .args(["-window", &id])
+        .arg(format!("png:{}", path.display()))
+        .output()
+        .map_err(|e| {
+            Error::Setup(format!(
+                "import could not run ({e}): install Debian's imagemagick (./dev test does)"
+            ))
+        })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(Error::Setup(format!(
+            "import failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )))
+    }
+}
+
 /// The titles of the top-level windows on the display (`xwininfo`, from Debian's x11-utils):
 /// the native title bar's text, which WebDriver's title (the page's) does not show.
 pub fn native_window_titles() -> Result<Vec<String>> {
+    Ok(top_level_windows()?
+        .into_iter()
+        .map(|(_, title)| title)
+        .collect())
+}
+
+/// The top-level windows on the display: their X ids and titles.
+fn top_level_windows() -> Result<Vec<(String, String)>> {
     let out = std::process::Command::new("xwininfo")
         .args(["-root", "-children"])
         .output()
@@ -262,9 +294,9 @@ pub fn native_window_titles() -> Result<Vec<String>> {
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|line| {
-            let (_, rest) = line.trim_start().split_once(" \"")?;
+            let (id, rest) = line.trim_start().split_once(" \"")?;
             let (title, _) = rest.split_once("\":")?;
-            Some(title.to_owned())
+            Some((id.to_owned(), title.to_owned()))
         })
         .collect())
 }

@@ -5,7 +5,6 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use reqwest::Method;
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
@@ -182,12 +181,13 @@ impl Session {
             .map(drop)
     }
 
-    /// Resizes the current window to `width` × `height` CSS pixels of its outer frame.
+    /// Moves the current window to the display's top left and resizes it to `width` × `height`
+    /// CSS pixels of its outer frame: a tall window stays on the screen its shot is taken of.
     pub fn set_window_size(&self, width: u32, height: u32) -> Result<()> {
         self.call(
             Method::POST,
             "/window/rect",
-            Some(json!({ "width": width, "height": height })),
+            Some(json!({ "x": 0, "y": 0, "width": width, "height": height })),
         )
         .map(drop)
     }
@@ -262,14 +262,6 @@ impl Session {
             "/execute/async",
             Some(json!({ "script": script, "args": args })),
         )
-    }
-
-    /// The current window's page as a PNG.
-    pub fn screenshot(&self) -> Result<Vec<u8>> {
-        let encoded = string(self.call(Method::GET, "/screenshot", None)?)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .map_err(|e| Error::Transport(format!("screenshot is not base64: {e}")))
     }
 
     /// The current window's page source, for failure reports.

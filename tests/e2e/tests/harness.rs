@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use moa_e2e::app::MAIN_WINDOW_TITLE;
 use moa_e2e::{MoaApp, Result, native_window_titles};
 
 #[test]
@@ -18,7 +19,7 @@ fn the_app_opens_its_korean_window_and_quits_when_it_is_closed() -> Result<()> {
         |last| {
             let titles = native_window_titles()?;
             *last = format!("{titles:?}");
-            Ok(titles.iter().any(|t| t == "모아 Moa").then_some(()))
+            Ok(titles.iter().any(|t| t == MAIN_WINDOW_TITLE).then_some(()))
         },
     );
     titles?;
