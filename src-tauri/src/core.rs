@@ -139,18 +139,7 @@ impl Core {
     /// Every account with its last known balance, straight from the store.
     pub async fn dashboard(&self) -> Result<Dashboard, IpcError> {
         let env = self.moa.environment().await.map_err(|e| self.error(e))?;
-        let store = self.moa.store();
-        let accounts = store.accounts(env.id).map_err(|e| self.error(e.into()))?;
-        let balances = store.balances(env.id).map_err(|e| self.error(e.into()))?;
-        let views: Vec<_> = accounts
-            .iter()
-            .map(|a| views::account(a, balances.iter().find(|b| b.account_id == a.id)))
-            .collect();
-        let total: i64 = balances.iter().filter_map(|b| b.balance).sum();
-        Ok(Dashboard {
-            accounts: views,
-            total: total.to_string(),
-        })
+        views::dashboard(self.moa.store(), env.id).map_err(|e| self.error(e))
     }
 
     /// One account as the dashboard shows it.

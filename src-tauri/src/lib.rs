@@ -51,6 +51,30 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
     }
 }
 
+/// Opens the main window as `tauri.conf.json` describes it, with the dashboard the store holds
+/// handed to its page, so the page paints it without waiting for the core.
+fn open_main_window<R: Runtime>(
+    app: &tauri::App<R>,
+    data_dir: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == "main")
+        .ok_or("tauri.conf.json has no main window")?
+        .clone();
+    let mut window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?;
+    if let Some(script) =
+        startup::stored_dashboard(data_dir).and_then(|d| startup::stored_dashboard_script(&d))
+    {
+        window = window.initialization_script(&script);
+    }
+    paint_without_compositing(&window.build()?);
+    Ok(())
+}
+
 /// Finishes, in the background, the transfers a previous run left open.
 async fn resume_transfers<R: Runtime>(handle: &tauri::AppHandle<R>) {
     let core = handle.state::<core::Core>();
@@ -104,11 +128,10 @@ pub fn run() {
                 .build(),
         )
         .setup(|app| {
-            if let Some(main) = app.get_webview_window("main") {
-                paint_without_compositing(&main);
-            }
+            let data_dir = data_dir(app)?;
+            open_main_window(app, &data_dir)?;
             // The window loads its page while the core opens; commands wait for it.
-            let options = moa_core::Options::new(data_dir(app)?);
+            let options = moa_core::Options::new(data_dir);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let startup = handle.state::<startup::Startup>();

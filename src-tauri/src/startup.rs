@@ -1,14 +1,41 @@
 //! The app's start: the window loads its page while the core opens, and every command waits
-//! for the core through [`Startup::core_ready`]. Also how long the start took: the time from the
+//! for the core through [`Startup::core_ready`]. So that the dashboard needs no command to
+//! paint, the window gets the store's dashboard with its page ([`stored_dashboard_script`]). Also how long the start took: the time from the
 //! process's start to the dashboard's first paint from the store, logged once, the moment
 //! `BENCHMARKS.md` measures from outside the process.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tokio::sync::watch;
 
-use crate::ipc::IpcError;
+use crate::ipc::{Dashboard, IpcError};
+
+/// The name under which the page finds the dashboard the store held when the window opened.
+pub const STORED_DASHBOARD: &str = "__MOA_STORED_DASHBOARD__";
+
+/// The dashboard as the store of `data_dir` holds it for the environment used last, read
+/// without opening the core (no sandbox, no keyring); `None` before the first start.
+pub fn stored_dashboard(data_dir: &Path) -> Option<Dashboard> {
+    if !data_dir.join("moa.db").is_file() {
+        return None;
+    }
+    let store = moa_core::open_store(data_dir).ok()?;
+    let kind = moa_core::last_environment(&store).ok()?;
+    let environment = store.environment(kind).ok()??;
+    crate::views::dashboard(&store, environment.id).ok()
+}
+
+/// A script that hands `dashboard` to the page before any of its own scripts run. It holds
+/// what the `dashboard` command answers: balances and masked numbers, never a secret.
+pub fn stored_dashboard_script(dashboard: &Dashboard) -> Option<String> {
+    let json = serde_json::to_string(dashboard).ok()?;
+    Some(format!(
+        "Object.defineProperty(window, '{STORED_DASHBOARD}', \
+         {{ value: {json}, configurable: true }});"
+    ))
+}
 
 /// Where opening the core stands.
 #[derive(Debug, Clone)]
@@ -80,6 +107,27 @@ impl Startup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_gets_the_stored_dashboard_as_a_script_value() {
+        let dashboard = Dashboard {
+            accounts: Vec::new(),
+            total: "1234".into(),
+        };
+        let script = stored_dashboard_script(&dashboard).expect("a script");
+        assert!(script.starts_with("Object.defineProperty(window, '__MOA_STORED_DASHBOARD__'"));
+        assert!(
+            script.contains(r#"{"accounts":[],"total":"1234"}"#),
+            "{script}"
+        );
+    }
+
+    #[test]
+    fn a_data_folder_never_used_has_no_stored_dashboard() {
+        let dir = std::env::temp_dir().join(format!("moa-startup-{}", uuid::Uuid::new_v4()));
+        assert!(stored_dashboard(&dir).is_none());
+        assert!(!dir.join("moa.db").exists(), "reading made no store");
+    }
 
     #[test]
     fn only_the_first_paint_is_the_start() {

@@ -2,15 +2,29 @@
 
 use chrono::{DateTime, Utc};
 use moa_core::journal::{self, TransferRecord};
-use moa_core::store::{AccountRecord, BalanceRecord, StoredRow};
+use moa_core::store::{AccountRecord, BalanceRecord, Store, StoredRow};
 
 use crate::ipc::{
-    AccountView, Direction, HistoryRowView, StaleReason, TransferState, TransferView,
+    AccountView, Dashboard, Direction, HistoryRowView, StaleReason, TransferState, TransferView,
 };
 
 /// RFC 3339 with milliseconds, in UTC.
 pub fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// Every active account of an environment with its last known balance, and their total.
+pub fn dashboard(store: &Store, environment_id: i64) -> moa_core::Result<Dashboard> {
+    let accounts = store.accounts(environment_id)?;
+    let balances = store.balances(environment_id)?;
+    let total: i64 = balances.iter().filter_map(|b| b.balance).sum();
+    Ok(Dashboard {
+        accounts: accounts
+            .iter()
+            .map(|a| account(a, balances.iter().find(|b| b.account_id == a.id)))
+            .collect(),
+        total: total.to_string(),
+    })
 }
 
 /// An account with its last known balance.

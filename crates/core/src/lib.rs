@@ -126,15 +126,25 @@ impl std::fmt::Debug for Moa {
 /// The settings key of the active environment.
 const ACTIVE_ENVIRONMENT: &str = "environment";
 
+/// The environment used last time (the sandbox on first launch), as the store records it.
+pub fn last_environment(store: &Store) -> Result<EnvironmentKind> {
+    Ok(store
+        .setting(ACTIVE_ENVIRONMENT)?
+        .and_then(|k| EnvironmentKind::parse(&k))
+        .unwrap_or(EnvironmentKind::Sandbox))
+}
+
+/// The store of a data folder, as [`Moa::open`] opens it.
+pub fn open_store(data_dir: &std::path::Path) -> Result<Store> {
+    Ok(Store::open(&data_dir.join("moa.db"))?)
+}
+
 impl Moa {
     /// Opens the store in the data folder and connects to the environment used last time
     /// (the sandbox on first launch).
     pub async fn open(options: Options) -> Result<Self> {
-        let store = Store::open(&options.data_dir.join("moa.db"))?;
-        let kind = store
-            .setting(ACTIVE_ENVIRONMENT)?
-            .and_then(|k| EnvironmentKind::parse(&k))
-            .unwrap_or(EnvironmentKind::Sandbox);
+        let store = open_store(&options.data_dir)?;
+        let kind = last_environment(&store)?;
         let moa = Self {
             store,
             options,

@@ -82,6 +82,18 @@ describe('tauriApi', () => {
   });
 });
 
+describe('the stored dashboard', () => {
+  it('is taken from the page once, and only when it has a dashboard’s shape', () => {
+    const page = globalThis as Record<string, unknown>;
+    page.__MOA_STORED_DASHBOARD__ = { accounts: [], total: '5' };
+    expect(tauriApi.storedDashboard()).toEqual({ accounts: [], total: '5' });
+    expect(tauriApi.storedDashboard()).toBeNull();
+    page.__MOA_STORED_DASHBOARD__ = { accounts: 'no' };
+    expect(tauriApi.storedDashboard()).toBeNull();
+    expect('__MOA_STORED_DASHBOARD__' in page).toBe(false);
+  });
+});
+
 describe('asIpcError', () => {
   it('keeps the shell’s code and message, and makes anything else unknown', () => {
     expect(asIpcError({ code: 'network', message: '연결 없음' })).toEqual({ code: 'network', message: '연결 없음' });

@@ -41,6 +41,8 @@ export interface Api {
   useSandbox(): Promise<void>;
   useKftc(input: KftcInput): Promise<void>;
   dashboardPainted(): Promise<void>;
+  /** The dashboard the store held when the window opened, once; then null. */
+  storedDashboard(): Dashboard | null;
 }
 
 // The shell opens its core while the page loads: the first command waits until it has, and a
@@ -56,6 +58,22 @@ function channel<T>(onEvent: (event: T) => void): Channel<T> {
   const ch = new Channel<T>();
   ch.onmessage = onEvent;
   return ch;
+}
+
+// The shell hands the page the store's dashboard before any script runs, so the first paint
+// needs no command (`src-tauri/src/startup.rs`).
+const STORED_DASHBOARD = '__MOA_STORED_DASHBOARD__';
+
+function takeStoredDashboard(): Dashboard | null {
+  const page = globalThis as Record<string, unknown>;
+  const stored = page[STORED_DASHBOARD];
+  delete page[STORED_DASHBOARD];
+  const ok =
+    typeof stored === 'object' &&
+    stored !== null &&
+    Array.isArray((stored as Dashboard).accounts) &&
+    typeof (stored as Dashboard).total === 'string';
+  return ok ? (stored as Dashboard) : null;
 }
 
 /** The shell, through Tauri's IPC. Arguments go by their camelCase names, as Tauri expects. */
@@ -79,6 +97,7 @@ export const tauriApi: Api = {
   useSandbox: () => invoke('use_sandbox'),
   useKftc: (input) => invoke('use_kftc', { input }),
   dashboardPainted: () => invoke('dashboard_painted'),
+  storedDashboard: takeStoredDashboard,
 };
 
 /**

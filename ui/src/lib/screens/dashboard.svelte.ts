@@ -115,11 +115,20 @@ export class DashboardModel {
 
   /**
    * Paints from the store, then (unless told not to) refreshes every balance. `loaded` runs once
-   * the store's view is in the model, before any bank is asked.
+   * the store's view is in the model, before any bank is asked: at once when the shell handed
+   * the page the stored dashboard, else after asking for it.
    */
   async start(refresh = true, loaded?: () => void): Promise<void> {
-    await this.load();
-    loaded?.();
+    const stored = this.#api.storedDashboard();
+    if (stored !== null) {
+      this.accounts = stored.accounts;
+      this.loading = false;
+      loaded?.();
+      await this.load();
+    } else {
+      await this.load();
+      loaded?.();
+    }
     void this.loadBanks();
     if (refresh && this.accounts.length > 0) await this.refresh();
   }

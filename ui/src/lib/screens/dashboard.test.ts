@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncEvent } from '../ipc/bindings';
+import type { AccountView, SyncEvent } from '../ipc/bindings';
 import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, sourceLabel, totalOf } from './dashboard.svelte';
 import { account, fakeApi, transfer } from './fake-api';
 
@@ -165,6 +165,26 @@ describe('DashboardModel', () => {
     expect(model.accounts).toHaveLength(1);
     await model.start();
     expect(refreshed).toBe(1);
+  });
+
+  it('paints the dashboard the shell handed the page before any command answers', async () => {
+    const order: string[] = [];
+    let answer: (d: { accounts: AccountView[]; total: string }) => void = () => undefined;
+    const api = fakeApi({
+      storedDashboard: () => ({ accounts: [account({ id: 7 })], total: '1000000' }),
+      appState: async () => appState,
+      dashboard: () => new Promise((resolve) => (answer = resolve)),
+      bankStatuses: async () => [],
+      refreshBalances: async () => void order.push('refresh'),
+    });
+    const model = new DashboardModel(api);
+    const started = model.start(true, () => order.push(`loaded ${model.accounts.map((a) => a.id)}`));
+    expect(order).toEqual(['loaded 7']);
+    expect(model.loading).toBe(false);
+    answer({ accounts: [account({ id: 7 }), account({ id: 8 })], total: '2000000' });
+    await started;
+    expect(order).toEqual(['loaded 7', 'refresh']);
+    expect(model.accounts.map((a) => a.id)).toEqual([7, 8]);
   });
 
   it('says it has loaded from the store before asking any bank', async () => {

@@ -12,7 +12,7 @@ export function fakeApi(overrides: Partial<Api> = {}): Api {
     'dashboardPainted',
   ];
   const api = Object.fromEntries(names.map((n) => [n, missing(n)])) as unknown as Api;
-  return { ...api, ...overrides };
+  return { ...api, storedDashboard: () => null, ...overrides };
 }
 
 export function account(overrides: Partial<AccountView> = {}): AccountView {
