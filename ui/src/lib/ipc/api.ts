@@ -96,7 +96,8 @@ export const tauriApi: Api = {
   setPreferences: (preferences) => invoke('set_preferences', { preferences }),
   useSandbox: () => invoke('use_sandbox'),
   useKftc: (input) => invoke('use_kftc', { input }),
-  dashboardPainted: () => invoke('dashboard_painted'),
+  // Needs no core: it must not wait for one.
+  dashboardPainted: () => tauriInvoke('dashboard_painted'),
   storedDashboard: takeStoredDashboard,
 };
 

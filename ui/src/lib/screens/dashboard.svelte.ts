@@ -116,14 +116,15 @@ export class DashboardModel {
   /**
    * Paints from the store, then (unless told not to) refreshes every balance. `loaded` runs once
    * the store's view is in the model, before any bank is asked: at once when the shell handed
-   * the page the stored dashboard, else after asking for it.
+   * the page the stored dashboard (and the shell is asked for more only once it is done, so the
+   * first frame goes out first), else after asking for it.
    */
-  async start(refresh = true, loaded?: () => void): Promise<void> {
+  async start(refresh = true, loaded?: () => void | Promise<void>): Promise<void> {
     const stored = this.#api.storedDashboard();
     if (stored !== null) {
       this.accounts = stored.accounts;
       this.loading = false;
-      loaded?.();
+      await loaded?.();
       await this.load();
     } else {
       await this.load();

@@ -167,23 +167,37 @@ describe('DashboardModel', () => {
     expect(refreshed).toBe(1);
   });
 
-  it('paints the dashboard the shell handed the page before any command answers', async () => {
+  it('paints the dashboard the shell handed the page, and asks the shell only after that frame', async () => {
     const order: string[] = [];
     let answer: (d: { accounts: AccountView[]; total: string }) => void = () => undefined;
+    let asked: () => void = () => undefined;
+    const requested = new Promise<void>((resolve) => (asked = resolve));
     const api = fakeApi({
       storedDashboard: () => ({ accounts: [account({ id: 7 })], total: '1000000' }),
       appState: async () => appState,
-      dashboard: () => new Promise((resolve) => (answer = resolve)),
+      dashboard: () =>
+        new Promise((resolve) => {
+          order.push('asked');
+          answer = resolve;
+          asked();
+        }),
       bankStatuses: async () => [],
       refreshBalances: async () => void order.push('refresh'),
     });
+    let drawn: () => void = () => undefined;
     const model = new DashboardModel(api);
-    const started = model.start(true, () => order.push(`loaded ${model.accounts.map((a) => a.id)}`));
-    expect(order).toEqual(['loaded 7']);
+    const started = model.start(true, () => {
+      order.push(`loaded ${model.accounts.map((a) => a.id)}`);
+      return new Promise<void>((resolve) => (drawn = resolve));
+    });
     expect(model.loading).toBe(false);
+    await Promise.resolve();
+    expect(order).toEqual(['loaded 7']);
+    drawn();
+    await requested;
     answer({ accounts: [account({ id: 7 }), account({ id: 8 })], total: '2000000' });
     await started;
-    expect(order).toEqual(['loaded 7', 'refresh']);
+    expect(order).toEqual(['loaded 7', 'asked', 'refresh']);
     expect(model.accounts.map((a) => a.id)).toEqual([7, 8]);
   });
 
@@ -196,7 +210,7 @@ describe('DashboardModel', () => {
       refreshBalances: async () => void order.push('refresh'),
     });
     const model = new DashboardModel(api);
-    await model.start(true, () => order.push(`loaded ${model.accounts.length}`));
+    await model.start(true, () => void order.push(`loaded ${model.accounts.length}`));
     expect(order).toEqual(['loaded 1', 'refresh']);
   });
 
