@@ -26,8 +26,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeDelta};
-use moa_e2e::screens::{CENTER, UI, cards, fetch_history, register};
-use moa_e2e::{Error, HONG, MoaApp, Result, testid, wait_for};
+use moa_e2e::screens::{CENTER, card_at, cards, fetch_history, open_account, register};
+use moa_e2e::{Error, HONG, MoaApp, Result, wait_for};
 use rusqlite::{Connection, OpenFlags};
 
 /// Accounts the person has once seeded.
@@ -186,18 +186,8 @@ fn seed(app: &MoaApp) -> Result<Stored> {
             Ok(fresh.then_some(shown))
         },
     )?;
-    let id = cards
-        .iter()
-        .find(|c| c.bank == BUSY_BANK)
-        .map(|c| c.id.clone())
-        .ok_or_else(|| Error::Check(format!("no card at bank {BUSY_BANK}: {cards:?}")))?;
-    window
-        .find(&format!(
-            "{}[data-account-id=\"{id}\"] button",
-            testid("account-card")
-        ))?
-        .click()?;
-    window.testid("account-history", UI)?;
+    let id = card_at(&cards, BUSY_BANK)?;
+    open_account(&window, &id)?;
     fetch_history(&window)?;
     let store = app.data_dir().join("moa.db");
     let of_busy = format!("SELECT count(*) FROM transactions WHERE account_id = {id}");

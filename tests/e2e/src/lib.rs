@@ -24,4 +24,4 @@ pub mod webdriver;
 pub use app::{MoaApp, Window, native_window_titles};
 pub use center::{CenterTransfer, LedgerAccount, LedgerView, SandboxCenter};
 pub use consent::{HONG, Person};
-pub use webdriver::{Element, Error, Result, Session, testid, wait_for};
+pub use webdriver::{Element, Error, Result, Session, check, testid, wait_for};

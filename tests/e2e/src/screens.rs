@@ -47,6 +47,15 @@ pub fn register(window: &Window<'_>, person: Person) -> Result<()> {
     Ok(())
 }
 
+/// The store id of the card at `bank` (the first, when several are).
+pub fn card_at(cards: &[Card], bank: &str) -> Result<String> {
+    cards
+        .iter()
+        .find(|c| c.bank == bank)
+        .map(|c| c.id.clone())
+        .ok_or_else(|| Error::Check(format!("no account card at bank {bank}: {cards:?}")))
+}
+
 /// The dashboard's account cards, now.
 pub fn cards(window: &Window<'_>) -> Result<Vec<Card>> {
     window

@@ -408,3 +408,12 @@ fn send(http: &Client, method: Method, url: &str, body: Option<Value>) -> Result
     }
     Ok(value)
 }
+
+/// `Ok` when `ok`, else a failed check saying `what`.
+pub fn check(ok: bool, what: impl Into<String>) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Check(what.into()))
+    }
+}

@@ -10,10 +10,10 @@
 use std::time::Instant;
 
 use moa_e2e::screens::{
-    CENTER, UI, choose, confirm_transfer, fetch_history, fill_transfer, open_account, register,
-    transfer_end, transfer_state, wait_for_ledger_balances,
+    CENTER, UI, card_at, choose, confirm_transfer, fetch_history, fill_transfer, open_account,
+    register, transfer_end, transfer_state, wait_for_ledger_balances,
 };
-use moa_e2e::{Error, HONG, MoaApp, Result, Window, testid, wait_for};
+use moa_e2e::{HONG, MoaApp, Result, Window, check, testid, wait_for};
 use serde_json::Value;
 
 /// 홍길동's demand-deposit accounts: money leaves the first and arrives at the second.
@@ -95,14 +95,6 @@ impl Look {
 fn has_hangul(text: &str) -> bool {
     text.chars()
         .any(|c| matches!(c, '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}' | '\u{AC00}'..='\u{D7AF}'))
-}
-
-fn check(ok: bool, what: impl Into<String>) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Check(what.into()))
-    }
 }
 
 /// What the page shows that a person would call wrong, whatever the screen: anything that
@@ -198,15 +190,6 @@ impl Gallery<'_, '_> {
         self.shots += 1;
         Ok(())
     }
-}
-
-/// The store id of the card at `bank`.
-fn card_at(cards: &[moa_e2e::screens::Card], bank: &str) -> Result<String> {
-    cards
-        .iter()
-        .find(|c| c.bank == bank)
-        .map(|c| c.id.clone())
-        .ok_or_else(|| Error::Check(format!("no account card at bank {bank}: {cards:?}")))
 }
 
 /// The transfers list's rows' states, once it has loaded.

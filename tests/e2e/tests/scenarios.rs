@@ -3,31 +3,14 @@
 //! mid-transfer.
 
 use moa_e2e::screens::{
-    CENTER, UI, cards, confirm_transfer, fetch_history, open_account, register, review_transfer,
-    total, wait_for_ledger_balances, wait_refreshed, won,
+    CENTER, UI, card_at, cards, confirm_transfer, fetch_history, open_account, register,
+    review_transfer, total, wait_for_ledger_balances, wait_refreshed, won,
 };
-use moa_e2e::{Error, HONG, MoaApp, Result, testid, wait_for};
+use moa_e2e::{HONG, MoaApp, Result, check, testid, wait_for};
 
 /// Demand-deposit accounts of 홍길동 in the seed: money may leave them (his `081` is savings).
 const FROM_BANK: &str = "004";
 const TO_BANK: &str = "088";
-
-fn check(ok: bool, what: impl Into<String>) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Check(what.into()))
-    }
-}
-
-/// The store id of the card at `bank`.
-fn card_at(cards: &[moa_e2e::screens::Card], bank: &str) -> Result<String> {
-    cards
-        .iter()
-        .find(|c| c.bank == bank)
-        .map(|c| c.id.clone())
-        .ok_or_else(|| Error::Check(format!("no account card at bank {bank}: {cards:?}")))
-}
 
 #[test]
 fn first_launch_registers_through_the_consent_pages_and_shows_the_ledgers_balances() -> Result<()> {
