@@ -55,7 +55,7 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
 /// handed to its page, so the page paints it without waiting for the core.
 fn open_main_window<R: Runtime>(
     app: &tauri::App<R>,
-    data_dir: &std::path::Path,
+    store: Option<&moa_core::Store>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let config = app
         .config()
@@ -66,8 +66,9 @@ fn open_main_window<R: Runtime>(
         .ok_or("tauri.conf.json has no main window")?
         .clone();
     let mut window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?;
-    if let Some(script) =
-        startup::stored_dashboard(data_dir).and_then(|d| startup::stored_dashboard_script(&d))
+    if let Some(script) = store
+        .and_then(startup::stored_dashboard)
+        .and_then(|d| startup::stored_dashboard_script(&d))
     {
         window = window.initialization_script(&script);
     }
@@ -129,13 +130,19 @@ pub fn run() {
         )
         .setup(|app| {
             let data_dir = data_dir(app)?;
-            open_main_window(app, &data_dir)?;
+            // Opened once: the window's page gets its dashboard, then the core takes it.
+            let store = moa_core::open_store(&data_dir);
+            open_main_window(app, store.as_ref().ok())?;
             // The window loads its page while the core opens; commands wait for it.
             let options = moa_core::Options::new(data_dir);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let startup = handle.state::<startup::Startup>();
-                match moa_core::Moa::open(options).await {
+                let opened = match store {
+                    Ok(store) => moa_core::Moa::open_with_store(options, store).await,
+                    Err(e) => Err(e),
+                };
+                match opened {
                     Ok(moa) => {
                         handle.manage(core::Core::new(moa));
                         log::info!("core open {} ms after start", startup.elapsed_ms());

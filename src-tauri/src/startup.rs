@@ -4,10 +4,10 @@
 //! process's start to the dashboard's first paint from the store, logged once, the moment
 //! `BENCHMARKS.md` measures from outside the process.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use moa_core::Store;
 use tokio::sync::watch;
 
 use crate::ipc::{Dashboard, IpcError};
@@ -15,16 +15,12 @@ use crate::ipc::{Dashboard, IpcError};
 /// The name under which the page finds the dashboard the store held when the window opened.
 pub const STORED_DASHBOARD: &str = "__MOA_STORED_DASHBOARD__";
 
-/// The dashboard as the store of `data_dir` holds it for the environment used last, read
-/// without opening the core (no sandbox, no keyring); `None` before the first start.
-pub fn stored_dashboard(data_dir: &Path) -> Option<Dashboard> {
-    if !data_dir.join("moa.db").is_file() {
-        return None;
-    }
-    let store = moa_core::open_store(data_dir).ok()?;
-    let kind = moa_core::last_environment(&store).ok()?;
+/// The dashboard as `store` holds it for the environment used last, read before the core
+/// starts (no sandbox, no keyring); `None` before the first registration of any environment.
+pub fn stored_dashboard(store: &Store) -> Option<Dashboard> {
+    let kind = moa_core::last_environment(store).ok()?;
     let environment = store.environment(kind).ok()??;
-    crate::views::dashboard(&store, environment.id).ok()
+    crate::views::dashboard(store, environment.id).ok()
 }
 
 /// A script that hands `dashboard` to the page before any of its own scripts run. It holds
@@ -37,20 +33,13 @@ pub fn stored_dashboard_script(dashboard: &Dashboard) -> Option<String> {
     ))
 }
 
-/// Where opening the core stands.
-#[derive(Debug, Clone)]
-enum Opening {
-    Pending,
-    Open,
-    Failed(IpcError),
-}
-
 /// Managed by Tauri; made first thing in [`crate::run`].
 #[derive(Debug)]
 pub struct Startup {
     at: Instant,
     painted: AtomicBool,
-    core: watch::Sender<Opening>,
+    /// How opening the core ended; `None` while it is under way.
+    core: watch::Sender<Option<Result<(), IpcError>>>,
 }
 
 impl Startup {
@@ -59,7 +48,7 @@ impl Startup {
         Self {
             at: Instant::now(),
             painted: AtomicBool::new(false),
-            core: watch::Sender::new(Opening::Pending),
+            core: watch::Sender::new(None),
         }
     }
 
@@ -70,31 +59,20 @@ impl Startup {
 
     /// The core is open and managed: commands may use it.
     pub fn core_opened(&self) {
-        self.core.send_replace(Opening::Open);
+        self.core.send_replace(Some(Ok(())));
     }
 
     /// The core could not open: every wait for it answers `error`.
     pub fn core_failed(&self, error: IpcError) {
-        self.core.send_replace(Opening::Failed(error));
+        self.core.send_replace(Some(Err(error)));
     }
 
     /// Waits until the core is open, or answers why it could not open.
     pub async fn core_ready(&self) -> Result<(), IpcError> {
         let mut opening = self.core.subscribe();
-        let settled = opening
-            .wait_for(|o| !matches!(o, Opening::Pending))
-            .await
-            // The sender lives as long as the app's state; this is only for completeness.
-            .map(|o| o.clone())
-            .unwrap_or(Opening::Pending);
-        match settled {
-            Opening::Open => Ok(()),
-            Opening::Failed(error) => Err(error),
-            Opening::Pending => Err(IpcError {
-                code: "unknown".into(),
-                message: String::new(),
-            }),
-        }
+        // The sender is `self`'s, so the channel cannot close while this waits.
+        let ended = opening.wait_for(Option::is_some).await.ok();
+        ended.and_then(|o| o.clone()).unwrap_or(Ok(()))
     }
 
     /// The UI painted the dashboard: answers the milliseconds since the start the first time,
@@ -123,10 +101,9 @@ mod tests {
     }
 
     #[test]
-    fn a_data_folder_never_used_has_no_stored_dashboard() {
-        let dir = std::env::temp_dir().join(format!("moa-startup-{}", uuid::Uuid::new_v4()));
-        assert!(stored_dashboard(&dir).is_none());
-        assert!(!dir.join("moa.db").exists(), "reading made no store");
+    fn a_store_without_an_environment_has_no_stored_dashboard() {
+        let store = Store::in_memory().expect("a store");
+        assert!(stored_dashboard(&store).is_none());
     }
 
     #[test]

@@ -144,6 +144,12 @@ impl Moa {
     /// (the sandbox on first launch).
     pub async fn open(options: Options) -> Result<Self> {
         let store = open_store(&options.data_dir)?;
+        Self::open_with_store(options, store).await
+    }
+
+    /// [`Moa::open`] with the data folder's store already open ([`open_store`]): the app reads
+    /// its dashboard before the core starts, and opens the store once.
+    pub async fn open_with_store(options: Options, store: Store) -> Result<Self> {
         let kind = last_environment(&store)?;
         let moa = Self {
             store,
