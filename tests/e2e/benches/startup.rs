@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, TimeDelta};
 use moa_e2e::screens::{CENTER, card_at, cards, fetch_history, open_account, register};
-use moa_e2e::{Error, HONG, MoaApp, Result, wait_for};
+use moa_e2e::{Error, HONG, MoaApp, Result, procs, wait_for};
 use rusqlite::{Connection, OpenFlags};
 
 /// Accounts the person has once seeded.
@@ -61,7 +61,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<()> {
-    let release = target_dir()?.join("release");
+    let release = moa_e2e::app::target_dir()?.join("release");
     let moa = built(release.join("moa"))?;
     let bare = built(release.join("moa-bare-window"))?;
 
@@ -301,53 +301,28 @@ impl Subject {
 
 /// Asks the process group to end, then makes it.
 fn stop_group(pgid: u32) {
-    let signal = |name: &str| {
-        let _ = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg("--")
-            .arg(format!("-{pgid}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    };
-    signal("TERM");
+    procs::signal_group(pgid, "TERM");
     let deadline = Instant::now() + Duration::from_secs(5);
     while Instant::now() < deadline && !tree(pgid).is_empty() {
         std::thread::sleep(Duration::from_millis(50));
     }
-    signal("KILL");
+    procs::signal_group(pgid, "KILL");
 }
 
 /// `pid` and every living process under it, or in its process group.
 fn tree(pid: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    // (pid, ppid, pgrp) of every process that is not a zombie.
-    let all: Vec<(u32, u32, u32)> = entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|p| {
-            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-            // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
-            let (_, rest) = stat.rsplit_once(')')?;
-            let mut fields = rest.split_whitespace();
-            let state = fields.next()?;
-            let ppid = fields.next()?.parse().ok()?;
-            let pgrp = fields.next()?.parse().ok()?;
-            (state != "Z").then_some((p, ppid, pgrp))
-        })
-        .collect();
+    let all = procs::all();
     let mut found: Vec<u32> = all
         .iter()
-        .filter(|(p, _, pgrp)| *p == pid || *pgrp == pid)
-        .map(|(p, _, _)| *p)
+        .filter(|p| p.pid == pid || p.pgrp == pid)
+        .map(|p| p.pid)
         .collect();
     let mut at = 0;
     while at < found.len() {
         let parent = found[at];
-        for (p, ppid, _) in &all {
-            if *ppid == parent && !found.contains(p) {
-                found.push(*p);
+        for p in &all {
+            if p.ppid == parent && !found.contains(&p.pid) {
+                found.push(p.pid);
             }
         }
         at += 1;
@@ -442,14 +417,4 @@ fn built(binary: PathBuf) -> Result<PathBuf> {
             binary.display()
         )))
     }
-}
-
-/// The Cargo target folder holding this benchmark (`<target>/release/deps/<bench>`).
-fn target_dir() -> Result<PathBuf> {
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::Setup(format!("cannot find the benchmark's binary: {e}")))?;
-    exe.ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
-        .ok_or_else(|| Error::Setup(format!("{} is not in a target folder", exe.display())))
 }

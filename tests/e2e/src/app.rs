@@ -319,9 +319,10 @@ fn app_binary() -> Result<PathBuf> {
     }
 }
 
-/// The Cargo target folder holding this test binary (`<target>/debug/deps/<test>`): the
-/// same `$CARGO_TARGET_DIR` the app was built into, however it was given.
-fn target_dir() -> Result<PathBuf> {
+/// The Cargo target folder holding the running test or bench binary
+/// (`<target>/<profile>/deps/<binary>`): the same `$CARGO_TARGET_DIR` the app was built into,
+/// however it was given.
+pub fn target_dir() -> Result<PathBuf> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Setup(format!("cannot find the test binary: {e}")))?;
     exe.ancestors()

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::procs;
 use crate::webdriver::{Error, Result, wait_for};
 
 /// How long `tauri-driver` and WebKitWebDriver get to start listening.
@@ -104,25 +105,10 @@ impl TauriDriver {
     /// started, directly or not.
     pub fn processes(&self, name: &str) -> Vec<u32> {
         let group = self.child.id();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-            .filter(|pid| {
-                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                    return false;
-                };
-                // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses.
-                let Some((head, rest)) = stat.rsplit_once(')') else {
-                    return false;
-                };
-                let comm = head.split_once('(').map(|(_, c)| c).unwrap_or_default();
-                let mut fields = rest.split_whitespace();
-                let pgrp = fields.nth(2).and_then(|f| f.parse::<u32>().ok());
-                let state = rest.split_whitespace().next();
-                comm == name && pgrp == Some(group) && state != Some("Z")
-            })
+        procs::all()
+            .into_iter()
+            .filter(|p| p.comm == name && p.pgrp == group)
+            .map(|p| p.pid)
             .collect()
     }
 
@@ -137,13 +123,7 @@ impl TauriDriver {
 impl Drop for TauriDriver {
     fn drop(&mut self) {
         // The whole group: tauri-driver, WebKitWebDriver, the app and its web processes.
-        let _ = Command::new("kill")
-            .arg("-KILL")
-            .arg("--")
-            .arg(format!("-{}", self.child.id()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        procs::signal_group(self.child.id(), "KILL");
         let _ = self.child.wait();
     }
 }

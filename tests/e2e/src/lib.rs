@@ -7,6 +7,7 @@
 //! - [`app`]: the app under test: its data folder, launches, quitting, screenshots.
 //! - [`consent`]: the center's consent pages in the registration window.
 //! - [`center`]: the sandbox center's admin API (ledger, bank status and latency).
+//! - [`procs`]: the machine's processes and signals to a process group.
 //! - [`screens`]: what the scenarios do and read on the app's screens.
 //!
 //! The scenarios are in `tests/`. They run inside `scripts/headless` (a display, a D-Bus
@@ -18,6 +19,7 @@ pub mod app;
 pub mod center;
 pub mod consent;
 pub mod driver;
+pub mod procs;
 pub mod screens;
 pub mod webdriver;
 
