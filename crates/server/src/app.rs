@@ -1,0 +1,179 @@
+//! The running server's state, shared by every request: settings, database, center, clock,
+//! metrics, the per-device rate limit, and the saga's live progress.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use moa_openbanking::{Client, Clock, Environment, SystemClock};
+use tokio::sync::broadcast;
+
+use crate::Settings;
+use crate::api::ErrorCode;
+use crate::center::Center;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::saga::{Hooks, NoHooks, SettlePolicy};
+use crate::store::Store;
+use crate::sync::SyncLimits;
+
+/// How the server runs, beyond its settings: what tests change.
+#[derive(Clone)]
+pub struct Options {
+    /// The clock every decision reads.
+    pub clock: Arc<dyn Clock>,
+    /// Per-call timeout towards the center.
+    pub timeout: Duration,
+    /// How patiently unknown transfer outcomes are settled.
+    pub settle: SettlePolicy,
+    /// Called at each step of a transfer; crash tests stop the process there.
+    pub hooks: Arc<dyn Hooks>,
+    /// Fan-out bounds of balance refreshes and history paging.
+    pub sync: SyncLimits,
+    /// Requests a device may make per second, sustained; twice that in a burst.
+    pub rate_per_second: u32,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("timeout", &self.timeout)
+            .field("settle", &self.settle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            clock: Arc::new(SystemClock),
+            timeout: Duration::from_secs(10),
+            settle: SettlePolicy::default(),
+            hooks: Arc::new(NoHooks),
+            sync: SyncLimits::default(),
+            rate_per_second: 50,
+        }
+    }
+}
+
+/// The server's state.
+pub struct App {
+    store: Store,
+    center: Center,
+    options: Options,
+    metrics: Metrics,
+    limiter: Limiter,
+    progress: broadcast::Sender<String>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("center", &self.center)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Opens the database of `settings` and connects to its center.
+    pub fn open(settings: Settings, options: Options) -> Result<Self> {
+        let store = Store::open(&settings.database)?;
+        Self::with_store(settings, store, options)
+    }
+
+    /// As [`App::open`], on a database already open.
+    pub fn with_store(settings: Settings, store: Store, options: Options) -> Result<Self> {
+        let client = Client::new(Environment::Custom(settings.center.clone()))
+            .map_err(Error::Center)?
+            .with_timeout(options.timeout);
+        let center = Center::new(settings, client, store.clone(), options.clock.clone());
+        let (progress, _) = broadcast::channel(1024);
+        Ok(Self {
+            store,
+            center,
+            limiter: Limiter::new(options.rate_per_second),
+            options,
+            metrics: Metrics::default(),
+            progress,
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        self.center.settings()
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The center.
+    pub fn center(&self) -> &Center {
+        &self.center
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.options.clock
+    }
+
+    /// How the server runs.
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The per-device rate limit.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
+    }
+
+    /// Tells whoever watches that transfer `id` moved.
+    pub fn moved(&self, id: &str) {
+        let _ = self.progress.send(id.to_owned());
+    }
+
+    /// Transfers' moves, as they happen.
+    pub fn watch(&self) -> broadcast::Receiver<String> {
+        self.progress.subscribe()
+    }
+}
+
+/// A token bucket per device: `rate` requests a second sustained, `2 × rate` in a burst.
+#[derive(Debug)]
+pub struct Limiter {
+    rate: f64,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl Limiter {
+    fn new(rate: u32) -> Self {
+        Self {
+            rate: f64::from(rate.max(1)),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Spends one request of `device`'s bucket, or refuses with [`ErrorCode::RateLimited`].
+    pub fn check(&self, device: &str) -> Result<()> {
+        let now = Instant::now();
+        let burst = self.rate * 2.0;
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() > 100_000 {
+            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+        }
+        let (tokens, at) = buckets.entry(device.to_owned()).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
+        *at = now;
+        if *tokens < 1.0 {
+            return Err(ErrorCode::RateLimited.into());
+        }
+        *tokens -= 1.0;
+        Ok(())
+    }
+}

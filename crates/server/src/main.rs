@@ -1,0 +1,141 @@
+//! `moa-server`: parses the command line and hands over to the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use moa_server::config::{Config, LogFormat};
+use moa_server::sandbox::{self, SandboxOptions};
+use moa_server::{App, Options};
+
+#[derive(Parser)]
+#[command(name = "moa-server", version, about = "The institution's Moa server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the app's API with the center, secrets and database of a config file.
+    Serve {
+        /// The config file.
+        #[arg(long, default_value = "moa-server.toml")]
+        config: PathBuf,
+    },
+    /// Checks a config file and reports every problem with it.
+    CheckConfig {
+        /// The config file.
+        #[arg(long, default_value = "moa-server.toml")]
+        config: PathBuf,
+    },
+    /// Prints a complete, commented example config.
+    ExampleConfig,
+    /// Serves a server whose center is an in-process testbed: for trying the API and for tests.
+    Sandbox {
+        /// Where to listen.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// The server's database file; the testbed's and the sealing key go beside it.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Log as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        _ => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::CheckConfig { config } => {
+            let problems = match Config::load(&config) {
+                Ok(config) => config.check(),
+                Err(problems) => problems.0,
+            };
+            if problems.is_empty() {
+                println!("{}: no problems", config.display());
+                return Ok(());
+            }
+            for problem in &problems {
+                println!("{problem}");
+            }
+            anyhow::bail!("{} problem(s) in {}", problems.len(), config.display())
+        }
+        Command::ExampleConfig => {
+            print!("{}", moa_server::config::EXAMPLE);
+            Ok(())
+        }
+        Command::Serve { config } => {
+            let config = Config::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
+            logging(config.log_format());
+            let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
+            let app = App::open(settings, Options::default()).context("opening the server")?;
+            let listener = tokio::net::TcpListener::bind(config.listen())
+                .await
+                .with_context(|| format!("listening on {}", config.listen()))?;
+            let addr = listener.local_addr()?;
+            tracing::info!(%addr, "serving");
+            println!("listening on http://{addr}");
+            moa_server::run(Arc::new(app), listener, shutdown_signal()).await?;
+            Ok(())
+        }
+        Command::Sandbox { addr, db, json } => {
+            logging(if json { LogFormat::Json } else { LogFormat::Text });
+            let dir = match &db {
+                Some(db) => db
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| PathBuf::from(".")),
+                None => std::env::temp_dir().join(format!("moa-sandbox-{}", std::process::id())),
+            };
+            let mut options = SandboxOptions::new(dir);
+            options.addr = addr;
+            if let Some(db) = db {
+                options.database = db;
+            }
+            let sandbox = sandbox::start(options).await?;
+            println!("listening on {}", sandbox.server.base_url);
+            println!("center on {}", sandbox.center.base_url);
+            shutdown_signal().await;
+            sandbox.shutdown().await;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,929 @@
+//! The transfer saga (ARCHITECTURE.md, "Move money"): withdraw from the source account into the
+//! institution's collection account with the person's token, then deposit from its payout
+//! account into the target with the institution's `oob` token.
+//!
+//! Before every call the saga journals its next step and the call's `bank_tran_id`. An answer
+//! that leaves the outcome unknown — a timeout, `A0001`, a dropped connection, a crash — is
+//! settled by asking `transfer/result`, with backoff, never by sending the same money again. A
+//! deposit that fails for good is followed by a refund deposit back to the source. Unfinished
+//! transfers are resumed at start and then every little while. Every journal write is a
+//! transition of [`TransferState::may_become`], conditional on the version the saga read, so a
+//! second executor of the same transfer loses its write before it can send anything.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use moa_openbanking::account::BalanceRequest;
+use moa_openbanking::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
+use moa_openbanking::inquiry::{ReceiveRequest, Recipient as ReceiveRecipient};
+use moa_openbanking::transfer::{
+    DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
+    TransferResultRequest, WithdrawRequest, outcome_of,
+};
+use moa_openbanking::{BankCode, BankTranId, FintechUseNum, WdPassPhrase, Won};
+use rust_decimal::prelude::ToPrimitive;
+use sha2::{Digest, Sha256};
+
+use crate::api::{self, ErrorCode};
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::store::{
+    AccountRecord, Change, JournalError, LegId, NewTransfer, PersonRecord, TransferRecord,
+    TransferState,
+};
+
+/// What one transfer may move at most (KFTC's default per-transfer withdraw limit).
+pub const PER_TRANSFER_LIMIT: i64 = 5_000_000;
+/// What may leave a person's accounts by transfer in one day (KFTC's default).
+pub const DAILY_LIMIT: i64 = 10_000_000;
+/// The longest memo, in characters (what banks print).
+pub const MEMO_MAX: usize = 20;
+/// Deposits that did not happen are retried this many times before the money is refunded.
+const DEPOSIT_ATTEMPTS: u32 = 3;
+
+/// How patiently unknown outcomes are settled.
+#[derive(Debug, Clone, Copy)]
+pub struct SettlePolicy {
+    /// Questions to `transfer/result` before a leg that is still not found is taken as never
+    /// applied (the center records a transfer when it answers it).
+    pub attempts: u32,
+    /// The first wait; each next one doubles.
+    pub first_delay: Duration,
+    /// How often open transfers are resumed in the background.
+    pub resume_every: Duration,
+}
+
+impl Default for SettlePolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_delay: Duration::from_millis(500),
+            resume_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A step of the saga where tests may crash the process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// The withdraw is journaled; the call has not been sent.
+    BeforeWithdraw,
+    /// The withdraw call returned; its outcome is not journaled yet.
+    AfterWithdraw,
+    /// The deposit is journaled; the call has not been sent.
+    BeforeDeposit,
+    /// The deposit call returned; its outcome is not journaled yet.
+    AfterDeposit,
+    /// The refund is journaled; the call has not been sent.
+    BeforeRefund,
+    /// The refund call returned; its outcome is not journaled yet.
+    AfterRefund,
+}
+
+impl Step {
+    /// Every step, in order.
+    pub const ALL: [Step; 6] = [
+        Step::BeforeWithdraw,
+        Step::AfterWithdraw,
+        Step::BeforeDeposit,
+        Step::AfterDeposit,
+        Step::BeforeRefund,
+        Step::AfterRefund,
+    ];
+
+    /// A name for command lines and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::BeforeWithdraw => "before-withdraw",
+            Step::AfterWithdraw => "after-withdraw",
+            Step::BeforeDeposit => "before-deposit",
+            Step::AfterDeposit => "after-deposit",
+            Step::BeforeRefund => "before-refund",
+            Step::AfterRefund => "after-refund",
+        }
+    }
+
+    /// The step named `name`.
+    pub fn parse(name: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// Called at every [`Step`]; the server's does nothing, crash tests stop the process there.
+pub trait Hooks: Send + Sync {
+    /// The saga reached `step`.
+    fn at(&self, step: Step);
+}
+
+/// Hooks that do nothing.
+#[derive(Debug, Default)]
+pub struct NoHooks;
+
+impl Hooks for NoHooks {
+    fn at(&self, _: Step) {}
+}
+
+/// How a call ended, as far as the saga can tell.
+enum Leg {
+    Applied,
+    /// Definitely not applied, with a stable code.
+    Refused(String),
+    Unknown,
+}
+
+fn leg_of<T>(answer: std::result::Result<T, moa_openbanking::Error>) -> Leg {
+    match answer {
+        Ok(_) => Leg::Applied,
+        Err(e) if e.is_outcome_unknown() => Leg::Unknown,
+        Err(e) => Leg::Refused(refusal_code(&e)),
+    }
+}
+
+/// A stable code for a refusal, with the bank's code when the bank said no.
+fn refusal_code(e: &moa_openbanking::Error) -> String {
+    let code = crate::error::center_code(e).as_str();
+    match e.bank_rsp_code() {
+        Some(bank) if !bank.is_ok() => format!("{code}:{}", bank.code()),
+        _ => match e.rsp_code() {
+            Some(rsp) => format!("{code}:{}", rsp.code()),
+            None => code.to_owned(),
+        },
+    }
+}
+
+fn kst() -> FixedOffset {
+    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+}
+
+/// Korea's business date at `now`.
+pub fn business_date(now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&kst()).date_naive()
+}
+
+/// The start of `now`'s business day in Korea, in UTC: where the daily limit starts counting.
+pub fn start_of_business_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    let midnight = business_date(now).and_hms_opt(0, 0, 0).unwrap_or_default();
+    kst()
+        .from_local_datetime(&midnight)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(now)
+}
+
+fn won(amount: i64) -> Result<Won> {
+    u64::try_from(amount)
+        .ok()
+        .filter(|a| *a > 0)
+        .map(Won::new)
+        .ok_or(Error::Refused(ErrorCode::AmountNotPositive))
+}
+
+fn fintech(account: &AccountRecord) -> Result<FintechUseNum> {
+    FintechUseNum::parse(&account.fintech_use_num).map_err(|_| Error::Refused(ErrorCode::Internal))
+}
+
+/// Cuts `text` to what banks print on a statement.
+fn printable(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+/// A memo may hold no control or direction-override characters, and at most [`MEMO_MAX`].
+pub fn check_memo(memo: &str) -> Result<()> {
+    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if memo.chars().count() > MEMO_MAX || memo.chars().any(|c| c.is_control() || bidi(c)) {
+        return Err(ErrorCode::BadMemo.into());
+    }
+    Ok(())
+}
+
+/// A hash of what the request asks for: the same idempotency key with another body is refused.
+pub fn request_hash(request: &api::TransferRequest) -> String {
+    let json = serde_json::to_vec(request).unwrap_or_default();
+    let digest = Sha256::digest(&json);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The accounts a request names, checked: the source the person's, with transfer consent.
+struct Resolved {
+    person: PersonRecord,
+    from: AccountRecord,
+    to: ResolvedTarget,
+}
+
+enum ResolvedTarget {
+    Own(AccountRecord),
+    External { bank_code: BankCode, account_num: String },
+}
+
+fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<Resolved> {
+    won(request.amount)?;
+    check_memo(&request.memo)?;
+    let person = app
+        .store()
+        .person(person_id)?
+        .ok_or(ErrorCode::NotLinked)?;
+    let from = app
+        .store()
+        .account_of(person_id, &request.from)?
+        .filter(|a| a.is_active())
+        .ok_or(ErrorCode::NoSuchAccount)?;
+    if from.transfer_agreed_at.is_none() {
+        return Err(ErrorCode::NoTransferConsent.into());
+    }
+    let to = match &request.to {
+        api::Recipient::Own { fintech_use_num } => {
+            if *fintech_use_num == from.fintech_use_num {
+                return Err(ErrorCode::SameAccount.into());
+            }
+            ResolvedTarget::Own(
+                app.store()
+                    .account_of(person_id, fintech_use_num)?
+                    .filter(|a| a.is_active())
+                    .ok_or(ErrorCode::NoSuchAccount)?,
+            )
+        }
+        api::Recipient::External {
+            bank_code,
+            account_num,
+        } => {
+            let bank_code =
+                BankCode::parse(bank_code).map_err(|_| Error::Refused(ErrorCode::BadBankCode))?;
+            if account_num.is_empty()
+                || account_num.len() > 16
+                || !account_num.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(ErrorCode::BadAccountNumber.into());
+            }
+            ResolvedTarget::External {
+                bank_code,
+                account_num: account_num.clone(),
+            }
+        }
+    };
+    Ok(Resolved { person, from, to })
+}
+
+/// What may still be transferred today by the person.
+fn remaining_limit(app: &App, person_id: i64) -> Result<i64> {
+    let used = app
+        .store()
+        .transferred_since(person_id, start_of_business_day(app.clock().now()))?;
+    Ok((DAILY_LIMIT - used).clamp(0, PER_TRANSFER_LIMIT))
+}
+
+fn memo_or_name(memo: &str, person: &PersonRecord) -> String {
+    if memo.trim().is_empty() {
+        if person.name.is_empty() {
+            "모아".into()
+        } else {
+            person.name.clone()
+        }
+    } else {
+        memo.trim().to_owned()
+    }
+}
+
+/// Checks a transfer before the person confirms it: the source may withdraw, the amount is
+/// within the limits and what the account can pay now, and the recipient exists — with the
+/// holder's name from the receive check (수취조회). Moves nothing.
+pub async fn check(
+    app: &App,
+    person_id: i64,
+    request: &api::TransferRequest,
+) -> Result<api::TransferCheck> {
+    let resolved = resolve(app, person_id, request)?;
+    let remaining = remaining_limit(app, person_id)?;
+    if request.amount > remaining {
+        return Err(ErrorCode::OverLimit.into());
+    }
+    let center = app.center();
+    let user_token = center.user_token(person_id).await?;
+    let balance = center
+        .client()
+        .balance(
+            &user_token,
+            &BalanceRequest {
+                bank_tran_id: center.next_bank_tran_id()?,
+                fintech_use_num: fintech(&resolved.from)?,
+            },
+        )
+        .await?;
+    let available = balance
+        .available_amt
+        .as_ref()
+        .map(|a| a.as_decimal())
+        .unwrap_or_else(|| balance.balance_amt.as_decimal())
+        .to_i64()
+        .unwrap_or(0);
+    if request.amount > available {
+        return Err(ErrorCode::InsufficientFunds.into());
+    }
+    let recipient = match &resolved.to {
+        ResolvedTarget::Own(to) => ReceiveRecipient::FintechUseNum {
+            fintech_use_num: fintech(to)?,
+        },
+        ResolvedTarget::External {
+            bank_code,
+            account_num,
+        } => ReceiveRecipient::Account {
+            bank_code_std: bank_code.clone(),
+            account_num: account_num.clone(),
+            account_seq: None,
+        },
+    };
+    let settings = app.settings();
+    let oob = center.oob_token().await?;
+    let receive = center
+        .client()
+        .receive(
+            &oob,
+            &ReceiveRequest {
+                bank_tran_id: center.next_bank_tran_id()?,
+                cntr_account_type: CntrAccountType::Account,
+                cntr_account_num: settings.payout_account.clone(),
+                recipient,
+                print_content: printable(&memo_or_name(&request.memo, &resolved.person), 10),
+                tran_amt: won(request.amount)?,
+                req_client_name: resolved.person.name.clone(),
+                req_client: RequestingClient::FintechUseNum {
+                    req_client_fintech_use_num: fintech(&resolved.from)?,
+                },
+                req_client_num: resolved.person.user_seq_no.clone(),
+                transfer_purpose: TransferPurpose::Remittance,
+                sub_frnc_name: None,
+                sub_frnc_num: None,
+                sub_frnc_business_num: None,
+                cms_num: None,
+            },
+        )
+        .await?;
+    Ok(api::TransferCheck {
+        recipient_name: receive.account_holder_name.clone(),
+        recipient_bank_code: receive
+            .bank_code_std
+            .as_ref()
+            .map(|b| b.as_str().to_owned())
+            .unwrap_or_default(),
+        recipient_bank_name: receive.bank_name.clone(),
+        recipient_account_masked: receive.account_num_masked.clone().unwrap_or_default(),
+        available,
+        remaining_limit: remaining,
+    })
+}
+
+/// Journals a transfer under the person's idempotency key — or finds the one already made with
+/// it — and starts the saga. The same key with the same request is the same transfer; with
+/// another request it is refused and nothing moves.
+pub async fn create(
+    app: &Arc<App>,
+    person_id: i64,
+    idempotency_key: &str,
+    request: &api::TransferRequest,
+) -> Result<(TransferRecord, bool)> {
+    let hash = request_hash(request);
+    if let Some(known) = app.store().transfer_by_key(person_id, idempotency_key)? {
+        return if known.request_hash == hash {
+            Ok((known, false))
+        } else {
+            Err(ErrorCode::IdempotencyConflict.into())
+        };
+    }
+    let resolved = resolve(app, person_id, request)?;
+    // The daily limit is checked when the transfer is made, not only when it was checked, so
+    // several checks held side by side cannot pass it together.
+    if request.amount > remaining_limit(app, person_id)? {
+        return Err(ErrorCode::OverLimit.into());
+    }
+    // The recipient's name the receive check gives is the one the deposit names.
+    let holder = match &resolved.to {
+        ResolvedTarget::Own(to) => to.holder_name.clone(),
+        ResolvedTarget::External { .. } => check(app, person_id, request).await?.recipient_name,
+    };
+    let (to_account, to_bank_code, to_account_num) = match &resolved.to {
+        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.clone(), String::new()),
+        ResolvedTarget::External {
+            bank_code,
+            account_num,
+        } => (None, bank_code.as_str().to_owned(), account_num.clone()),
+    };
+    let (record, new) = app.store().create_transfer(
+        &NewTransfer {
+            person_id,
+            idempotency_key: idempotency_key.to_owned(),
+            request_hash: hash.clone(),
+            from_account: resolved.from.id,
+            to_account,
+            to_bank_code,
+            to_account_num,
+            to_holder_name: holder,
+            amount: request.amount,
+            memo: request.memo.trim().to_owned(),
+        },
+        app.clock().now(),
+    )?;
+    if !new && record.request_hash != hash {
+        return Err(ErrorCode::IdempotencyConflict.into());
+    }
+    if new {
+        spawn(app.clone(), record.id.clone());
+    }
+    Ok((record, new))
+}
+
+/// Transfers being run by this process: one executor per transfer here; the journal's
+/// version check keeps any other out.
+fn running() -> &'static Mutex<HashSet<String>> {
+    static RUNNING: std::sync::OnceLock<Mutex<HashSet<String>>> = std::sync::OnceLock::new();
+    RUNNING.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+struct Running(String);
+
+impl Running {
+    fn claim(id: &str) -> Option<Running> {
+        let mut set = running().lock().unwrap_or_else(|e| e.into_inner());
+        set.insert(id.to_owned()).then(|| Running(id.to_owned()))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        running()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Runs transfer `id` in the background.
+pub fn spawn(app: Arc<App>, id: String) {
+    tokio::spawn(async move {
+        if let Err(e) = run(&app, &id).await {
+            tracing::warn!(transfer = %id, code = e.code().as_str(), "transfer stopped; it resumes later");
+        }
+    });
+}
+
+/// Runs transfer `id` as far as it can go now: to its end, or to an outcome that must wait for
+/// a later resume. Does nothing when this process already runs it.
+pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
+    let Some(_claim) = Running::claim(id) else {
+        return Ok(None);
+    };
+    let mut record = app.store().transfer(id)?.ok_or(ErrorCode::NoSuchTransfer)?;
+    let saga = Saga { app };
+    // Each round moves the transfer on; an outcome that must wait ends the run. The bound only
+    // guards against a bug looping.
+    for _ in 0..32 {
+        let (next, moved) = match saga.step(record).await {
+            Ok(step) => step,
+            // Another executor moved it first: leave it to them.
+            Err(Error::Journal(JournalError::Stale)) => return Ok(app.store().transfer(id)?),
+            Err(e) => return Err(e),
+        };
+        record = next;
+        if record.state.is_final() || !moved {
+            break;
+        }
+    }
+    Ok(Some(record))
+}
+
+/// Finishes every transfer left open (by a crash, or an outcome that had to wait).
+pub async fn resume(app: &App) -> Result<Vec<TransferRecord>> {
+    let mut out = Vec::new();
+    for record in app.store().open_transfers()? {
+        if let Some(done) = run(app, &record.id).await? {
+            out.push(done);
+        }
+    }
+    Ok(out)
+}
+
+struct Saga<'a> {
+    app: &'a App,
+}
+
+impl Saga<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.app.clock().now()
+    }
+
+    fn save(&self, record: &TransferRecord, change: Change) -> Result<TransferRecord> {
+        let updated = self.app.store().update_transfer(record, &change, self.now())?;
+        if change.state.is_some() {
+            self.app.moved(&record.id);
+        }
+        Ok(updated)
+    }
+
+    fn move_to(&self, record: &TransferRecord, state: TransferState) -> Result<TransferRecord> {
+        self.save(
+            record,
+            Change {
+                state: Some(state),
+                ..Change::default()
+            },
+        )
+    }
+
+    fn hook(&self, step: Step) {
+        self.app.options().hooks.at(step);
+    }
+
+    fn new_leg(&self) -> Result<(BankTranId, LegId)> {
+        let id = self.app.center().next_bank_tran_id()?;
+        let leg = LegId {
+            bank_tran_id: id.as_str().to_owned(),
+            date: business_date(self.now()),
+        };
+        Ok((id, leg))
+    }
+
+    fn person(&self, record: &TransferRecord) -> Result<PersonRecord> {
+        Ok(self
+            .app
+            .store()
+            .person(record.person_id)?
+            .ok_or(ErrorCode::NotLinked)?)
+    }
+
+    fn account(&self, id: i64) -> Result<AccountRecord> {
+        Ok(self
+            .app
+            .store()
+            .account(id)?
+            .ok_or(ErrorCode::NoSuchAccount)?)
+    }
+
+    /// One move of the state machine; `false` when the transfer must wait.
+    async fn step(&self, record: TransferRecord) -> Result<(TransferRecord, bool)> {
+        let waiting = matches!(
+            record.state,
+            TransferState::Withdrawing | TransferState::Depositing
+        ) || (record.state == TransferState::Refunding && record.refund.is_some());
+        let before = record.version;
+        let next = self.advance(record).await?;
+        // Settling that learned nothing leaves the journal as it was: wait for a later resume.
+        let moved = !(waiting && next.version == before) || next.state.is_final();
+        Ok((next, moved))
+    }
+
+    async fn advance(&self, record: TransferRecord) -> Result<TransferRecord> {
+        match record.state {
+            TransferState::Created => self.withdraw(record).await,
+            TransferState::Withdrawing => {
+                let leg = record.withdraw.clone().ok_or(ErrorCode::Internal)?;
+                match self.settle(CheckType::Withdraw, &leg, record.amount).await? {
+                    Some(TransferOutcome::Succeeded) => {
+                        self.move_to(&record, TransferState::Withdrawn)
+                    }
+                    Some(TransferOutcome::Failed(code)) => {
+                        self.fail(&record, &format!("bank_refused:{}", code.code()))
+                    }
+                    Some(TransferOutcome::NotFound) => self.fail(&record, "withdraw_not_applied"),
+                    // Still pending: leave it journaled for the next resume.
+                    _ => Ok(record),
+                }
+            }
+            TransferState::Withdrawn => self.deposit(record).await,
+            TransferState::Depositing => {
+                let leg = record.deposit.clone().ok_or(ErrorCode::Internal)?;
+                match self.settle(CheckType::Deposit, &leg, record.amount).await? {
+                    Some(TransferOutcome::Succeeded) => {
+                        self.move_to(&record, TransferState::Completed)
+                    }
+                    Some(TransferOutcome::Failed(code)) => {
+                        self.refund_next(&record, &format!("bank_refused:{}", code.code()))
+                    }
+                    Some(TransferOutcome::NotFound) => self.deposit_not_applied(&record),
+                    _ => Ok(record),
+                }
+            }
+            TransferState::Refunding => match record.refund.clone() {
+                None => self.refund(record).await,
+                Some(leg) => match self.settle(CheckType::Deposit, &leg, record.amount).await? {
+                    Some(TransferOutcome::Succeeded) => {
+                        self.move_to(&record, TransferState::Refunded)
+                    }
+                    // The refund did not happen: forget it, so the next round makes a new one.
+                    Some(TransferOutcome::Failed(_)) | Some(TransferOutcome::NotFound) => self
+                        .save(
+                            &record,
+                            Change {
+                                clear_refund: true,
+                                ..Change::default()
+                            },
+                        ),
+                    _ => Ok(record),
+                },
+            },
+            TransferState::Completed | TransferState::Refunded | TransferState::Failed => {
+                Ok(record)
+            }
+        }
+    }
+
+    fn fail(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+        self.save(
+            record,
+            Change {
+                state: Some(TransferState::Failed),
+                failure: Some(code.to_owned()),
+                ..Change::default()
+            },
+        )
+    }
+
+    fn refund_next(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+        self.save(
+            record,
+            Change {
+                state: Some(TransferState::Refunding),
+                clear_deposit: true,
+                failure: Some(code.to_owned()),
+                ..Change::default()
+            },
+        )
+    }
+
+    /// A deposit the center never applied: try again with a new id, a few times, then refund.
+    fn deposit_not_applied(&self, record: &TransferRecord) -> Result<TransferRecord> {
+        if record.deposit_attempts < DEPOSIT_ATTEMPTS {
+            self.save(
+                record,
+                Change {
+                    state: Some(TransferState::Withdrawn),
+                    clear_deposit: true,
+                    ..Change::default()
+                },
+            )
+        } else {
+            self.refund_next(record, "deposit_not_applied")
+        }
+    }
+
+    async fn withdraw(&self, record: TransferRecord) -> Result<TransferRecord> {
+        let person = self.person(&record)?;
+        let from = self.account(record.from_account)?;
+        let (id, leg) = self.new_leg()?;
+        let record = self.save(
+            &record,
+            Change {
+                state: Some(TransferState::Withdrawing),
+                withdraw: Some(leg),
+                ..Change::default()
+            },
+        )?;
+        self.hook(Step::BeforeWithdraw);
+        let center = self.app.center();
+        let token = match center.user_token(record.person_id).await {
+            Ok(token) => token,
+            Err(e) => return self.fail(&record, e.code().as_str()),
+        };
+        let request = WithdrawRequest {
+            bank_tran_id: id,
+            cntr_account_type: CntrAccountType::Account,
+            cntr_account_num: self.app.settings().collection_account.clone(),
+            dps_print_content: printable(&memo_or_name(&record.memo, &person), 10),
+            fintech_use_num: fintech(&from)?,
+            wd_print_content: Some(printable(&record.to_holder_name, 10)),
+            tran_amt: won(record.amount)?,
+            req_client_name: person.name.clone(),
+            req_client: RequestingClient::FintechUseNum {
+                req_client_fintech_use_num: fintech(&from)?,
+            },
+            req_client_num: person.user_seq_no.clone(),
+            transfer_purpose: TransferPurpose::Remittance,
+            sub_frnc_name: None,
+            sub_frnc_num: None,
+            sub_frnc_business_num: None,
+            recv_client_name: Some(printable(&record.to_holder_name, 20)),
+            recv_client_bank_code: BankCode::parse(&record.to_bank_code).ok(),
+            recv_client_account_num: (!record.to_account_num.is_empty())
+                .then(|| record.to_account_num.clone()),
+        };
+        let answer = center.client().withdraw(&token, &request).await;
+        self.observe("withdraw", &answer);
+        self.hook(Step::AfterWithdraw);
+        match leg_of(answer) {
+            Leg::Applied => self.move_to(&record, TransferState::Withdrawn),
+            Leg::Refused(code) => self.fail(&record, &code),
+            // Unknown: the journal says `withdrawing`; the next step settles it.
+            Leg::Unknown => Ok(record),
+        }
+    }
+
+    async fn deposit(&self, record: TransferRecord) -> Result<TransferRecord> {
+        let to = match record.to_account {
+            Some(id) => DepositTo::FintechUseNum(fintech(&self.account(id)?)?),
+            None => DepositTo::Account {
+                bank_code_std: BankCode::parse(&record.to_bank_code)
+                    .map_err(|_| Error::Refused(ErrorCode::BadBankCode))?,
+                account_num: record.to_account_num.clone(),
+                account_holder_name: record.to_holder_name.clone(),
+            },
+        };
+        let (id, leg) = self.new_leg()?;
+        let record = self.save(
+            &record,
+            Change {
+                state: Some(TransferState::Depositing),
+                deposit: Some(leg),
+                ..Change::default()
+            },
+        )?;
+        self.hook(Step::BeforeDeposit);
+        let memo = record.memo.clone();
+        let answer = self.send_deposit(&record, id, to, &memo).await;
+        self.hook(Step::AfterDeposit);
+        match answer {
+            Leg::Applied => self.move_to(&record, TransferState::Completed),
+            Leg::Refused(code) => self.refund_next(&record, &code),
+            Leg::Unknown => Ok(record),
+        }
+    }
+
+    async fn refund(&self, record: TransferRecord) -> Result<TransferRecord> {
+        let from = self.account(record.from_account)?;
+        let (id, leg) = self.new_leg()?;
+        let record = self.save(
+            &record,
+            Change {
+                refund: Some(leg),
+                ..Change::default()
+            },
+        )?;
+        self.hook(Step::BeforeRefund);
+        let answer = self
+            .send_deposit(
+                &record,
+                id,
+                DepositTo::FintechUseNum(fintech(&from)?),
+                "모아 환불",
+            )
+            .await;
+        self.hook(Step::AfterRefund);
+        match answer {
+            Leg::Applied => self.move_to(&record, TransferState::Refunded),
+            // Not applied: forget this refund; the transfer stays `refunding` until a later
+            // resume gets the money back.
+            Leg::Refused(_) => self.save(
+                &record,
+                Change {
+                    clear_refund: true,
+                    ..Change::default()
+                },
+            ),
+            Leg::Unknown => Ok(record),
+        }
+    }
+
+    fn observe<T>(&self, api: &'static str, answer: &std::result::Result<T, moa_openbanking::Error>) {
+        let code = match answer {
+            Ok(_) => "A0000",
+            Err(e) => e.rsp_code().map(|c| c.code()).unwrap_or("none"),
+        };
+        self.app.metrics().observe_center_answer(api, code);
+    }
+
+    async fn send_deposit(
+        &self,
+        record: &TransferRecord,
+        id: BankTranId,
+        to: DepositTo,
+        memo: &str,
+    ) -> Leg {
+        let (person, from) = match (self.person(record), self.account(record.from_account)) {
+            (Ok(person), Ok(from)) => (person, from),
+            _ => return Leg::Refused("internal".into()),
+        };
+        let Ok(from_fintech) = fintech(&from) else {
+            return Leg::Refused("internal".into());
+        };
+        let center = self.app.center();
+        let token = match center.oob_token().await {
+            Ok(token) => token,
+            // No call was sent.
+            Err(e) => return Leg::Refused(e.code().as_str().into()),
+        };
+        let Ok(amount) = won(record.amount) else {
+            return Leg::Refused("amount_not_positive".into());
+        };
+        let request = DepositRequest {
+            cntr_account_type: CntrAccountType::Account,
+            cntr_account_num: self.app.settings().payout_account.clone(),
+            wd_pass_phrase: WdPassPhrase::new("NONE"),
+            wd_print_content: printable(&person.name, 10),
+            name_check_option: if record.to_account.is_some() {
+                NameCheckOption::Off
+            } else {
+                NameCheckOption::On
+            },
+            sub_frnc_name: None,
+            sub_frnc_num: None,
+            sub_frnc_business_num: None,
+            item: DepositItem {
+                bank_tran_id: id,
+                to,
+                print_content: printable(&memo_or_name(memo, &person), 10),
+                tran_amt: amount,
+                req_client_name: person.name.clone(),
+                req_client: RequestingClient::FintechUseNum {
+                    req_client_fintech_use_num: from_fintech,
+                },
+                req_client_num: person.user_seq_no.clone(),
+                transfer_purpose: TransferPurpose::Remittance,
+                cms_num: None,
+            },
+        };
+        let answer = center.client().deposit(&token, &request).await;
+        self.observe("deposit", &answer);
+        if let Err(e) = &answer
+            && e.should_refresh_token()
+        {
+            center.forget_oob_token().await;
+        }
+        leg_of(answer)
+    }
+
+    /// Asks `transfer/result` about a leg until it is known, with doubling waits. `None` when
+    /// the center could not be asked at all (the journal keeps the question for later).
+    async fn settle(
+        &self,
+        check: CheckType,
+        leg: &LegId,
+        amount: i64,
+    ) -> Result<Option<TransferOutcome>> {
+        let policy = self.app.options().settle;
+        let center = self.app.center();
+        let mut delay = policy.first_delay;
+        let mut last = None;
+        for attempt in 0..policy.attempts.max(1) {
+            if attempt > 0 {
+                tokio::time::sleep(delay).await;
+                delay = delay.saturating_mul(2);
+            }
+            let Ok(token) = center.oob_token().await else {
+                continue;
+            };
+            let bank_tran_id =
+                BankTranId::parse(&leg.bank_tran_id).map_err(|_| Error::Refused(ErrorCode::Internal))?;
+            let answer = center
+                .client()
+                .transfer_result(
+                    &token,
+                    &TransferResultRequest {
+                        check_type: check.clone(),
+                        items: vec![TransferQuery {
+                            org_bank_tran_id: bank_tran_id,
+                            org_bank_tran_date: leg.date,
+                            org_tran_amt: won(amount)?,
+                        }],
+                    },
+                )
+                .await;
+            match outcome_of(answer) {
+                Ok(TransferOutcome::Pending) => last = Some(TransferOutcome::Pending),
+                Ok(TransferOutcome::NotFound) => last = Some(TransferOutcome::NotFound),
+                Ok(known) => return Ok(Some(known)),
+                Err(e) => {
+                    if e.should_refresh_token() {
+                        center.forget_oob_token().await;
+                    }
+                    last = None;
+                }
+            }
+        }
+        Ok(last)
+    }
+}
+
+/// A transfer as the app sees it.
+pub fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
+    let from = app
+        .store()
+        .account(record.from_account)?
+        .ok_or(ErrorCode::Internal)?;
+    let to_fintech_use_num = match record.to_account {
+        Some(id) => app.store().account(id)?.map(|a| a.fintech_use_num),
+        None => None,
+    };
+    Ok(api::Transfer {
+        id: record.id.clone(),
+        idempotency_key: record.idempotency_key.clone(),
+        from: from.fintech_use_num,
+        to_fintech_use_num,
+        to_bank_code: record.to_bank_code.clone(),
+        to_account_masked: api::mask_account(&record.to_account_num),
+        to_holder_name: record.to_holder_name.clone(),
+        amount: record.amount,
+        memo: record.memo.clone(),
+        state: record.state,
+        failure_code: record.failure_code.clone(),
+        created_at: record.created_at,
+        updated_at: record.updated_at,
+    })
+}

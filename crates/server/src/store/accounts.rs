@@ -1,0 +1,194 @@
+//! The people's registered accounts, as `user/me` lists them.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, parse_ts, ts};
+
+/// An account as the server keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// Row id.
+    pub id: i64,
+    /// Whose it is.
+    pub person_id: i64,
+    /// The center's 24-digit handle of the account.
+    pub fintech_use_num: String,
+    /// Bank code.
+    pub bank_code: String,
+    /// Bank name.
+    pub bank_name: String,
+    /// The person's name for it at the center.
+    pub alias: String,
+    /// The masked account number.
+    pub account_num_masked: String,
+    /// The holder's name.
+    pub holder_name: String,
+    /// The account type code.
+    pub account_type: String,
+    /// When inquiry consent was given.
+    pub inquiry_agreed_at: Option<DateTime<Utc>>,
+    /// When transfer consent was given.
+    pub transfer_agreed_at: Option<DateTime<Utc>>,
+    /// active / cancelled.
+    pub state: String,
+}
+
+impl AccountRecord {
+    /// Whether it is registered and not cancelled.
+    pub fn is_active(&self) -> bool {
+        self.state == "active"
+    }
+}
+
+/// An account from `user/me`, to add or update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountUpsert {
+    /// The center's handle.
+    pub fintech_use_num: String,
+    /// Bank code.
+    pub bank_code: String,
+    /// Bank name.
+    pub bank_name: String,
+    /// Alias.
+    pub alias: String,
+    /// Masked number.
+    pub account_num_masked: String,
+    /// Holder.
+    pub holder_name: String,
+    /// Type code.
+    pub account_type: String,
+    /// Inquiry consent.
+    pub inquiry_agreed_at: Option<DateTime<Utc>>,
+    /// Transfer consent.
+    pub transfer_agreed_at: Option<DateTime<Utc>>,
+}
+
+const COLUMNS: &str = "id, person_id, fintech_use_num, bank_code, bank_name, alias,
+    account_num_masked, holder_name, account_type, inquiry_agreed_at, transfer_agreed_at, state";
+
+type Raw = (AccountRecord, Option<String>, Option<String>);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+    Ok((
+        AccountRecord {
+            id: r.get(0)?,
+            person_id: r.get(1)?,
+            fintech_use_num: r.get(2)?,
+            bank_code: r.get(3)?,
+            bank_name: r.get(4)?,
+            alias: r.get(5)?,
+            account_num_masked: r.get(6)?,
+            holder_name: r.get(7)?,
+            account_type: r.get(8)?,
+            inquiry_agreed_at: None,
+            transfer_agreed_at: None,
+            state: r.get(11)?,
+        },
+        r.get(9)?,
+        r.get(10)?,
+    ))
+}
+
+fn finish((mut a, inquiry, transfer): Raw) -> Result<AccountRecord> {
+    a.inquiry_agreed_at = parse_ts(inquiry)?;
+    a.transfer_agreed_at = parse_ts(transfer)?;
+    Ok(a)
+}
+
+impl Store {
+    /// Adds or updates a person's account; `true` when it is new to them.
+    pub fn upsert_account(
+        &self,
+        person_id: i64,
+        a: &AccountUpsert,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let conn = self.lock();
+        let known: Option<i64> = conn
+            .query_row(
+                "SELECT id FROM accounts WHERE fintech_use_num = ?1 AND person_id = ?2 AND state = 'active'",
+                params![a.fintech_use_num, person_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        conn.execute(
+            "INSERT INTO accounts (person_id, fintech_use_num, bank_code, bank_name, alias,
+                account_num_masked, holder_name, account_type, inquiry_agreed_at,
+                transfer_agreed_at, state, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'active', ?11, ?11)
+             ON CONFLICT (fintech_use_num) DO UPDATE SET
+                person_id = excluded.person_id, bank_code = excluded.bank_code,
+                bank_name = excluded.bank_name, alias = excluded.alias,
+                account_num_masked = excluded.account_num_masked,
+                holder_name = excluded.holder_name, account_type = excluded.account_type,
+                inquiry_agreed_at = excluded.inquiry_agreed_at,
+                transfer_agreed_at = excluded.transfer_agreed_at, state = 'active',
+                updated_at = excluded.updated_at",
+            params![
+                person_id,
+                a.fintech_use_num,
+                a.bank_code,
+                a.bank_name,
+                a.alias,
+                a.account_num_masked,
+                a.holder_name,
+                a.account_type,
+                a.inquiry_agreed_at.as_ref().map(ts),
+                a.transfer_agreed_at.as_ref().map(ts),
+                ts(&now)
+            ],
+        )?;
+        Ok(known.is_none())
+    }
+
+    /// A person's active accounts.
+    pub fn accounts(&self, person_id: i64) -> Result<Vec<AccountRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND state = 'active' ORDER BY id"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([person_id], raw)?;
+        rows.map(|r| finish(r?)).collect()
+    }
+
+    /// The person's account with this fintech use number, active or not.
+    pub fn account_of(&self, person_id: i64, fintech_use_num: &str) -> Result<Option<AccountRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND fintech_use_num = ?2"
+        );
+        let found = conn
+            .prepare_cached(&sql)?
+            .query_row(params![person_id, fintech_use_num], raw)
+            .optional()?;
+        found.map(finish).transpose()
+    }
+
+    /// An account by row id.
+    pub fn account(&self, id: i64) -> Result<Option<AccountRecord>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1");
+        let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
+        found.map(finish).transpose()
+    }
+
+    /// Takes an account off the person's list.
+    pub fn cancel_account(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.lock().execute(
+            "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE id = ?1",
+            params![id, ts(&now)],
+        )?;
+        Ok(())
+    }
+
+    /// Takes every account of the person off their list.
+    pub fn cancel_accounts_of(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.lock().execute(
+            "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE person_id = ?1",
+            params![person_id, ts(&now)],
+        )?;
+        Ok(())
+    }
+}

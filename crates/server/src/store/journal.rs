@@ -1,0 +1,522 @@
+//! The transfer journal: one row per transfer, written before every call the saga makes, so that
+//! a crash at any point leaves enough to finish the transfer without applying any leg twice.
+//!
+//! Every change is a transition of the saga's state table ([`TransferState::may_become`]),
+//! written only if the row still stands where the writer last read it (`state` and `version`),
+//! with its audit line in the same transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use super::audit::audit_on;
+use super::{Result, Store, StoreError, ts};
+
+/// Where a transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferState {
+    /// Journaled; nothing sent yet.
+    Created,
+    /// The withdraw (its id journaled) was sent; its outcome is not yet known.
+    Withdrawing,
+    /// The money left the source account and sits with the institution.
+    Withdrawn,
+    /// The deposit (its id journaled) was sent; its outcome is not yet known.
+    Depositing,
+    /// The money arrived. Final.
+    Completed,
+    /// The deposit failed for good; the money is going back to the source account. A refund
+    /// id is journaled while a refund call is out.
+    Refunding,
+    /// The money is back in the source account. Final.
+    Refunded,
+    /// The withdraw did not happen; no money moved. Final.
+    Failed,
+}
+
+impl TransferState {
+    /// Every state, in the saga's order.
+    pub const ALL: [TransferState; 8] = [
+        Self::Created,
+        Self::Withdrawing,
+        Self::Withdrawn,
+        Self::Depositing,
+        Self::Completed,
+        Self::Refunding,
+        Self::Refunded,
+        Self::Failed,
+    ];
+
+    /// The name stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Withdrawing => "withdrawing",
+            Self::Withdrawn => "withdrawn",
+            Self::Depositing => "depositing",
+            Self::Completed => "completed",
+            Self::Refunding => "refunding",
+            Self::Refunded => "refunded",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The state named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
+    /// Whether the transfer has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Refunded | Self::Failed)
+    }
+
+    /// The saga's state table: whether a transfer in `self` may move to `next`. Staying in the
+    /// same state (journaling a call, forgetting one that never happened) is always allowed
+    /// for a state that is not final.
+    ///
+    /// | from        | to                                        |
+    /// |-------------|-------------------------------------------|
+    /// | created     | withdrawing, failed                       |
+    /// | withdrawing | withdrawn, failed                         |
+    /// | withdrawn   | depositing, refunding                     |
+    /// | depositing  | completed, withdrawn (deposit not applied), refunding |
+    /// | refunding   | refunded                                  |
+    pub fn may_become(self, next: TransferState) -> bool {
+        use TransferState::*;
+        if self == next {
+            return !self.is_final();
+        }
+        matches!(
+            (self, next),
+            (Created, Withdrawing | Failed)
+                | (Withdrawing, Withdrawn | Failed)
+                | (Withdrawn, Depositing | Refunding)
+                | (Depositing, Completed | Withdrawn | Refunding)
+                | (Refunding, Refunded)
+        )
+    }
+}
+
+/// A leg's call as journaled: its `bank_tran_id` and business date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegId {
+    /// The `bank_tran_id` sent.
+    pub bank_tran_id: String,
+    /// The day it was sent (Korean business date).
+    pub date: NaiveDate,
+}
+
+/// One transfer as the journal holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Whose it is.
+    pub person_id: i64,
+    /// The app's idempotency key.
+    pub idempotency_key: String,
+    /// A hash of the request it was made from: the same key with another body is refused.
+    pub request_hash: String,
+    /// Source account row id.
+    pub from_account: i64,
+    /// Target account row id, when it is one of the person's own.
+    pub to_account: Option<i64>,
+    /// Target bank code.
+    pub to_bank_code: String,
+    /// Target account number, for another person's account (empty for own accounts).
+    pub to_account_num: String,
+    /// The recipient's name as the receive check gave it.
+    pub to_holder_name: String,
+    /// Whole won.
+    pub amount: i64,
+    /// The person's memo.
+    pub memo: String,
+    /// Where it stands.
+    pub state: TransferState,
+    /// Bumped by every change: a writer that read an older version is refused.
+    pub version: i64,
+    /// The withdraw call, once journaled.
+    pub withdraw: Option<LegId>,
+    /// The latest deposit call, once journaled.
+    pub deposit: Option<LegId>,
+    /// The latest refund call, once journaled.
+    pub refund: Option<LegId>,
+    /// Deposit calls made so far.
+    pub deposit_attempts: u32,
+    /// Why it failed or is being refunded: a stable code.
+    pub failure_code: Option<String>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new transfer for the journal.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    /// Whose it is.
+    pub person_id: i64,
+    /// The app's idempotency key.
+    pub idempotency_key: String,
+    /// A hash of the request.
+    pub request_hash: String,
+    /// Source account row id.
+    pub from_account: i64,
+    /// Target account row id for the person's own account.
+    pub to_account: Option<i64>,
+    /// Target bank code.
+    pub to_bank_code: String,
+    /// Target account number for someone else's account.
+    pub to_account_num: String,
+    /// Recipient's name.
+    pub to_holder_name: String,
+    /// Whole won, above zero.
+    pub amount: i64,
+    /// Memo.
+    pub memo: String,
+}
+
+/// A change to a journaled transfer.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    /// The new state.
+    pub state: Option<TransferState>,
+    /// Journal a withdraw call.
+    pub withdraw: Option<LegId>,
+    /// Journal a deposit call.
+    pub deposit: Option<LegId>,
+    /// Forget the last deposit call: it did not happen, a new one may be made.
+    pub clear_deposit: bool,
+    /// Journal a refund call.
+    pub refund: Option<LegId>,
+    /// Forget the last refund call: it did not happen, a new one may be made.
+    pub clear_refund: bool,
+    /// Why it failed or is refunding: a stable code.
+    pub failure: Option<String>,
+}
+
+fn leg(id: Option<String>, date: Option<String>) -> Result<Option<LegId>> {
+    match (id, date) {
+        (Some(bank_tran_id), Some(date)) => Ok(Some(LegId {
+            bank_tran_id,
+            date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+const COLUMNS: &str = "id, person_id, idempotency_key, request_hash, from_account, to_account,
+    to_bank_code, to_account_num, to_holder_name, amount, memo, state, version, withdraw_id,
+    withdraw_date, deposit_id, deposit_date, refund_id, refund_date, deposit_attempts,
+    failure_code, created_at, updated_at";
+
+type Raw = (TransferRecord, [Option<String>; 6], String, String, String);
+
+fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
+    Ok((
+        TransferRecord {
+            id: r.get(0)?,
+            person_id: r.get(1)?,
+            idempotency_key: r.get(2)?,
+            request_hash: r.get(3)?,
+            from_account: r.get(4)?,
+            to_account: r.get(5)?,
+            to_bank_code: r.get(6)?,
+            to_account_num: r.get(7)?,
+            to_holder_name: r.get(8)?,
+            amount: r.get(9)?,
+            memo: r.get(10)?,
+            state: TransferState::Created,
+            version: r.get(12)?,
+            withdraw: None,
+            deposit: None,
+            refund: None,
+            deposit_attempts: r.get(19)?,
+            failure_code: r.get(20)?,
+            created_at: DateTime::<Utc>::MIN_UTC,
+            updated_at: DateTime::<Utc>::MIN_UTC,
+        },
+        [
+            r.get(13)?,
+            r.get(14)?,
+            r.get(15)?,
+            r.get(16)?,
+            r.get(17)?,
+            r.get(18)?,
+        ],
+        r.get(11)?,
+        r.get(21)?,
+        r.get(22)?,
+    ))
+}
+
+fn finish(raw: Raw) -> Result<TransferRecord> {
+    let (mut record, [wi, wd, di, dd, ri, rd], state, created, updated) = raw;
+    record.state = TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?;
+    record.withdraw = leg(wi, wd)?;
+    record.deposit = leg(di, dd)?;
+    record.refund = leg(ri, rd)?;
+    let time = |t: String| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| StoreError::Corrupt("time"))
+    };
+    record.created_at = time(created)?;
+    record.updated_at = time(updated)?;
+    Ok(record)
+}
+
+/// Why a journal write was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The transition is not in the saga's state table.
+    #[error("a transfer may not move from {from} to {to}")]
+    Forbidden {
+        /// Where it stands.
+        from: &'static str,
+        /// Where the writer wanted it.
+        to: &'static str,
+    },
+    /// Someone else changed the transfer since the writer read it.
+    #[error("the transfer changed under the writer")]
+    Stale,
+}
+
+impl From<rusqlite::Error> for JournalError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl Store {
+    /// Journals a new transfer in state `created`, or returns the one the person already made
+    /// with the same idempotency key (`false`: not new).
+    pub fn create_transfer(
+        &self,
+        t: &NewTransfer,
+        now: DateTime<Utc>,
+    ) -> Result<(TransferRecord, bool)> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let inserted = {
+            let conn = self.lock();
+            let tx = conn.unchecked_transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO transfers (id, person_id, idempotency_key, request_hash, from_account,
+                    to_account, to_bank_code, to_account_num, to_holder_name, amount, memo, state,
+                    version, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', 0, ?12, ?12)
+                 ON CONFLICT (person_id, idempotency_key) DO NOTHING",
+                params![
+                    id,
+                    t.person_id,
+                    t.idempotency_key,
+                    t.request_hash,
+                    t.from_account,
+                    t.to_account,
+                    t.to_bank_code,
+                    t.to_account_num,
+                    t.to_holder_name,
+                    t.amount,
+                    t.memo,
+                    ts(&now)
+                ],
+            )? == 1;
+            if inserted {
+                audit_on(
+                    &tx,
+                    "transfer",
+                    &id,
+                    &format!("created: {} won", t.amount),
+                    now,
+                )?;
+            }
+            tx.commit()?;
+            inserted
+        };
+        let found = if inserted {
+            self.transfer(&id)?
+        } else {
+            self.transfer_by_key(t.person_id, &t.idempotency_key)?
+        };
+        Ok((found.ok_or(StoreError::Corrupt("transfer"))?, inserted))
+    }
+
+    /// Applies `change` to `record` as the writer read it: refused unless the transition is in
+    /// the state table and the row still has the version read. The audit line commits with it.
+    pub fn update_transfer(
+        &self,
+        record: &TransferRecord,
+        change: &Change,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<TransferRecord, JournalError> {
+        let next = change.state.unwrap_or(record.state);
+        if !record.state.may_become(next) {
+            return Err(JournalError::Forbidden {
+                from: record.state.as_str(),
+                to: next.as_str(),
+            });
+        }
+        {
+            let conn = self.lock();
+            let tx = conn.unchecked_transaction()?;
+            let leg_cols = |l: &Option<LegId>| {
+                (
+                    l.as_ref().map(|l| l.bank_tran_id.clone()),
+                    l.as_ref().map(|l| l.date.to_string()),
+                )
+            };
+            let (wi, wd) = leg_cols(&change.withdraw);
+            let (di, dd) = leg_cols(&change.deposit);
+            let (ri, rd) = leg_cols(&change.refund);
+            let changed = tx.execute(
+                "UPDATE transfers SET
+                    state = ?2,
+                    version = version + 1,
+                    withdraw_id = COALESCE(?3, withdraw_id), withdraw_date = COALESCE(?4, withdraw_date),
+                    deposit_id = CASE WHEN ?7 THEN NULL ELSE COALESCE(?5, deposit_id) END,
+                    deposit_date = CASE WHEN ?7 THEN NULL ELSE COALESCE(?6, deposit_date) END,
+                    deposit_attempts = deposit_attempts + (?5 IS NOT NULL),
+                    refund_id = CASE WHEN ?10 THEN NULL ELSE COALESCE(?8, refund_id) END,
+                    refund_date = CASE WHEN ?10 THEN NULL ELSE COALESCE(?9, refund_date) END,
+                    failure_code = COALESCE(?11, failure_code),
+                    updated_at = ?12
+                 WHERE id = ?1 AND state = ?13 AND version = ?14",
+                params![
+                    record.id,
+                    next.as_str(),
+                    wi,
+                    wd,
+                    di,
+                    dd,
+                    change.clear_deposit,
+                    ri,
+                    rd,
+                    change.clear_refund,
+                    change.failure,
+                    ts(&now),
+                    record.state.as_str(),
+                    record.version
+                ],
+            )?;
+            if changed != 1 {
+                return Err(JournalError::Stale);
+            }
+            if change.state.is_some() {
+                let detail = match &change.failure {
+                    Some(code) => format!("{} ({code})", next.as_str()),
+                    None => next.as_str().to_owned(),
+                };
+                audit_on(&tx, "transfer", &record.id, &detail, now)?;
+            }
+            tx.commit()?;
+        }
+        Ok(self
+            .transfer(&record.id)?
+            .ok_or(StoreError::Corrupt("transfer"))?)
+    }
+
+    /// One transfer.
+    pub fn transfer(&self, id: &str) -> Result<Option<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {COLUMNS} FROM transfers WHERE id = ?1");
+        let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
+        found.map(finish).transpose()
+    }
+
+    /// The person's transfer made with `key`.
+    pub fn transfer_by_key(&self, person_id: i64, key: &str) -> Result<Option<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2"
+        );
+        let found = conn
+            .prepare_cached(&sql)?
+            .query_row(params![person_id, key], raw)
+            .optional()?;
+        found.map(finish).transpose()
+    }
+
+    /// A person's transfers, newest first.
+    pub fn transfers(&self, person_id: i64, limit: u32) -> Result<Vec<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1
+             ORDER BY created_at DESC, rowid DESC LIMIT ?2"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![person_id, limit], raw)?;
+        rows.map(|r| finish(r?)).collect()
+    }
+
+    /// Transfers that have not ended, oldest first: what to resume.
+    pub fn open_transfers(&self) -> Result<Vec<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM transfers
+             WHERE state NOT IN ('completed', 'refunded', 'failed') ORDER BY created_at, rowid"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], raw)?;
+        rows.map(|r| finish(r?)).collect()
+    }
+
+    /// What left the person's accounts by transfer since `since`, counting transfers still
+    /// under way: the part of the daily limit already used.
+    pub fn transferred_since(&self, person_id: i64, since: DateTime<Utc>) -> Result<i64> {
+        Ok(self.lock().query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM transfers
+             WHERE person_id = ?1 AND created_at >= ?2 AND state NOT IN ('failed', 'refunded')",
+            params![person_id, ts(&since)],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// How many transfers stand in each state: the `/metrics` gauge.
+    pub fn transfers_by_state(&self) -> Result<Vec<(String, u64)>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT state, COUNT(*) FROM transfers GROUP BY state ORDER BY state",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_table_allows_the_sagas_moves_and_nothing_else() {
+        use TransferState::*;
+        let allowed: Vec<(TransferState, TransferState)> = TransferState::ALL
+            .into_iter()
+            .flat_map(|a| TransferState::ALL.into_iter().map(move |b| (a, b)))
+            .filter(|(a, b)| a != b && a.may_become(*b))
+            .collect();
+        assert_eq!(
+            allowed,
+            vec![
+                (Created, Withdrawing),
+                (Created, Failed),
+                (Withdrawing, Withdrawn),
+                (Withdrawing, Failed),
+                (Withdrawn, Depositing),
+                (Withdrawn, Refunding),
+                (Depositing, Withdrawn),
+                (Depositing, Completed),
+                (Depositing, Refunding),
+                (Refunding, Refunded),
+            ]
+        );
+        for end in [Completed, Refunded, Failed] {
+            assert!(TransferState::ALL.into_iter().all(|s| !end.may_become(s)));
+        }
+    }
+}

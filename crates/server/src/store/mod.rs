@@ -1,0 +1,283 @@
+//! The server's database: one SQLite file, migrated in order at open. Every query of the server
+//! lives below this module, one file per concept — devices and their proofs, people and their
+//! sealed tokens, registrations in progress, accounts, the transfer journal, the audit log and
+//! the `bank_tran_id` counters — so that a second backend (PostgreSQL) implements the same
+//! methods and nothing above this module changes.
+//!
+//! Calls are synchronous and short: the server holds one connection behind a mutex and runs
+//! bulk work on a blocking thread ([`Store::blocking`]).
+
+mod accounts;
+mod audit;
+mod devices;
+mod journal;
+mod people;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+pub use accounts::{AccountRecord, AccountUpsert};
+pub use audit::AuditEntry;
+pub use devices::{DeviceRecord, PendingRegistration};
+pub use journal::{Change, JournalError, LegId, NewTransfer, TransferRecord, TransferState};
+pub use people::PersonRecord;
+
+/// What went wrong in the database.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database folder could not be made.
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A stored value did not parse: the database was edited or damaged.
+    #[error("corrupt {0} in the database")]
+    Corrupt(&'static str),
+    /// Another server process holds this database: exactly one may run a journal.
+    #[error("another moa-server holds the database lock {0}")]
+    Locked(PathBuf),
+}
+
+/// The server's results from the database.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+const MIGRATIONS: &[&str] = &[r#"
+-- A person, as the center knows them (user_seq_no), with their KFTC tokens sealed (AEAD) by the
+-- server's key: a dump of this table alone reveals no token.
+CREATE TABLE people (
+    id               INTEGER PRIMARY KEY,
+    user_seq_no      TEXT NOT NULL UNIQUE,
+    name             TEXT NOT NULL DEFAULT '',
+    token            BLOB,
+    token_expires_at TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+
+-- A device: the thumbprint of its DPoP key and the hash of the token bound to it. It is linked
+-- to a person when a consent flow it began completes.
+CREATE TABLE devices (
+    id           TEXT PRIMARY KEY,
+    thumbprint   TEXT NOT NULL UNIQUE,
+    token_hash   TEXT NOT NULL UNIQUE,
+    person_id    INTEGER REFERENCES people(id),
+    created_at   TEXT NOT NULL,
+    last_seen_at TEXT,
+    revoked_at   TEXT
+);
+
+-- DPoP proof ids seen, kept until their proof could no longer be accepted anyway.
+CREATE TABLE proof_ids (
+    thumbprint TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (thumbprint, jti)
+) WITHOUT ROWID;
+
+-- A consent flow in progress: its single-use state, bound to the device, and its PKCE
+-- verifier, sealed.
+CREATE TABLE registrations (
+    state      TEXT PRIMARY KEY,
+    device_id  TEXT NOT NULL REFERENCES devices(id),
+    verifier   BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE accounts (
+    id                 INTEGER PRIMARY KEY,
+    person_id          INTEGER NOT NULL REFERENCES people(id),
+    fintech_use_num    TEXT NOT NULL UNIQUE,
+    bank_code          TEXT NOT NULL,
+    bank_name          TEXT NOT NULL,
+    alias              TEXT NOT NULL DEFAULT '',
+    account_num_masked TEXT NOT NULL,
+    holder_name        TEXT NOT NULL,
+    account_type       TEXT NOT NULL DEFAULT '',
+    inquiry_agreed_at  TEXT,
+    transfer_agreed_at TEXT,
+    state              TEXT NOT NULL DEFAULT 'active',  -- active / cancelled
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+);
+CREATE INDEX accounts_of_person ON accounts (person_id);
+
+-- The transfer journal: each saga's state, written before every call it makes. The
+-- idempotency key is the app's: the same key from the same person is the same transfer.
+CREATE TABLE transfers (
+    id               TEXT PRIMARY KEY,
+    person_id        INTEGER NOT NULL REFERENCES people(id),
+    idempotency_key  TEXT NOT NULL,
+    request_hash     TEXT NOT NULL,
+    from_account     INTEGER NOT NULL REFERENCES accounts(id),
+    to_account       INTEGER REFERENCES accounts(id),
+    to_bank_code     TEXT NOT NULL,
+    to_account_num   TEXT NOT NULL DEFAULT '',
+    to_holder_name   TEXT NOT NULL,
+    amount           INTEGER NOT NULL CHECK (amount > 0),
+    memo             TEXT NOT NULL DEFAULT '',
+    state            TEXT NOT NULL,
+    version          INTEGER NOT NULL DEFAULT 0,
+    withdraw_id      TEXT,
+    withdraw_date    TEXT,
+    deposit_id       TEXT,
+    deposit_date     TEXT,
+    refund_id        TEXT,
+    refund_date      TEXT,
+    deposit_attempts INTEGER NOT NULL DEFAULT 0,
+    failure_code     TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL,
+    UNIQUE (person_id, idempotency_key)
+);
+CREATE INDEX transfers_open ON transfers (state);
+CREATE INDEX transfers_of_person ON transfers (person_id, created_at);
+
+CREATE TABLE audit_log (
+    id      INTEGER PRIMARY KEY,
+    at      TEXT NOT NULL,
+    kind    TEXT NOT NULL,                       -- device / consent / sync / transfer
+    subject TEXT NOT NULL DEFAULT '',
+    detail  TEXT NOT NULL DEFAULT ''
+);
+
+-- Counters behind bank_tran_id, so that an id is never issued twice in a day.
+CREATE TABLE tran_id_counters (
+    client_use_code TEXT NOT NULL,
+    day             TEXT NOT NULL,
+    next            INTEGER NOT NULL,
+    PRIMARY KEY (client_use_code, day)
+) WITHOUT ROWID;
+"#];
+
+/// The server's database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    /// Held for the process's life: one server per database file.
+    _lock: Option<Arc<std::fs::File>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(value: Option<String>) -> Result<Option<DateTime<Utc>>> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| StoreError::Corrupt("time"))
+        })
+        .transpose()
+}
+
+impl Store {
+    /// Opens (creating and migrating) the database at `path`, and takes its lock file
+    /// (`path` + `.lock`) for as long as the store lives: a second server on the same file is
+    /// refused, so exactly one process runs the journal.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            crate::files::private_dir(folder).map_err(|source| StoreError::Folder {
+                path: folder.to_owned(),
+                source,
+            })?;
+        }
+        let lock_path = path.with_extension("db.lock");
+        let lock = crate::files::lock_exclusive(&lock_path)
+            .map_err(|_| StoreError::Locked(lock_path.clone()))?;
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        crate::files::private_file(path).map_err(|source| StoreError::Folder {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut store = Self::setup(conn)?;
+        store._lock = Some(Arc::new(lock));
+        Ok(store)
+    }
+
+    /// A database in memory, for tests.
+    pub fn in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        // The journal must survive a crash: FULL puts each commit on disk before it returns.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", index + 1)?;
+            tx.commit()?;
+        }
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            _lock: None,
+        })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on a blocking thread.
+    pub async fn blocking<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce(&Store) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || f(&store)).await {
+            Ok(value) => value,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
+    /// Whether the database answers: what `/readyz` asks.
+    pub fn ping(&self) -> Result<()> {
+        self.lock().query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+/// `bank_tran_id` counters live in the database, so ids are never reused after a restart.
+impl moa_openbanking::CounterStore for Store {
+    fn reserve(
+        &self,
+        client_use_code: &moa_openbanking::ClientUseCode,
+        day: chrono::NaiveDate,
+        count: u64,
+    ) -> std::result::Result<u64, moa_openbanking::CounterError> {
+        let store_error = |e: rusqlite::Error| moa_openbanking::CounterError::Store(Box::new(e));
+        let first: i64 = self
+            .lock()
+            .query_row(
+                "INSERT INTO tran_id_counters (client_use_code, day, next) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO UPDATE SET next = next + ?3
+                 RETURNING next - ?3",
+                rusqlite::params![client_use_code.as_str(), day.to_string(), count as i64],
+                |r| r.get(0),
+            )
+            .map_err(store_error)?;
+        Ok(first.max(0) as u64)
+    }
+}

@@ -1,0 +1,97 @@
+//! People: who the center says they are (`user_seq_no`, name), and their KFTC tokens, sealed.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, parse_ts, ts};
+
+/// A person as the server knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRecord {
+    /// Row id.
+    pub id: i64,
+    /// The center's id of the person.
+    pub user_seq_no: String,
+    /// Their name, from `user/me`.
+    pub name: String,
+    /// When their access token runs out, when they have one.
+    pub token_expires_at: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// The person with `user_seq_no`, made when new; their name is updated.
+    pub fn upsert_person(&self, user_seq_no: &str, name: &str, now: DateTime<Utc>) -> Result<i64> {
+        Ok(self.lock().query_row(
+            "INSERT INTO people (user_seq_no, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (user_seq_no) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
+             RETURNING id",
+            params![user_seq_no, name, ts(&now)],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// One person.
+    pub fn person(&self, id: i64) -> Result<Option<PersonRecord>> {
+        let found = self
+            .lock()
+            .query_row(
+                "SELECT id, user_seq_no, name, token_expires_at FROM people WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, Option<String>>(3)?)),
+            )
+            .optional()?;
+        found
+            .map(|(id, user_seq_no, name, expires)| {
+                Ok(PersonRecord {
+                    id,
+                    user_seq_no,
+                    name,
+                    token_expires_at: parse_ts(expires)?,
+                })
+            })
+            .transpose()
+    }
+
+    /// Every person who has a token: what the token renewal looks at.
+    pub fn people_with_tokens(&self) -> Result<Vec<i64>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare("SELECT id FROM people WHERE token IS NOT NULL ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The person's sealed token, as stored.
+    pub fn sealed_token(&self, person_id: i64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .lock()
+            .query_row("SELECT token FROM people WHERE id = ?1", [person_id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
+    }
+
+    /// Saves the person's sealed token and when it expires.
+    pub fn save_sealed_token(
+        &self,
+        person_id: i64,
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.lock().execute(
+            "UPDATE people SET token = ?2, token_expires_at = ?3, updated_at = ?4 WHERE id = ?1",
+            params![person_id, sealed, ts(&expires_at), ts(&now)],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets the person's token.
+    pub fn forget_token(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
+        self.lock().execute(
+            "UPDATE people SET token = NULL, token_expires_at = NULL, updated_at = ?2 WHERE id = ?1",
+            params![person_id, ts(&now)],
+        )?;
+        Ok(())
+    }
+}
