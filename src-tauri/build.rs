@@ -28,7 +28,7 @@ fn moa_commands() -> &'static [&'static str] {
         "transfers",
         "set_preferences",
         "use_sandbox",
-        "use_kftc",
+        "use_server",
         "dashboard_painted",
         "core_ready",
     ]

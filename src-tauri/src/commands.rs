@@ -9,7 +9,7 @@ use crate::auth;
 use crate::core::Core;
 use crate::ipc::{
     AppState, BankStatusView, ChartPoint, Dashboard, HistoryFilter, HistoryPage, HistorySyncView,
-    IpcError, KftcInput, PreferencesInput, PreflightView, RegistrationResult, SyncEvent,
+    IpcError, PreferencesInput, PreflightView, RegistrationResult, ServerInput, SyncEvent,
     TransferDraft, TransferEventView, TransferView,
 };
 use crate::startup::Startup;
@@ -147,10 +147,10 @@ pub async fn use_sandbox(core: State<'_, Core>) -> Answer<()> {
     core.moa.use_sandbox().await.map_err(|e| core.error(e))
 }
 
-/// Saves KFTC credentials (the secret to the keyring) and switches to that host.
+/// Switches to an institution's moa-server.
 #[tauri::command]
-pub async fn use_kftc(core: State<'_, Core>, input: KftcInput) -> Answer<()> {
-    core.use_kftc(input).await
+pub async fn use_server(core: State<'_, Core>, input: ServerInput) -> Answer<()> {
+    core.use_server(input).await
 }
 
 /// The UI painted the dashboard from the store: the first time, logs how long the start took.

@@ -94,7 +94,7 @@ use moa_core::store::{Direction as StoreDirection, HistoryQuery};
 
 use crate::ipc::{
     AppState, ChartPoint, ConsentView, Dashboard, Direction, EnvironmentKind, HistoryFilter,
-    HistoryPage, KftcInput, PreferencesInput, PreflightView, RecipientInput, TransferDraft,
+    HistoryPage, PreferencesInput, PreflightView, RecipientInput, ServerInput, TransferDraft,
     TransferView,
 };
 use crate::views;
@@ -102,8 +102,7 @@ use crate::views;
 fn environment_kind(kind: moa_core::EnvironmentKind) -> EnvironmentKind {
     match kind {
         moa_core::EnvironmentKind::Sandbox => EnvironmentKind::Sandbox,
-        moa_core::EnvironmentKind::KftcTest => EnvironmentKind::KftcTest,
-        moa_core::EnvironmentKind::KftcProduction => EnvironmentKind::KftcProduction,
+        moa_core::EnvironmentKind::Server => EnvironmentKind::Server,
     }
 }
 
@@ -119,11 +118,20 @@ impl Core {
     /// What the UI needs at start.
     pub async fn app_state(&self) -> Result<AppState, IpcError> {
         let env = self.moa.environment().await.map_err(|e| self.error(e))?;
-        let consent = self.moa.consent_health().await.map_err(|e| self.error(e))?;
+        // A server out of reach leaves the cached view: registered as last known.
+        let consent = self.moa.consent_health().await.ok();
+        let registered = env.user_name.is_some()
+            && consent.as_ref().is_none_or(|c| c.expires_at.is_some());
+        let consent = consent.unwrap_or(moa_core::registration::ConsentHealth {
+            expires_at: None,
+            days_left: None,
+            renew_soon: false,
+        });
         let open = self.open_transfers().await?;
         Ok(AppState {
             environment: environment_kind(env.kind),
-            registered: env.user_seq_no.is_some() && consent.expires_at.is_some(),
+            server_url: (env.kind == moa_core::EnvironmentKind::Server).then_some(env.base_url),
+            registered,
             person_name: env.user_name,
             language: self.language(),
             theme: self.theme(),
@@ -307,23 +315,10 @@ impl Core {
         Ok(())
     }
 
-    /// Saves KFTC credentials (the secret to the keyring) and switches to that host.
-    pub async fn use_kftc(&self, input: KftcInput) -> Result<(), IpcError> {
-        let kind = match input.environment {
-            EnvironmentKind::KftcTest => moa_core::EnvironmentKind::KftcTest,
-            EnvironmentKind::KftcProduction => moa_core::EnvironmentKind::KftcProduction,
-            EnvironmentKind::Sandbox => return Err(self.refuse("not_configured")),
-        };
-        let credentials = moa_core::KftcCredentials {
-            client_id: input.client_id.trim().to_owned(),
-            client_secret: moa_openbanking::ClientSecret::new(input.client_secret),
-            client_use_code: input.client_use_code.trim().to_owned(),
-            redirect_uri: input.redirect_uri.trim().to_owned(),
-            collection_account: input.collection_account.trim().to_owned(),
-            payout_account: input.payout_account.trim().to_owned(),
-        };
+    /// Switches to an institution's moa-server.
+    pub async fn use_server(&self, input: ServerInput) -> Result<(), IpcError> {
         self.moa
-            .use_kftc(kind, credentials)
+            .use_server(&input.url)
             .await
             .map_err(|e| self.error(e))
     }

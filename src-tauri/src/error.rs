@@ -10,8 +10,36 @@ use crate::ipc::{IpcError, Language};
 fn words(code: &str, language: Language) -> &'static str {
     let (ko, en) = match code {
         "network" => (
-            "오픈뱅킹 센터에 연결할 수 없습니다. 네트워크를 확인하세요.",
-            "Cannot reach the open banking center. Check the network.",
+            "모아 서버에 연결할 수 없습니다. 네트워크를 확인하세요.",
+            "Cannot reach the Moa server. Check the network.",
+        ),
+        "center_unavailable" => (
+            "오픈뱅킹 센터가 제때 응답하지 않았습니다. 잠시 후 다시 시도하세요.",
+            "The open banking center did not answer in time. Try again shortly.",
+        ),
+        "center_refused" => (
+            "오픈뱅킹 센터가 요청을 거절했습니다.",
+            "The open banking center refused the request.",
+        ),
+        "device_refused" => (
+            "이 기기를 서버가 알아보지 못했습니다. 앱을 다시 시작하세요.",
+            "The server did not recognise this device. Restart the app.",
+        ),
+        "server_url_insecure" => (
+            "서버 주소는 https여야 합니다(이 컴퓨터의 주소만 http 가능).",
+            "The server's address must use https (http only on this computer).",
+        ),
+        "server_url_invalid" => (
+            "서버 주소를 읽을 수 없습니다.",
+            "The server's address cannot be read.",
+        ),
+        "bad_memo" => (
+            "메모에 쓸 수 없는 문자가 있거나 너무 깁니다.",
+            "The memo has characters it cannot hold, or is too long.",
+        ),
+        "idempotency_conflict" => (
+            "같은 요청이 다른 내용으로 이미 보내졌습니다.",
+            "The same request was already sent with other details.",
         ),
         "auth_expired" | "not_registered" => (
             "계좌 연결이 만료되었습니다. 계좌를 다시 연결하세요.",

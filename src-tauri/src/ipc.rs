@@ -8,16 +8,14 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// Which center Moa talks to.
+/// Which moa-server Moa talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EnvironmentKind {
-    /// The open banking center inside the app, with demo people and test money.
+    /// The server and open banking center inside the app, with demo people and test money.
     Sandbox,
-    /// KFTC's test host.
-    KftcTest,
-    /// KFTC's production host.
-    KftcProduction,
+    /// An institution's moa-server, by its URL.
+    Server,
 }
 
 /// The interface language.
@@ -45,8 +43,10 @@ pub enum Theme {
 /// What the UI needs to know at start.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AppState {
-    /// The active center.
+    /// The active server.
     pub environment: EnvironmentKind,
+    /// Its address, for an institution's server (the sandbox's is its own business).
+    pub server_url: Option<String>,
     /// Whether a person has registered accounts (and their tokens are in the keyring).
     pub registered: bool,
     /// Their name, as the center knows it.
@@ -382,23 +382,11 @@ pub struct PreferencesInput {
     pub theme: Option<Theme>,
 }
 
-/// KFTC credentials entered in Settings. The secret goes to the keyring and is never sent back.
+/// An institution's moa-server, as the person enters it in Settings.
 #[derive(Debug, Clone, Deserialize, TS)]
-pub struct KftcInput {
-    /// `kftc_test` or `kftc_production`.
-    pub environment: EnvironmentKind,
-    /// OAuth client id.
-    pub client_id: String,
-    /// OAuth client secret.
-    pub client_secret: String,
-    /// 이용기관코드 (a letter and 9 digits).
-    pub client_use_code: String,
-    /// The callback registered with KFTC.
-    pub redirect_uri: String,
-    /// Collection contract account number.
-    pub collection_account: String,
-    /// Payout contract account number.
-    pub payout_account: String,
+pub struct ServerInput {
+    /// Its address: `https://…`, or `http://` on this machine only.
+    pub url: String,
 }
 
 /// Every failure the UI sees: a stable code to choose its words by, and a safe message in
@@ -440,7 +428,7 @@ pub fn typescript() -> String {
         TransferEventView::decl(&cfg),
         RegistrationResult::decl(&cfg),
         PreferencesInput::decl(&cfg),
-        KftcInput::decl(&cfg),
+        ServerInput::decl(&cfg),
         IpcError::decl(&cfg),
     ];
     let mut out = String::from(

@@ -36,7 +36,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         commands::transfers,
         commands::set_preferences,
         commands::use_sandbox,
-        commands::use_kftc,
+        commands::use_server,
         commands::dashboard_painted,
         commands::core_ready,
     ]

@@ -1,20 +1,22 @@
-//! Moa without its window: everything the app decides, tested headless against the testbed.
+//! Moa without its window: everything the app decides, tested headless against a real
+//! moa-server and its center.
 //!
-//! - [`store`]: the local SQLite store (accounts, balances, history, the transfer journal, an
-//!   audit log) — never a secret.
-//! - [`vault`]: tokens and the client secret, in the OS keyring.
-//! - [`center`]: the connection to the active open banking center, with token refresh.
-//! - [`registration`]: the consent flow's two ends.
-//! - [`sync`]: balances refreshed concurrently, history merged incrementally.
-//! - [`transfer`]: the crash-safe transfer saga.
+//! - [`store`]: the local SQLite store — a cache of what the server said (accounts, balances,
+//!   history, the app's view of its transfers), for a first paint from disk and reading
+//!   offline. Never a secret.
+//! - [`vault`]: the device's key, in the OS keyring.
+//! - [`server`]: the client of moa-server's `/v1` API, every request bound to the device key.
+//! - [`registration`]: the consent flow's two ends, through the server.
+//! - [`sync`]: balances streamed from the server, history merged incrementally.
+//! - [`transfer`]: transfers asked of the server, their progress followed.
 //!
 //! [`Moa`] ties them together. It has no Tauri dependency.
 #![deny(missing_docs)]
 
-pub mod center;
 pub mod error;
 pub mod journal;
 pub mod registration;
+pub mod server;
 pub mod store;
 pub mod sync;
 pub mod transfer;
@@ -24,39 +26,31 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use moa_openbanking::{Client, Clock, Environment, SystemClock};
+use moa_openbanking::{Clock, SystemClock};
 use tokio::sync::RwLock;
 
-pub use center::Center;
 pub use error::{Error, Result};
+pub use server::Server;
 pub use store::{EnvironmentKind, Store};
 pub use vault::{KeyringVault, MemoryVault, SecretKey, Vault};
 
-use crate::registration::Pending;
 use crate::store::EnvironmentRecord;
-
-/// The callback the app registers with a center: a loopback address that nothing serves, since
-/// the app intercepts the navigation to it before it leaves the webview.
-pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 
 /// How to open Moa.
 #[derive(Clone)]
 pub struct Options {
-    /// The app's data folder: the store and the sandbox's center live here.
+    /// The app's data folder: the store, and the sandbox's server and center, live here.
     pub data_dir: PathBuf,
-    /// Where secrets go.
+    /// Where the device key goes.
     pub vault: Arc<dyn Vault>,
     /// The clock every decision reads; tests move it.
     pub clock: Arc<dyn Clock>,
     /// Latency of the sandbox's banks (a few milliseconds, like a real link, by default).
     pub sandbox_latency: Duration,
-    /// Per-call timeout towards the center.
+    /// Per-request timeout towards the server.
     pub timeout: Duration,
-    /// How patiently unknown transfer outcomes are settled.
-    pub settle: transfer::SettlePolicy,
-    /// Called at each step of a transfer; crash tests stop the process there.
-    pub hooks: Arc<dyn transfer::Hooks>,
+    /// How the sandbox's in-process server runs.
+    pub sandbox_server: moa_server::Options,
 }
 
 impl std::fmt::Debug for Options {
@@ -77,28 +71,10 @@ impl Options {
             vault: Arc::new(KeyringVault::new("kr.moa.app")),
             clock: Arc::new(SystemClock),
             sandbox_latency: moa_testbed::DEFAULT_LATENCY,
-            timeout: Duration::from_secs(10),
-            settle: transfer::SettlePolicy::default(),
-            hooks: Arc::new(transfer::NoHooks),
+            timeout: Duration::from_secs(15),
+            sandbox_server: moa_server::Options::default(),
         }
     }
-}
-
-/// An institution's credentials for KFTC's hosts, as the person enters them in Settings.
-#[derive(Debug, Clone)]
-pub struct KftcCredentials {
-    /// OAuth client id.
-    pub client_id: String,
-    /// OAuth client secret: goes straight to the vault.
-    pub client_secret: moa_openbanking::ClientSecret,
-    /// 이용기관코드.
-    pub client_use_code: String,
-    /// The callback registered with KFTC.
-    pub redirect_uri: String,
-    /// Collection contract account number.
-    pub collection_account: String,
-    /// Payout contract account number.
-    pub payout_account: String,
 }
 
 /// Moa's core: open once per process.
@@ -106,13 +82,13 @@ pub struct Moa {
     store: Store,
     options: Options,
     active: RwLock<Option<Active>>,
-    pending: Pending,
 }
 
 struct Active {
-    center: Arc<Center>,
-    /// The in-process center of the sandbox; stops with Moa.
-    sandbox: Option<moa_testbed::Spawned>,
+    env: EnvironmentRecord,
+    server: Arc<Server>,
+    /// The in-process server and center of the sandbox; stop with Moa.
+    sandbox: Option<moa_server::sandbox::Sandbox>,
 }
 
 impl std::fmt::Debug for Moa {
@@ -125,6 +101,9 @@ impl std::fmt::Debug for Moa {
 
 /// The settings key of the active environment.
 const ACTIVE_ENVIRONMENT: &str = "environment";
+/// The settings key of the sandbox's center address, for the app's developer tools and the
+/// end-to-end tests, which check its ledger.
+pub const SANDBOX_CENTER_URL: &str = "sandbox_center_url";
 
 /// The environment used last time (the sandbox on first launch), as the store records it.
 pub fn last_environment(store: &Store) -> Result<EnvironmentKind> {
@@ -155,14 +134,24 @@ impl Moa {
             store,
             options,
             active: RwLock::new(None),
-            pending: Pending::default(),
         };
-        match moa.activate(kind).await {
-            // KFTC credentials gone from the keyring: fall back to the sandbox rather than fail.
-            Err(Error::NotConfigured(_)) if kind != EnvironmentKind::Sandbox => {
-                moa.activate(EnvironmentKind::Sandbox).await?;
+        match kind {
+            EnvironmentKind::Sandbox => moa.use_sandbox().await?,
+            EnvironmentKind::Server => {
+                let url = moa
+                    .store
+                    .environment(EnvironmentKind::Server)?
+                    .map(|e| e.base_url);
+                // A server out of reach must not keep the app from opening: it falls back to
+                // the sandbox, and Settings shows which is active.
+                let connected = match url {
+                    Some(url) => moa.use_server(&url).await,
+                    None => Err(Error::NotConfigured("server")),
+                };
+                if connected.is_err() {
+                    moa.use_sandbox().await?;
+                }
             }
-            other => other?,
         }
         Ok(moa)
     }
@@ -182,169 +171,128 @@ impl Moa {
         &self.options.vault
     }
 
-    /// The active center.
-    pub async fn center(&self) -> Result<Arc<Center>> {
+    /// The active server.
+    pub async fn server(&self) -> Result<Arc<Server>> {
         self.active
             .read()
             .await
             .as_ref()
-            .map(|a| a.center.clone())
+            .map(|a| a.server.clone())
             .ok_or(Error::NotConfigured("active"))
     }
 
     /// The active environment's record, as the store has it now.
     pub async fn environment(&self) -> Result<EnvironmentRecord> {
-        let kind = self.center().await?.environment().kind;
+        let kind = self
+            .active
+            .read()
+            .await
+            .as_ref()
+            .map(|a| a.env.kind)
+            .ok_or(Error::NotConfigured("active"))?;
         self.store
             .environment(kind)?
             .ok_or(Error::NotConfigured(kind.as_str()))
     }
 
-    /// The sandbox's center, when the sandbox is active: its manifest and admin access, for
-    /// tests and for the app's developer tools.
+    /// The sandbox's center, when the sandbox is active: its address and manifest, for tests
+    /// and for the app's developer tools.
     pub async fn sandbox(&self) -> Option<(String, moa_testbed::Manifest)> {
         self.active
             .read()
             .await
             .as_ref()
             .and_then(|a| a.sandbox.as_ref())
-            .map(|s| (s.base_url.clone(), s.manifest.clone()))
+            .map(|s| (s.center.base_url.clone(), s.center.manifest.clone()))
     }
 
-    /// Switches to the sandbox.
+    /// Switches to the sandbox: a moa-server and its center inside the app, their databases in
+    /// the data folder.
     pub async fn use_sandbox(&self) -> Result<()> {
-        self.activate(EnvironmentKind::Sandbox).await
-    }
-
-    /// Saves KFTC credentials (the secret to the vault, the rest to the store) and switches to
-    /// that host.
-    pub async fn use_kftc(
-        &self,
-        kind: EnvironmentKind,
-        credentials: KftcCredentials,
-    ) -> Result<()> {
-        let base_url = match kind {
-            EnvironmentKind::KftcTest => Environment::KftcTest.base_url(),
-            EnvironmentKind::KftcProduction => Environment::KftcProduction.base_url(),
-            EnvironmentKind::Sandbox => return Err(Error::Invalid("not_a_kftc_environment")),
-        };
-        let record = EnvironmentRecord {
-            id: 0,
-            kind,
-            base_url: base_url.to_string(),
-            client_id: credentials.client_id,
-            client_use_code: credentials.client_use_code,
-            redirect_uri: credentials.redirect_uri,
-            collection_account: credentials.collection_account,
-            payout_account: credentials.payout_account,
-            user_seq_no: None,
-            user_name: None,
-        };
-        if moa_openbanking::ClientUseCode::parse(&record.client_use_code).is_err() {
-            return Err(Error::Invalid("bad_client_use_code"));
-        }
-        self.vault().set(
-            SecretKey {
-                environment: kind.as_str(),
-                name: center::CLIENT_SECRET,
-            },
-            credentials.client_secret.expose_secret(),
-        )?;
-        self.store.save_environment(&record, self.clock().now())?;
-        self.activate(kind).await
-    }
-
-    async fn activate(&self, kind: EnvironmentKind) -> Result<()> {
-        let now = self.clock().now();
-        let (record, sandbox) = match kind {
-            EnvironmentKind::Sandbox => {
-                let (record, spawned) = self.start_sandbox(now).await?;
-                (record, Some(spawned))
-            }
-            _ => (
-                self.store
-                    .environment(kind)?
-                    .ok_or(Error::NotConfigured(kind.as_str()))?,
-                None,
-            ),
-        };
-        let base =
-            url::Url::parse(&record.base_url).map_err(|_| Error::NotConfigured(kind.as_str()))?;
-        let client = Client::new(Environment::Custom(base))?.with_timeout(self.options.timeout);
-        let center = Center::new(
-            record,
-            client,
-            &self.store,
-            self.vault().clone(),
-            self.clock().clone(),
-        )?;
-        let previous = self.active.write().await.replace(Active {
-            center: Arc::new(center),
-            sandbox,
-        });
-        if let Some(Active {
-            sandbox: Some(old), ..
-        }) = previous
-        {
-            old.shutdown().await;
-        }
-        self.store.set_setting(ACTIVE_ENVIRONMENT, kind.as_str())?;
+        self.close().await;
+        let mut options = moa_server::sandbox::SandboxOptions::new(&self.options.data_dir);
+        options.latency = self.options.sandbox_latency;
+        options.options = self.options.sandbox_server.clone();
+        options.options.clock = self.options.clock.clone();
+        let sandbox = moa_server::sandbox::start(options)
+            .await
+            .map_err(|e| Error::Sandbox(e.to_string()))?;
+        let url = url::Url::parse(&sandbox.server.base_url)
+            .map_err(|e| Error::Sandbox(e.to_string()))?;
         self.store
-            .audit("environment", kind.as_str(), "connected", now)?;
+            .set_setting(SANDBOX_CENTER_URL, &sandbox.center.base_url)?;
+        match self.connect(EnvironmentKind::Sandbox, url).await {
+            Ok((env, server)) => {
+                self.activate(env, server, Some(sandbox)).await;
+                Ok(())
+            }
+            Err(e) => {
+                sandbox.shutdown().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Switches to an institution's moa-server: https required, except on loopback.
+    pub async fn use_server(&self, url: &str) -> Result<()> {
+        let url = url::Url::parse(url.trim()).map_err(|_| Error::Invalid("server_url_invalid"))?;
+        if !server::acceptable_url(&url) {
+            return Err(Error::Invalid("server_url_insecure"));
+        }
+        let (env, server) = self.connect(EnvironmentKind::Server, url).await?;
+        self.close().await;
+        self.activate(env, server, None).await;
         Ok(())
     }
 
-    /// Starts the testbed on 127.0.0.1, its database in the data folder, and registers Moa's
-    /// institution from its manifest.
-    async fn start_sandbox(
+    async fn connect(
         &self,
-        now: DateTime<Utc>,
-    ) -> Result<(EnvironmentRecord, moa_testbed::Spawned)> {
-        // A sandbox already running (a second activation) is stopped first by the caller.
-        if let Some(active) = self.active.write().await.take()
-            && let Some(old) = active.sandbox
-        {
-            old.shutdown().await;
-        }
-        let mut config = moa_testbed::Config::file(self.options.data_dir.join("sandbox-center.db"));
-        config.latency = self.options.sandbox_latency;
-        let spawned = moa_testbed::spawn(config)
-            .await
-            .map_err(|e| Error::Sandbox(e.to_string()))?;
-        let institution = spawned
-            .manifest
-            .institutions
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::Sandbox("the sandbox has no institution".into()))?;
-        self.vault().set(
-            SecretKey {
-                environment: EnvironmentKind::Sandbox.as_str(),
-                name: center::CLIENT_SECRET,
-            },
-            &institution.client_secret,
-        )?;
-        let mut record = EnvironmentRecord {
+        kind: EnvironmentKind,
+        url: url::Url,
+    ) -> Result<(EnvironmentRecord, Arc<Server>)> {
+        let server = Server::connect(
+            url.clone(),
+            self.vault(),
+            kind.as_str(),
+            self.clock().clone(),
+            self.options.timeout,
+        )
+        .await?;
+        let now = self.clock().now();
+        let record = EnvironmentRecord {
             id: 0,
-            kind: EnvironmentKind::Sandbox,
-            base_url: spawned.base_url.clone(),
-            client_id: institution.client_id,
-            client_use_code: institution.client_use_code,
-            redirect_uri: REDIRECT_URI.into(),
-            collection_account: institution.collection_account.account_num,
-            payout_account: institution.payout_account.account_num,
-            user_seq_no: None,
+            kind,
+            base_url: url.to_string(),
             user_name: None,
         };
-        record.id = self.store.save_environment(&record, now)?;
-        let saved = self
+        self.store.save_environment(&record, now)?;
+        let env = self
             .store
-            .environment(EnvironmentKind::Sandbox)?
-            .unwrap_or(record);
-        Ok((saved, spawned))
+            .environment(kind)?
+            .ok_or(Error::NotConfigured(kind.as_str()))?;
+        Ok((env, Arc::new(server)))
     }
 
-    /// Stops the sandbox's center, if it runs. Call before the process exits.
+    async fn activate(
+        &self,
+        env: EnvironmentRecord,
+        server: Arc<Server>,
+        sandbox: Option<moa_server::sandbox::Sandbox>,
+    ) {
+        let kind = env.kind;
+        *self.active.write().await = Some(Active {
+            env,
+            server,
+            sandbox,
+        });
+        let now = self.clock().now();
+        let _ = self.store.set_setting(ACTIVE_ENVIRONMENT, kind.as_str());
+        let _ = self
+            .store
+            .audit("environment", kind.as_str(), "connected", now);
+    }
+
+    /// Stops the sandbox's server and center, if they run. Call before the process exits.
     pub async fn close(&self) {
         if let Some(Active {
             sandbox: Some(sandbox),

@@ -164,6 +164,18 @@ CREATE TABLE tran_id_counters (
     next            INTEGER NOT NULL,
     PRIMARY KEY (client_use_code, day)
 ) WITHOUT ROWID;
+"#, r#"
+-- The app became a client of moa-server: the center's details, the person's number at the
+-- center and the bank_tran_id counters moved to the server. A transfer remembers the
+-- server's id for it; its local id is the idempotency key the app sent.
+ALTER TABLE environments DROP COLUMN client_id;
+ALTER TABLE environments DROP COLUMN client_use_code;
+ALTER TABLE environments DROP COLUMN redirect_uri;
+ALTER TABLE environments DROP COLUMN collection_account;
+ALTER TABLE environments DROP COLUMN payout_account;
+ALTER TABLE environments DROP COLUMN user_seq_no;
+ALTER TABLE transfers ADD COLUMN server_id TEXT;
+DROP TABLE tran_id_counters;
 "#];
 
 /// The local store; cheap to clone.
@@ -178,16 +190,14 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Which center an environment is.
+/// Which moa-server an environment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EnvironmentKind {
-    /// The testbed inside the app.
+    /// The server and the testbed inside the app.
     Sandbox,
-    /// KFTC's test host.
-    KftcTest,
-    /// KFTC's production host.
-    KftcProduction,
+    /// An institution's moa-server, by its URL.
+    Server,
 }
 
 impl EnvironmentKind {
@@ -195,40 +205,27 @@ impl EnvironmentKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sandbox => "sandbox",
-            Self::KftcTest => "kftc_test",
-            Self::KftcProduction => "kftc_production",
+            Self::Server => "server",
         }
     }
 
     /// The kind named `name`.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::Sandbox, Self::KftcTest, Self::KftcProduction]
+        [Self::Sandbox, Self::Server]
             .into_iter()
             .find(|k| k.as_str() == name)
     }
 }
 
-/// An environment as stored: where the center is and the institution's public details.
+/// An environment as stored: which moa-server, and who the person is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvironmentRecord {
     /// Row id.
     pub id: i64,
-    /// Which center.
+    /// Which server.
     pub kind: EnvironmentKind,
     /// Its base URL.
     pub base_url: String,
-    /// The institution's OAuth client id (not secret).
-    pub client_id: String,
-    /// 이용기관코드.
-    pub client_use_code: String,
-    /// The callback registered with the center.
-    pub redirect_uri: String,
-    /// Collection contract account number (withdrawals go there).
-    pub collection_account: String,
-    /// Payout contract account number (deposits come from there).
-    pub payout_account: String,
-    /// The registered person's number at this center, once registered.
-    pub user_seq_no: Option<String>,
     /// The registered person's name.
     pub user_name: Option<String>,
 }
@@ -481,25 +478,33 @@ impl Store {
     /// the same. Returns its row id.
     pub fn save_environment(&self, env: &EnvironmentRecord, now: DateTime<Utc>) -> Result<i64> {
         let conn = self.lock();
+        // Another server knows other people and accounts: what was cached of the last one
+        // leaves the dashboard.
+        let previous: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT id, base_url FROM environments WHERE kind = ?1",
+                [env.kind.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((id, url)) = &previous
+            && *url != env.base_url
+            && env.kind == EnvironmentKind::Server
+        {
+            conn.execute(
+                "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE environment_id = ?1",
+                params![id, ts(&now)],
+            )?;
+            conn.execute(
+                "UPDATE environments SET user_name = NULL WHERE id = ?1",
+                [id],
+            )?;
+        }
         conn.execute(
-            "INSERT INTO environments (kind, base_url, client_id, client_use_code, redirect_uri,
-                collection_account, payout_account, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO environments (kind, base_url, updated_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (kind) DO UPDATE SET base_url = excluded.base_url,
-                client_id = excluded.client_id, client_use_code = excluded.client_use_code,
-                redirect_uri = excluded.redirect_uri,
-                collection_account = excluded.collection_account,
-                payout_account = excluded.payout_account, updated_at = excluded.updated_at",
-            params![
-                env.kind.as_str(),
-                env.base_url,
-                env.client_id,
-                env.client_use_code,
-                env.redirect_uri,
-                env.collection_account,
-                env.payout_account,
-                ts(&now)
-            ],
+                updated_at = excluded.updated_at",
+            params![env.kind.as_str(), env.base_url, ts(&now)],
         )?;
         Ok(conn.query_row(
             "SELECT id FROM environments WHERE kind = ?1",
@@ -513,67 +518,24 @@ impl Store {
         let conn = self.lock();
         let row = conn
             .query_row(
-                "SELECT id, kind, base_url, client_id, client_use_code, redirect_uri,
-                    collection_account, payout_account, user_seq_no, user_name
-                 FROM environments WHERE kind = ?1",
+                "SELECT id, base_url, user_name FROM environments WHERE kind = ?1",
                 [kind.as_str()],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                        r.get(6)?,
-                        r.get(7)?,
-                        r.get(8)?,
-                        r.get(9)?,
-                    ))
-                },
+                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
             )
             .optional()?;
-        row.map(
-            |(
-                id,
-                kind,
-                base_url,
-                client_id,
-                client_use_code,
-                redirect_uri,
-                collection,
-                payout,
-                user_seq_no,
-                user_name,
-            )| {
-                Ok(EnvironmentRecord {
-                    id,
-                    kind: EnvironmentKind::parse(&kind)
-                        .ok_or(StoreError::Corrupt("environment kind"))?,
-                    base_url,
-                    client_id,
-                    client_use_code,
-                    redirect_uri,
-                    collection_account: collection,
-                    payout_account: payout,
-                    user_seq_no,
-                    user_name,
-                })
-            },
-        )
-        .transpose()
+        Ok(row.map(|(id, base_url, user_name)| EnvironmentRecord {
+            id,
+            kind,
+            base_url,
+            user_name,
+        }))
     }
 
     /// Records who registered in environment `id`.
-    pub fn set_person(
-        &self,
-        environment_id: i64,
-        user_seq_no: Option<&str>,
-        user_name: Option<&str>,
-    ) -> Result<()> {
+    pub fn set_person(&self, environment_id: i64, user_name: Option<&str>) -> Result<()> {
         self.lock().execute(
-            "UPDATE environments SET user_seq_no = ?2, user_name = ?3 WHERE id = ?1",
-            params![environment_id, user_seq_no, user_name],
+            "UPDATE environments SET user_name = ?2 WHERE id = ?1",
+            params![environment_id, user_name],
         )?;
         Ok(())
     }
@@ -727,7 +689,7 @@ impl Store {
             params![environment_id, ts(&now)],
         )?;
         conn.execute(
-            "UPDATE environments SET user_seq_no = NULL, user_name = NULL WHERE id = ?1",
+            "UPDATE environments SET user_name = NULL WHERE id = ?1",
             [environment_id],
         )?;
         Ok(())
@@ -1149,29 +1111,6 @@ fn check_chain(conn: &Connection, account_id: i64, now: DateTime<Utc>) -> Result
     Ok(gaps.len())
 }
 
-/// `bank_tran_id` counters live in the store, so ids are never reused after a restart.
-impl moa_openbanking::CounterStore for Store {
-    fn reserve(
-        &self,
-        client_use_code: &moa_openbanking::ClientUseCode,
-        day: NaiveDate,
-        count: u64,
-    ) -> std::result::Result<u64, moa_openbanking::CounterError> {
-        let store_error = |e: rusqlite::Error| moa_openbanking::CounterError::Store(Box::new(e));
-        let conn = self.lock();
-        let first: i64 = conn
-            .query_row(
-                "INSERT INTO tran_id_counters (client_use_code, day, next) VALUES (?1, ?2, ?3)
-                 ON CONFLICT DO UPDATE SET next = next + ?3
-                 RETURNING next - ?3",
-                params![client_use_code.as_str(), day.to_string(), count as i64],
-                |r| r.get(0),
-            )
-            .map_err(store_error)?;
-        Ok(first.max(0) as u64)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1188,12 +1127,6 @@ mod tests {
                     id: 0,
                     kind: EnvironmentKind::Sandbox,
                     base_url: "http://127.0.0.1:1".into(),
-                    client_id: "c".into(),
-                    client_use_code: "M202600001".into(),
-                    redirect_uri: "http://127.0.0.1/callback".into(),
-                    collection_account: "1".into(),
-                    payout_account: "2".into(),
-                    user_seq_no: None,
                     user_name: None,
                 },
                 now(),
@@ -1365,20 +1298,22 @@ mod tests {
     }
 
     #[test]
-    fn bank_tran_id_counters_continue_across_reopening() {
-        use moa_openbanking::CounterStore;
-        let dir = std::env::temp_dir().join(format!("moa-store-{}", uuid::Uuid::new_v4()));
-        let path = dir.join("moa.db");
-        let code = moa_openbanking::ClientUseCode::parse("M202600001").unwrap();
-        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        let first = Store::open(&path).unwrap().reserve(&code, day, 10).unwrap();
-        let second = Store::open(&path).unwrap().reserve(&code, day, 10).unwrap();
-        assert_eq!((first, second), (0, 10));
-        let next_day = Store::open(&path)
-            .unwrap()
-            .reserve(&code, day.succ_opt().unwrap(), 1)
-            .unwrap();
-        assert_eq!(next_day, 0);
-        let _ = std::fs::remove_dir_all(dir);
+    fn another_servers_url_takes_the_last_servers_accounts_off_the_dashboard() {
+        let store = Store::in_memory().unwrap();
+        let server = |url: &str| EnvironmentRecord {
+            id: 0,
+            kind: EnvironmentKind::Server,
+            base_url: url.into(),
+            user_name: None,
+        };
+        let id = store.save_environment(&server("https://a.example"), now()).unwrap();
+        store.set_person(id, Some("홍길동")).unwrap();
+        store.upsert_account(id, &account("1"), now()).unwrap();
+        let same = store.save_environment(&server("https://a.example"), now()).unwrap();
+        assert_eq!((same, store.accounts(id).unwrap().len()), (id, 1));
+        store.save_environment(&server("https://b.example"), now()).unwrap();
+        assert!(store.accounts(id).unwrap().is_empty());
+        let env = store.environment(EnvironmentKind::Server).unwrap().unwrap();
+        assert_eq!((env.base_url.as_str(), env.user_name), ("https://b.example", None));
     }
 }

@@ -95,6 +95,27 @@ describe('ipcErrorMessage', () => {
   });
 });
 
+describe('failureMessage', () => {
+  it('words a transfer’s failure code by the part before its detail, and knows when it has no words', async () => {
+    const { failureMessage } = await import('./messages');
+    expect(failureMessage('ko', 'bank_refused:453')).toBe('은행에서 요청을 거절했어요.');
+    expect(failureMessage('en', 'not_sent')).toContain('never reached the server');
+    expect(failureMessage('en', 'brand_new')).toBeNull();
+    expect(failureMessage('en', null)).toBeNull();
+  });
+
+  it('has words for every code the server and the core can end a request or a transfer with', async () => {
+    const { failureMessage } = await import('./messages');
+    const codes = ['network', 'device_refused', 'server_url_invalid', 'server_url_insecure', 'center_refused',
+      'center_unavailable', 'bad_memo', 'idempotency_conflict', 'not_sent', 'withdraw_not_applied',
+      'deposit_not_applied', 'not_configured', 'amount_not_positive', 'no_such_transfer', 'rate_limited'];
+    for (const code of codes) {
+      expect(failureMessage('ko', code), code).not.toBeNull();
+      expect(failureMessage('en', code), code).not.toBeNull();
+    }
+  });
+});
+
 describe('staleReasonMessage', () => {
   it('words every stale code the shell sends, and an unknown one generally', async () => {
     const { staleReasonMessage } = await import('./messages');

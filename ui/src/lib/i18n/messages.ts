@@ -85,13 +85,25 @@ export function amountErrorMessage(lang: Lang, failure: Extract<AmountCheck, { o
     : translate(lang, `amount.error.${failure.error}`);
 }
 
+/**
+ * Our words for a stable failure code, or null when we have none. A code may carry a detail after
+ * a colon (a transfer's `bank_refused:453` keeps the bank's own code): the words go by the part
+ * before it.
+ */
+export function failureMessage(lang: Lang, code: string | null): string | null {
+  if (code === null) return null;
+  const base = code.split(':', 1)[0] ?? code;
+  const words = dictionaries[lang].failure;
+  return Object.prototype.hasOwnProperty.call(words, base)
+    ? translate(lang, `failure.${base as keyof typeof words}`)
+    : null;
+}
+
 /** A failure from the IPC edge, in our own words when the dictionary has its code, else the
  * shell's localized message, else a general one. Never parses the message. */
 export function ipcErrorMessage(lang: Lang, error: { code: string; message: string }): string {
-  const words = dictionaries[lang].failure;
-  if (Object.prototype.hasOwnProperty.call(words, error.code)) {
-    return translate(lang, `failure.${error.code as keyof typeof words}`);
-  }
+  const ours = failureMessage(lang, error.code);
+  if (ours !== null) return ours;
   return error.message.trim() !== '' ? error.message : translate(lang, 'error.unknown');
 }
 

@@ -12,10 +12,10 @@ import type {
   HistoryPage,
   HistorySyncView,
   IpcError,
-  KftcInput,
   PreferencesInput,
   PreflightView,
   RegistrationResult,
+  ServerInput,
   SyncEvent,
   TransferDraft,
   TransferEventView,
@@ -39,7 +39,7 @@ export interface Api {
   transfers(): Promise<TransferView[]>;
   setPreferences(preferences: PreferencesInput): Promise<void>;
   useSandbox(): Promise<void>;
-  useKftc(input: KftcInput): Promise<void>;
+  useServer(input: ServerInput): Promise<void>;
   dashboardPainted(): Promise<void>;
   /** The dashboard the store held when the window opened, once; then null. */
   storedDashboard(): Dashboard | null;
@@ -95,7 +95,7 @@ export const tauriApi: Api = {
   transfers: () => invoke('transfers'),
   setPreferences: (preferences) => invoke('set_preferences', { preferences }),
   useSandbox: () => invoke('use_sandbox'),
-  useKftc: (input) => invoke('use_kftc', { input }),
+  useServer: (input) => invoke('use_server', { input }),
   // Needs no core: it must not wait for one.
   dashboardPainted: () => tauriInvoke('dashboard_painted'),
   storedDashboard: takeStoredDashboard,

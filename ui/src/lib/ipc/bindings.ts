@@ -1,7 +1,7 @@
 // The IPC contract, generated from src-tauri/src/ipc.rs. Do not edit: run
 // `MOA_UPDATE_BINDINGS=1 cargo test -p moa ipc_bindings` after changing the Rust side.
 
-export type EnvironmentKind = "sandbox" | "kftc_test" | "kftc_production";
+export type EnvironmentKind = "sandbox" | "server";
 
 export type Language = "ko" | "en";
 
@@ -9,9 +9,13 @@ export type Theme = "system" | "light" | "dark";
 
 export type AppState = { 
 /**
- * The active center.
+ * The active server.
  */
 environment: EnvironmentKind, 
+/**
+ * Its address, for an institution's server (the sandbox's is its own business).
+ */
+server_url: string | null, 
 /**
  * Whether a person has registered accounts (and their tokens are in the keyring).
  */
@@ -426,35 +430,11 @@ language: Language | null,
  */
 theme: Theme | null, };
 
-export type KftcInput = { 
+export type ServerInput = { 
 /**
- * `kftc_test` or `kftc_production`.
+ * Its address: `https://…`, or `http://` on this machine only.
  */
-environment: EnvironmentKind, 
-/**
- * OAuth client id.
- */
-client_id: string, 
-/**
- * OAuth client secret.
- */
-client_secret: string, 
-/**
- * 이용기관코드 (a letter and 9 digits).
- */
-client_use_code: string, 
-/**
- * The callback registered with KFTC.
- */
-redirect_uri: string, 
-/**
- * Collection contract account number.
- */
-collection_account: string, 
-/**
- * Payout contract account number.
- */
-payout_account: string, };
+url: string, };
 
 export type IpcError = { 
 /**

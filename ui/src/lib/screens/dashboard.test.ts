@@ -5,6 +5,7 @@ import { account, fakeApi, transfer } from './fake-api';
 
 const appState = {
   environment: 'sandbox' as const,
+  server_url: null,
   registered: true,
   person_name: '홍길동',
   language: 'ko' as const,

@@ -1,14 +1,14 @@
 // A stand-in for the shell in tests: every command rejects unless the test gives it an answer.
 
 import type { Api } from '../ipc/api';
-import type { AccountView, TransferView } from '../ipc/bindings';
+import type { AccountView, AppState, TransferView } from '../ipc/bindings';
 
 export function fakeApi(overrides: Partial<Api> = {}): Api {
   const missing = (name: string) => () => Promise.reject({ code: 'unexpected', message: name });
   const names: Array<keyof Api> = [
     'appState', 'dashboard', 'refreshBalances', 'bankStatuses', 'accountHistory', 'syncHistory',
     'balanceChart', 'saveExport', 'registerAccounts', 'cancelAccount', 'signOut',
-    'preflightTransfer', 'confirmTransfer', 'transfers', 'setPreferences', 'useSandbox', 'useKftc',
+    'preflightTransfer', 'confirmTransfer', 'transfers', 'setPreferences', 'useSandbox', 'useServer',
     'dashboardPainted',
   ];
   const api = Object.fromEntries(names.map((n) => [n, missing(n)])) as unknown as Api;
@@ -49,6 +49,20 @@ export function transfer(overrides: Partial<TransferView> = {}): TransferView {
     failure_message: null,
     created_at: '2026-11-27T02:00:00.000Z',
     updated_at: '2026-11-27T02:00:05.000Z',
+    ...overrides,
+  };
+}
+
+export function appState(overrides: Partial<AppState> = {}): AppState {
+  return {
+    environment: 'sandbox',
+    server_url: null,
+    registered: true,
+    person_name: '홍길동',
+    language: 'ko',
+    theme: 'system',
+    consent: { expires_at: '2027-11-27T00:00:00.000Z', days_left: 365, renew_soon: false },
+    open_transfers: [],
     ...overrides,
   };
 }

@@ -1,37 +1,53 @@
-// Settings: which center Moa talks to (and the KFTC credentials for the real ones), consent
-// health per account, cancelling an account and signing out.
+// Settings: which moa-server Moa talks to (the sandbox inside the app, or an institution's by its
+// address), consent health per account, cancelling an account and signing out.
 
 import type { Api } from '../ipc/api';
 import { asIpcError } from '../ipc/api';
-import type { AccountView, AppState, EnvironmentKind, IpcError, KftcInput } from '../ipc/bindings';
+import type { AccountView, AppState, EnvironmentKind, IpcError } from '../ipc/bindings';
 
-export type SettingsNotice = 'saved_kftc' | 'saved_sandbox' | 'account_cancelled' | 'signed_out' | 'consent_renewed';
+export type SettingsNotice = 'saved_server' | 'saved_sandbox' | 'account_cancelled' | 'signed_out' | 'consent_renewed';
 
-export interface KftcForm {
-  environment: Exclude<EnvironmentKind, 'sandbox'>;
-  client_id: string;
-  client_secret: string;
-  client_use_code: string;
-  redirect_uri: string;
-  collection_account: string;
-  payout_account: string;
+/**
+ * Why an address cannot be a server's: nothing typed, not an address at all, or one whose
+ * requests could be read on the way (anything but https, save http to this machine).
+ */
+export type ServerUrlError = 'empty' | 'invalid' | 'insecure';
+
+export type ServerUrlCheck = { ok: true; url: string } | { ok: false; error: ServerUrlError };
+
+/** Hosts that are this machine, as the URL parser writes them. */
+const LOOPBACK_IPV6 = '[::1]';
+
+function isLoopback(hostname: string): boolean {
+  // The parser has already lowered names and written IPv4 in dotted decimal (`127.1` becomes
+  // `127.0.0.1`), so a textual check is exact. 127.0.0.0/8 is all loopback, as the core agrees.
+  return hostname === 'localhost' || hostname === LOOPBACK_IPV6 || /^127\.\d+\.\d+\.\d+$/.test(hostname);
 }
 
-export function emptyKftcForm(): KftcForm {
-  return {
-    environment: 'kftc_test',
-    client_id: '',
-    client_secret: '',
-    client_use_code: '',
-    redirect_uri: '',
-    collection_account: '',
-    payout_account: '',
-  };
-}
-
-/** Whether every field has something in it; the shell checks the formats. */
-export function kftcFormComplete(form: KftcForm): boolean {
-  return Object.values(form).every((v) => v.trim() !== '');
+/**
+ * Whether a typed address may carry the app's requests: https, or http to this machine only
+ * (127.0.0.1, ::1, localhost). The same rule as the core's, checked here so a plain mistake is
+ * named beside the field before anything is sent; the core checks again. Gives the address
+ * trimmed, as typed.
+ */
+export function checkServerUrl(text: string): ServerUrlCheck {
+  const url = text.trim();
+  if (url === '') return { ok: false, error: 'empty' };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { ok: false, error: 'invalid' };
+  }
+  switch (parsed.protocol) {
+    case 'https:':
+      // The parser refuses an https address without a host, so any that gets here has one.
+      return { ok: true, url };
+    case 'http:':
+      return isLoopback(parsed.hostname) ? { ok: true, url } : { ok: false, error: 'insecure' };
+    default:
+      return { ok: false, error: 'insecure' };
+  }
 }
 
 export class SettingsModel {
@@ -39,9 +55,13 @@ export class SettingsModel {
   accounts: AccountView[] = $state([]);
   /** The environment chosen in the form; saved only by its button. */
   environment: EnvironmentKind = $state('sandbox');
-  kftc: KftcForm = $state(emptyKftcForm());
-  kftcAttempted = $state(false);
+  /** The server's address as typed; sent only by the form's button. */
+  serverUrl = $state('');
+  /** Whether the person tried to send the address: only then is what is wrong with it shown. */
+  urlAttempted = $state(false);
   busy = $state(false);
+  /** The action under way, by the notice it ends with (so a button can say what is happening). */
+  acting: SettingsNotice | null = $state(null);
   notice: SettingsNotice | null = $state(null);
   error: IpcError | null = $state(null);
   /** The account whose cancellation is waiting for a second click. */
@@ -54,13 +74,22 @@ export class SettingsModel {
     this.#api = api;
   }
 
+  /** What is wrong with the typed address, once the person has tried to send it; it follows
+   * their corrections from then on. */
+  get urlError(): ServerUrlError | null {
+    if (!this.urlAttempted) return null;
+    const check = checkServerUrl(this.serverUrl);
+    return check.ok ? null : check.error;
+  }
+
   async load(): Promise<void> {
     try {
       const [state, dashboard] = await Promise.all([this.#api.appState(), this.#api.dashboard()]);
       this.state = state;
       this.accounts = dashboard.accounts;
       this.environment = state.environment;
-      if (state.environment !== 'sandbox') this.kftc.environment = state.environment;
+      // The active server's address fills an empty field, never one the person is typing in.
+      if (state.server_url !== null && this.serverUrl.trim() === '') this.serverUrl = state.server_url;
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
@@ -71,14 +100,17 @@ export class SettingsModel {
     await this.#act('saved_sandbox', () => this.#api.useSandbox());
   }
 
-  /** Sends the credentials; the secret is cleared from the form at once, whatever happens. */
-  async useKftc(): Promise<void> {
-    this.kftcAttempted = true;
-    if (!kftcFormComplete(this.kftc)) return;
-    const input: KftcInput = { ...this.kftc };
-    this.kftc.client_secret = '';
-    const ok = await this.#act('saved_kftc', () => this.#api.useKftc(input));
-    if (ok) this.kftcAttempted = false;
+  /** Switches to the server at the typed address, if it is one the app may talk to. */
+  async useServer(): Promise<void> {
+    this.urlAttempted = true;
+    const check = checkServerUrl(this.serverUrl);
+    if (!check.ok) {
+      this.notice = null;
+      return;
+    }
+    if (await this.#act('saved_server', () => this.#api.useServer({ url: check.url }))) {
+      this.urlAttempted = false;
+    }
   }
 
   async renewConsent(): Promise<void> {
@@ -106,6 +138,7 @@ export class SettingsModel {
   async #act(notice: SettingsNotice, action: () => Promise<void>): Promise<boolean> {
     if (this.busy) return false;
     this.busy = true;
+    this.acting = notice;
     this.notice = null;
     try {
       await action();
@@ -118,6 +151,7 @@ export class SettingsModel {
       return false;
     } finally {
       this.busy = false;
+      this.acting = null;
     }
   }
 }

@@ -1,56 +1,124 @@
 import { describe, expect, it } from 'vitest';
-import type { AppState, KftcInput } from '../ipc/bindings';
-import { SettingsModel, kftcFormComplete, emptyKftcForm } from './settings.svelte';
-import { account, fakeApi } from './fake-api';
-
-const state: AppState = {
-  environment: 'sandbox',
-  registered: true,
-  person_name: '홍길동',
-  language: 'ko',
-  theme: 'system',
-  consent: { expires_at: '2027-11-27T00:00:00.000Z', days_left: 365, renew_soon: false },
-  open_transfers: [],
-};
+import { dictionaries } from '../i18n';
+import { ipcErrorMessage } from '../i18n/messages';
+import type { AppState, ServerInput } from '../ipc/bindings';
+import { SettingsModel, checkServerUrl } from './settings.svelte';
+import { account, appState, fakeApi } from './fake-api';
 
 const base = {
-  appState: async () => state,
+  appState: async () => appState(),
   dashboard: async () => ({ accounts: [account({ id: 1 }), account({ id: 2 })], total: '0' }),
 };
 
-describe('SettingsModel', () => {
-  it('sends the KFTC credentials once and forgets the secret at once', async () => {
-    const sent: KftcInput[] = [];
-    const model = new SettingsModel(fakeApi({ ...base, useKftc: async (input) => void sent.push(input) }));
-    await model.load();
-    model.kftc.client_id = 'id';
-    await model.useKftc();
-    expect(sent).toEqual([]);
-    expect(model.kftcAttempted).toBe(true);
-    Object.assign(model.kftc, {
-      environment: 'kftc_test',
-      client_secret: 's3cret',
-      client_use_code: 'M202600001',
-      redirect_uri: 'http://localhost:8080/callback',
-      collection_account: '100',
-      payout_account: '200',
-    });
-    await model.useKftc();
-    expect(sent).toHaveLength(1);
-    expect(sent[0]?.client_secret).toBe('s3cret');
-    expect(model.kftc.client_secret).toBe('');
-    expect(model.notice).toBe('saved_kftc');
+describe('checkServerUrl', () => {
+  it('accepts https anywhere and http on this machine only', () => {
+    for (const url of ['https://moa.example.com', 'http://127.0.0.1:8420', 'http://localhost:8420', 'http://[::1]:8420']) {
+      expect(checkServerUrl(url), url).toEqual({ ok: true, url });
+    }
   });
 
-  it('clears the secret even when the shell refuses the credentials', async () => {
+  it('gives the address trimmed, as typed', () => {
+    expect(checkServerUrl('  https://moa.example.com/v1 \n')).toEqual({ ok: true, url: 'https://moa.example.com/v1' });
+  });
+
+  it('refuses plain http to another machine, and any other scheme, as insecure', () => {
+    for (const url of ['http://moa.example.com', 'ftp://moa.example.com', 'http://127.0.0.1.example.com', 'http://10.0.0.1:8420']) {
+      expect(checkServerUrl(url), url).toEqual({ ok: false, error: 'insecure' });
+    }
+  });
+
+  it('refuses what is not an address, and nothing at all', () => {
+    for (const url of ['garbage', 'moa.example.com', 'https://', 'https://moa example.com']) {
+      expect(checkServerUrl(url), url).toEqual({ ok: false, error: 'invalid' });
+    }
+    expect(checkServerUrl('')).toEqual({ ok: false, error: 'empty' });
+    expect(checkServerUrl('   ')).toEqual({ ok: false, error: 'empty' });
+  });
+});
+
+describe('SettingsModel', () => {
+  it('never sends a refused address, and names what is wrong only once the person tries', async () => {
+    const sent: ServerInput[] = [];
+    const model = new SettingsModel(fakeApi({ ...base, useServer: async (input) => void sent.push(input) }));
+    await model.load();
+    model.environment = 'server';
+    model.serverUrl = 'http://moa.example.com';
+    expect(model.urlError).toBeNull();
+    await model.useServer();
+    expect(model.urlError).toBe('insecure');
+    for (const [url, error] of [['ftp://moa.example.com', 'insecure'], ['garbage', 'invalid'], ['', 'empty']] as const) {
+      model.serverUrl = url;
+      await model.useServer();
+      expect(model.urlError, url).toBe(error);
+    }
+    expect(sent).toEqual([]);
+    expect(model.notice).toBeNull();
+    expect(model.busy).toBe(false);
+    // Once shown, the problem follows the person's corrections.
+    model.serverUrl = 'https://moa.example.com';
+    expect(model.urlError).toBeNull();
+  });
+
+  it('sends a good address trimmed, says it switched, and then shows the server as active', async () => {
+    const sent: ServerInput[] = [];
+    let current: AppState = appState();
     const model = new SettingsModel(
-      fakeApi({ ...base, useKftc: async () => Promise.reject({ code: 'bad_client_use_code', message: '' }) }),
+      fakeApi({
+        ...base,
+        appState: async () => current,
+        useServer: async (input) => {
+          sent.push(input);
+          current = appState({ environment: 'server', server_url: 'https://moa.example.com/' });
+        },
+      }),
     );
-    Object.assign(model.kftc, { ...emptyKftcForm(), client_id: 'a', client_secret: 'b', client_use_code: 'c', redirect_uri: 'd', collection_account: 'e', payout_account: 'f' });
-    expect(kftcFormComplete(model.kftc)).toBe(true);
-    await model.useKftc();
-    expect(model.error?.code).toBe('bad_client_use_code');
-    expect(model.kftc.client_secret).toBe('');
+    await model.load();
+    model.environment = 'server';
+    model.serverUrl = '  https://moa.example.com  ';
+    await model.useServer();
+    expect(sent).toEqual([{ url: 'https://moa.example.com' }]);
+    expect(model.notice).toBe('saved_server');
+    expect(model.error).toBeNull();
+    expect(model.urlError).toBeNull();
+    expect(model.state?.environment).toBe('server');
+    expect(model.state?.server_url).toBe('https://moa.example.com/');
+    expect(model.environment).toBe('server');
+  });
+
+  it('shows the words of the code a failed switch ends with, and stays on the server form', async () => {
+    for (const code of ['network', 'device_refused', 'server_url_insecure'] as const) {
+      const model = new SettingsModel(
+        fakeApi({ ...base, useServer: async () => Promise.reject({ code, message: 'the shell’s words' }) }),
+      );
+      await model.load();
+      model.environment = 'server';
+      model.serverUrl = 'https://moa.example.com';
+      await model.useServer();
+      expect(model.error?.code).toBe(code);
+      expect(ipcErrorMessage('ko', model.error ?? { code: '', message: '' })).toBe(dictionaries.ko.failure[code]);
+      expect(ipcErrorMessage('en', model.error ?? { code: '', message: '' })).toBe(dictionaries.en.failure[code]);
+      expect(model.notice).toBeNull();
+      expect(model.busy).toBe(false);
+      expect(model.environment).toBe('server');
+      expect(model.serverUrl).toBe('https://moa.example.com');
+    }
+  });
+
+  it('chooses the radio of the active server, and fills in its address without overwriting typing', async () => {
+    const sandbox = new SettingsModel(fakeApi(base));
+    await sandbox.load();
+    expect(sandbox.environment).toBe('sandbox');
+    expect(sandbox.serverUrl).toBe('');
+
+    const model = new SettingsModel(
+      fakeApi({ ...base, appState: async () => appState({ environment: 'server', server_url: 'https://moa.example.com/' }) }),
+    );
+    await model.load();
+    expect(model.environment).toBe('server');
+    expect(model.serverUrl).toBe('https://moa.example.com/');
+    model.serverUrl = 'https://other.example.com';
+    await model.load();
+    expect(model.serverUrl).toBe('https://other.example.com');
   });
 
   it('asks twice before cancelling an account or signing out', async () => {
