@@ -94,7 +94,7 @@ async fn background(app: Arc<App>) {
             tracing::warn!(code = e.code().as_str(), "resuming transfers failed");
         }
         // Tokens are checked about every hour.
-        if ticks % (3600 / every.as_secs().max(1)).max(1) == 0
+        if ticks.is_multiple_of((3600 / every.as_secs().max(1)).max(1))
             && let Err(e) = app.center().renew_expiring().await
         {
             tracing::warn!(code = e.code().as_str(), "token renewal failed");
