@@ -131,7 +131,7 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         app.metrics().set_transfers_by_state(&counts);
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         app.metrics().render(),
     )
         .into_response()
