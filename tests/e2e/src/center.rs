@@ -90,7 +90,7 @@ impl SandboxCenter {
     pub fn of(data_dir: &Path) -> Result<SandboxCenter> {
         let base_url: String = read_one(
             &data_dir.join("moa.db"),
-            "SELECT base_url FROM environments WHERE kind = 'sandbox'",
+            "SELECT value FROM settings WHERE key = 'sandbox_center_url'",
         )?;
         let admin_token: String = read_one(
             &data_dir.join("sandbox-center.db"),
