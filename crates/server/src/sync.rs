@@ -395,3 +395,77 @@ pub async fn history_page(
         .then(|| next.to_owned());
     Ok(api::HistoryPage { rows, next_cursor })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moa_openbanking::{BankReply, CenterError};
+
+    fn center(code: &str, bank: Option<&str>) -> moa_openbanking::Error {
+        moa_openbanking::Error::Center(Box::new(CenterError {
+            endpoint: "/v2.0/account/balance/fin_num",
+            code: RspCode::from_code(code),
+            message: "센터 메시지".into(),
+            detail: None,
+            bank: bank.map(|b| BankReply {
+                code: BankRspCode::from_code(b),
+                message: String::new(),
+            }),
+            api_tran_id: None,
+        }))
+    }
+
+    fn code(rsp: &str, bank: Option<&str>, state: Option<BankState>) -> StaleCode {
+        stale_code(&center(rsp, bank), state)
+    }
+
+    #[test]
+    fn a_bank_refusal_reads_as_the_banks_state_when_it_is_known() {
+        use BankState::*;
+        assert_eq!(code("A0002", Some("499"), Some(Down)), StaleCode::BankDown);
+        assert_eq!(
+            code("A0002", Some("499"), Some(NotOpen)),
+            StaleCode::BankNotOpen
+        );
+        assert_eq!(
+            code("A0002", Some("499"), Some(Terminated)),
+            StaleCode::BankTerminated
+        );
+        // 499 from a bank said to be available, or of unknown state: an outage all the same.
+        assert_eq!(
+            code("A0002", Some("499"), Some(Available)),
+            StaleCode::BankDown
+        );
+        assert_eq!(code("A0002", Some("499"), None), StaleCode::BankDown);
+        // Any other reason is the bank's own, whatever its state.
+        assert_eq!(
+            code("A0002", Some("467"), Some(Available)),
+            StaleCode::BankRefused
+        );
+        assert_eq!(code("A0002", Some("467"), None), StaleCode::BankRefused);
+    }
+
+    #[test]
+    fn consent_token_timeout_and_other_refusals_have_their_own_codes() {
+        assert_eq!(code("A0305", None, None), StaleCode::ConsentMissing);
+        assert_eq!(code("A0316", None, None), StaleCode::ConsentExpired);
+        assert_eq!(code("O0003", None, None), StaleCode::AuthExpired);
+        assert_eq!(code("O0002", None, None), StaleCode::AuthExpired);
+        assert_eq!(code("O0001", None, None), StaleCode::AuthExpired);
+        assert_eq!(code("A0007", None, None), StaleCode::Timeout);
+        assert_eq!(code("A0017", None, None), StaleCode::Timeout);
+        assert_eq!(code("A0323", None, None), StaleCode::AccountUnregistered);
+        assert_eq!(code("A0003", None, None), StaleCode::CenterRefused);
+        assert_eq!(code("Z9999", None, None), StaleCode::CenterRefused);
+    }
+
+    #[test]
+    fn a_reason_keeps_the_centers_and_the_banks_codes() {
+        let reason = stale_reason(&Error::Center(center("A0002", Some("467"))), None);
+        assert_eq!(reason.code, StaleCode::BankRefused);
+        assert_eq!(reason.rsp_code.as_deref(), Some("A0002"));
+        assert_eq!(reason.bank_rsp_code.as_deref(), Some("467"));
+        let lost = stale_reason(&Error::Refused(ErrorCode::AuthExpired), None);
+        assert_eq!(lost.code, StaleCode::AuthExpired);
+    }
+}
