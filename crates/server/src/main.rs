@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use moa_server::config::{Config, LogFormat};
+use moa_server::saga::{Hooks, Step};
 use moa_server::sandbox::{self, SandboxOptions};
 use moa_server::{App, Options};
 
@@ -45,6 +46,50 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Test hook, for the crash tests only: with `MOA_SERVER_CRASH_AT=STEP` (a saga step as
+/// [`Step::as_str`] names it: `before-withdraw`, `after-withdraw`, `before-deposit`,
+/// `after-deposit`, `before-refund`, `after-refund`) the `serve` and `sandbox` commands abort the
+/// process the first time a transfer reaches that step — no destructor, no flush, no graceful
+/// shutdown, as a power cut would. The next start must finish the transfer from its journal with
+/// every leg applied once. Never set it on a server that moves real money.
+const CRASH_AT: &str = "MOA_SERVER_CRASH_AT";
+
+/// Aborts the process at one saga step: what [`CRASH_AT`] installs.
+struct CrashAt(Step);
+
+impl Hooks for CrashAt {
+    fn at(&self, step: Step) {
+        if step == self.0 {
+            eprintln!("moa-server: {CRASH_AT}={}: aborting", step.as_str());
+            std::process::abort();
+        }
+    }
+}
+
+/// The server's options: the defaults, with the [`CRASH_AT`] test hook when it is set.
+fn server_options() -> anyhow::Result<Options> {
+    let mut options = Options::default();
+    match std::env::var(CRASH_AT) {
+        Ok(name) => {
+            let step = Step::parse(&name).with_context(|| {
+                let steps: Vec<&str> = Step::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "{CRASH_AT}={name:?} is not a saga step; one of {}",
+                    steps.join(", ")
+                )
+            })?;
+            tracing::warn!(
+                step = step.as_str(),
+                "test hook {CRASH_AT} is set: the process aborts when a transfer reaches this step"
+            );
+            options.hooks = Arc::new(CrashAt(step));
+        }
+        Err(std::env::VarError::NotPresent) => {}
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("{CRASH_AT} is not UTF-8"),
+    }
+    Ok(options)
 }
 
 fn logging(format: LogFormat) {
@@ -105,7 +150,7 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
             logging(config.log_format());
             let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
-            let app = App::open(settings, Options::default()).context("opening the server")?;
+            let app = App::open(settings, server_options()?).context("opening the server")?;
             let listener = tokio::net::TcpListener::bind(config.listen())
                 .await
                 .with_context(|| format!("listening on {}", config.listen()))?;
@@ -116,7 +161,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sandbox { addr, db, json } => {
-            logging(if json { LogFormat::Json } else { LogFormat::Text });
+            logging(if json {
+                LogFormat::Json
+            } else {
+                LogFormat::Text
+            });
             let dir = match &db {
                 Some(db) => db
                     .parent()
@@ -127,6 +176,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut options = SandboxOptions::new(dir);
             options.addr = addr;
+            options.options = server_options()?;
             if let Some(db) = db {
                 options.database = db;
             }

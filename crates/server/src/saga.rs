@@ -564,10 +564,16 @@ impl Saga<'_> {
             record.state,
             TransferState::Withdrawing | TransferState::Depositing
         ) || (record.state == TransferState::Refunding && record.refund.is_some());
+        let refunding = record.state == TransferState::Refunding && record.refund.is_none();
         let before = record.version;
         let next = self.advance(record).await?;
         // Settling that learned nothing leaves the journal as it was: wait for a later resume.
-        let moved = !(waiting && next.version == before) || next.state.is_final();
+        let learned_nothing = waiting && next.version == before;
+        // A refund the bank refused leaves no refund out: the next one waits for a later
+        // resume too, rather than asking the refusing bank again at once, round after round.
+        let refund_refused =
+            refunding && next.state == TransferState::Refunding && next.refund.is_none();
+        let moved = !(learned_nothing || refund_refused) || next.state.is_final();
         Ok((next, moved))
     }
 
