@@ -369,6 +369,15 @@ pub async fn history_page(
                     next_cursor: None,
                 });
             }
+            // The cursor is the one thing of the app's that reaches the center as it was sent:
+            // a malformed refusal with one is the app's mistake (a cursor made up, or given
+            // out for another account), not the center's failure.
+            Err(e)
+                if !cursor.is_empty()
+                    && e.rsp_code().map(RspCode::kind) == Some(RspKind::Malformed) =>
+            {
+                return Err(ErrorCode::BadRequest.into());
+            }
             Err(e) if e.should_refresh_token() && !renewed => {
                 renewed = true;
                 token = center.renew_user_token(person_id, &token).await?;

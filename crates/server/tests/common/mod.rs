@@ -1,0 +1,919 @@
+//! What the server's integration tests share: a sandbox (moa-server and its testbed center, both
+//! on loopback) in a temporary folder, a [`Device`] that signs every request with a DPoP proof
+//! as the app does, a person who goes through the center's consent pages like a browser, and
+//! the auditor that checks the center's money after every scenario.
+//!
+//! Nothing here is a mock: requests go over HTTP to the real server, which talks HTTP to the
+//! real testbed.
+#![allow(dead_code)] // Each test binary uses its own part.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moa_server::api::{self, ErrorCode};
+use moa_server::dpop::DeviceKey;
+use moa_server::saga::SettlePolicy;
+use moa_server::sandbox::SandboxOptions;
+use moa_testbed::Manifest;
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+/// A temporary folder, removed when dropped.
+#[derive(Debug)]
+pub struct DataDir(pub PathBuf);
+
+impl DataDir {
+    /// A fresh, empty folder under the system's temporary folder; `name` makes it findable.
+    pub fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("moa-server-{name}-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&path).expect("the data folder is made");
+        Self(path)
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The server's options for tests: the system clock, short settling waits, no background
+/// resume within a test's life (tests that want one call `saga::resume` themselves), and a
+/// rate limit high enough that a sweep of requests never meets it.
+pub fn options() -> moa_server::Options {
+    moa_server::Options {
+        settle: SettlePolicy {
+            attempts: 3,
+            first_delay: Duration::from_millis(20),
+            resume_every: Duration::from_secs(3600),
+        },
+        rate_per_second: 10_000,
+        ..moa_server::Options::default()
+    }
+}
+
+/// A running sandbox in its own folder, with the center's ledger as it stood when it started.
+#[derive(Debug)]
+pub struct Sandbox {
+    /// The server and its center.
+    pub inner: moa_server::sandbox::Sandbox,
+    /// The ledger at start: what the auditor compares with.
+    pub opening: Ledger,
+    /// The folder of both databases; dropped last.
+    pub dir: DataDir,
+}
+
+impl Sandbox {
+    /// The server's base URL, `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.server.base_url
+    }
+
+    /// The server's state, for reading what it keeps.
+    pub fn app(&self) -> &Arc<moa_server::App> {
+        &self.inner.server.app
+    }
+
+    /// The in-process center.
+    pub fn center(&self) -> &moa_testbed::Spawned {
+        &self.inner.center
+    }
+
+    /// The center's manifest: credentials and demo people.
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.center.manifest
+    }
+
+    /// The center's admin API.
+    pub fn admin(&self) -> Admin {
+        Admin::of(&self.inner.center)
+    }
+
+    /// A new device of this server, with a fresh key, not enrolled yet.
+    pub fn device(&self) -> Device {
+        Device::new(self, DeviceKey::generate().expect("a device key is made"))
+    }
+
+    /// A new device, enrolled.
+    pub async fn enrolled(&self) -> Device {
+        let mut device = self.device();
+        let (status, body) = device.enrol().await;
+        assert_eq!(status, 201, "enrolment: {body}");
+        device
+    }
+
+    /// A new device, enrolled and linked to demo person `person` with all their accounts.
+    pub async fn person(&self, person: usize) -> Device {
+        let device = self.enrolled().await;
+        register(&device, person).await;
+        device
+    }
+
+    /// Checks the center's money against the opening ledger: see [`assert_money_invariants`].
+    pub async fn assert_money_invariants(&self) {
+        assert_money_invariants(&self.inner.center, &self.opening).await;
+    }
+
+    /// Stops the server and the center, then removes the folder.
+    pub async fn stop(self) {
+        let Sandbox { inner, dir, .. } = self;
+        inner.shutdown().await;
+        drop(dir);
+    }
+
+    /// Stops both and starts them again on the same folder (the same databases) with
+    /// `options`: a restart of the server, keeping the opening ledger. The server comes back
+    /// on the same address, so devices keep talking to it (their proofs name its URL); the
+    /// center may come back on another port: [`Device::follow`] catches a device up.
+    pub async fn restart(self, options: moa_server::Options) -> Sandbox {
+        let Sandbox {
+            inner,
+            dir,
+            opening,
+        } = self;
+        let addr = inner.server.addr;
+        inner.shutdown().await;
+        let mut sandbox = sandbox_options(&dir, options);
+        sandbox.addr = addr;
+        let inner = moa_server::sandbox::start(sandbox)
+            .await
+            .expect("the sandbox starts again");
+        Sandbox {
+            inner,
+            opening,
+            dir,
+        }
+    }
+}
+
+/// The sandbox's options for a test: banks answer at once.
+pub fn sandbox_options(dir: &DataDir, options: moa_server::Options) -> SandboxOptions {
+    let mut sandbox = SandboxOptions::new(dir.path());
+    sandbox.latency = Duration::ZERO;
+    sandbox.options = options;
+    sandbox
+}
+
+/// Starts a sandbox with the test [`options`] in a fresh folder.
+pub async fn start() -> Sandbox {
+    start_with(options()).await
+}
+
+/// Starts a sandbox with `options` in a fresh folder.
+pub async fn start_with(options: moa_server::Options) -> Sandbox {
+    let dir = DataDir::new("sandbox");
+    let inner = moa_server::sandbox::start(sandbox_options(&dir, options))
+        .await
+        .expect("the sandbox starts");
+    let opening = Admin::of(&inner.center).ledger().await;
+    Sandbox {
+        inner,
+        opening,
+        dir,
+    }
+}
+
+/// An HTTP client that never goes through a proxy and never follows redirects: every request
+/// here is to loopback, and the consent pages' last redirect is what the tests want to see.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("the HTTP client is built")
+}
+
+/// Reads an answer's body: `Null` when empty, the JSON value when it is JSON, else the text
+/// as a JSON string.
+fn body_value(text: &str) -> Value {
+    if text.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+    }
+}
+
+/// The refusal code of an answer's body, or `""`.
+pub fn code(body: &Value) -> &str {
+    body["code"].as_str().unwrap_or("")
+}
+
+/// Asserts that an answer is the refusal `expected`: its status and its code.
+#[track_caller]
+pub fn assert_refused(answer: &(u16, Value), expected: ErrorCode) {
+    let (status, body) = answer;
+    assert_eq!(
+        (*status, code(body)),
+        (expected.status(), expected.as_str()),
+        "expected {} {}, got {status} {body}",
+        expected.status(),
+        expected.as_str()
+    );
+}
+
+/// Where to reach the center's consent pages, for a device's person.
+#[derive(Debug, Clone)]
+struct CenterPages {
+    base_url: String,
+    manifest: Arc<Manifest>,
+}
+
+/// A test client of the server as the app is one: a device key, and once enrolled, a device
+/// token; every request carries `Authorization: DPoP <token>` and a fresh proof made with the
+/// key for its method and URL.
+#[derive(Debug)]
+pub struct Device {
+    /// The key that signs its proofs.
+    pub key: DeviceKey,
+    /// The server's base URL.
+    pub base_url: String,
+    /// The device token, once enrolled.
+    pub token: Option<String>,
+    /// The device's id, once enrolled.
+    pub id: Option<String>,
+    http: reqwest::Client,
+    pages: CenterPages,
+}
+
+impl Device {
+    /// A device of `sandbox`'s server with `key`, not enrolled.
+    pub fn new(sandbox: &Sandbox, key: DeviceKey) -> Self {
+        Self {
+            key,
+            base_url: sandbox.base_url().to_owned(),
+            token: None,
+            id: None,
+            http: http(),
+            pages: CenterPages {
+                base_url: sandbox.center().base_url.clone(),
+                manifest: Arc::new(sandbox.manifest().clone()),
+            },
+        }
+    }
+
+    /// Catches the device up with `sandbox` after a restart: the server's and the center's
+    /// addresses, and the center's manifest.
+    pub fn follow(&mut self, sandbox: &Sandbox) {
+        self.base_url = sandbox.base_url().to_owned();
+        self.pages = CenterPages {
+            base_url: sandbox.center().base_url.clone(),
+            manifest: Arc::new(sandbox.manifest().clone()),
+        };
+    }
+
+    /// The same device (token and all) signing with another key: a stolen token.
+    pub fn with_key(&self, key: DeviceKey) -> Self {
+        Self {
+            key,
+            base_url: self.base_url.clone(),
+            token: self.token.clone(),
+            id: self.id.clone(),
+            http: self.http.clone(),
+            pages: self.pages.clone(),
+        }
+    }
+
+    /// The device token.
+    pub fn token(&self) -> &str {
+        self.token.as_deref().expect("the device is enrolled")
+    }
+
+    /// The absolute URL of `path` (which may carry a query).
+    pub fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{path}", self.base_url)).expect("the request URL parses")
+    }
+
+    /// A proof of this device's key for `method` and `url` made at `iat`, bound to `token`.
+    pub fn proof_at(
+        &self,
+        method: &str,
+        url: &Url,
+        token: Option<&str>,
+        iat: DateTime<Utc>,
+    ) -> String {
+        self.key
+            .proof(method, url, token, iat)
+            .expect("the proof is signed")
+    }
+
+    /// A fresh proof for `method` and `path`, bound to the device token when it has one.
+    pub fn proof(&self, method: &str, path: &str) -> String {
+        self.proof_at(method, &self.url(path), self.token.as_deref(), Utc::now())
+    }
+
+    /// The headers an honest request carries: `Authorization` and `DPoP`.
+    pub fn auth_headers(&self, method: &str, path: &str) -> Vec<(String, String)> {
+        vec![
+            ("authorization".into(), format!("DPoP {}", self.token())),
+            ("dpop".into(), self.proof(method, path)),
+        ]
+    }
+
+    /// `POST /v1/devices` with only a proof; keeps the token on success.
+    pub async fn enrol(&mut self) -> (u16, Value) {
+        let proof = self.proof_at("POST", &self.url("/v1/devices"), None, Utc::now());
+        let answer = self
+            .raw(Method::POST, "/v1/devices", &[("dpop".into(), proof)], None)
+            .await;
+        if answer.0 == 201 {
+            let enrolled: api::Enrolled =
+                serde_json::from_value(answer.1.clone()).expect("an enrolment answer");
+            self.token = Some(enrolled.device_token);
+            self.id = Some(enrolled.device_id);
+        }
+        answer
+    }
+
+    /// A request with exactly `headers` (nothing added but `content-type: application/json`
+    /// for a body, unless `headers` has a content type): what attacks are made of.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, Value) {
+        let (status, text) = self.raw_text(method, path, headers, body).await;
+        (status, body_value(&text))
+    }
+
+    /// As [`Device::raw`], with the answer's body as text.
+    pub async fn raw_text(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, String) {
+        let mut request = self.http.request(method, self.url(path));
+        for (name, value) in headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            if !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+            {
+                request = request.header("content-type", "application/json");
+            }
+            request = request.body(body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("the answer's body is read");
+        (status, text)
+    }
+
+    /// An honest request with `extra` headers and an optional JSON body; the body as text.
+    pub async fn send_text(
+        &self,
+        method: Method,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (u16, String) {
+        let mut headers = self.auth_headers(method.as_str(), path);
+        headers.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let body = body.map(|b| serde_json::to_vec(b).expect("the body serialises"));
+        self.raw_text(method, path, &headers, body).await
+    }
+
+    /// An honest request with `extra` headers and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        extra: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (status, text) = self.send_text(method, path, extra, body).await;
+        (status, body_value(&text))
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(Method::GET, path, &[], None).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(Method::POST, path, &[], Some(&body)).await
+    }
+
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(Method::DELETE, path, &[], None).await
+    }
+
+    /// An NDJSON stream read to its end: its status and its lines.
+    pub async fn ndjson(&self, method: Method, path: &str) -> (u16, Vec<Value>) {
+        let (status, text) = self.send_text(method, path, &[], None).await;
+        if status != 200 {
+            return (status, vec![body_value(&text)]);
+        }
+        let lines = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect();
+        (status, lines)
+    }
+
+    /// `POST /v1/transfers` with `key` as its `Idempotency-Key`.
+    pub async fn transfer(&self, key: &str, body: &Value) -> (u16, Value) {
+        self.send(
+            Method::POST,
+            "/v1/transfers",
+            &[(api::IDEMPOTENCY_KEY, key)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// Follows transfer `id`'s progress stream to its end and returns the last state seen.
+    pub async fn wait_final(&self, id: &str) -> api::Transfer {
+        let (status, lines) = self
+            .ndjson(Method::GET, &format!("/v1/transfers/{id}/events"))
+            .await;
+        assert_eq!(status, 200, "events: {lines:?}");
+        let last = lines.last().expect("the stream has a line").clone();
+        let last: api::Transfer = serde_json::from_value(last).expect("a transfer line");
+        assert!(
+            last.state.is_final(),
+            "the stream ended at {:?}",
+            last.state
+        );
+        last
+    }
+
+    /// The person's accounts.
+    pub async fn accounts(&self) -> Vec<api::Account> {
+        let (status, body) = self.get("/v1/accounts").await;
+        assert_eq!(status, 200, "accounts: {body}");
+        serde_json::from_value(body).expect("a list of accounts")
+    }
+
+    /// The manifest's demo person `person`.
+    pub fn demo_person(&self, person: usize) -> &moa_testbed::manifest::ManifestUser {
+        &self.pages.manifest.users[person]
+    }
+}
+
+fn field(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn element_text(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in the page"))
+        + marker.len();
+    html[start..]
+        .split('<')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// What a person does on the consent pages.
+#[derive(Debug, Clone)]
+pub enum Choice {
+    /// Agree to inquiry and transfer, registering the accounts at these indexes of the
+    /// manifest's person.
+    Agree(Vec<usize>),
+    /// Agree to inquiry only (no transfer consent) for the accounts at these indexes.
+    InquiryOnly(Vec<usize>),
+    /// Refuse.
+    Refuse,
+}
+
+/// `POST /v1/registrations`: the pages to open.
+pub async fn begin(device: &Device) -> api::RegistrationStarted {
+    let (status, body) = device
+        .post("/v1/registrations", serde_json::json!({}))
+        .await;
+    assert_eq!(status, 200, "registration begins: {body}");
+    serde_json::from_value(body).expect("a registration start")
+}
+
+/// Follows the consent pages from `authorize_url` as demo person `person` would, like a
+/// browser, and returns the URL the pages end by redirecting to: the callback.
+pub async fn consent(
+    device: &Device,
+    authorize_url: &str,
+    person: usize,
+    choice: Choice,
+) -> String {
+    let base = &device.pages.base_url;
+    let who = device.demo_person(person);
+    let http = http();
+    let page = http
+        .get(authorize_url)
+        .send()
+        .await
+        .expect("the authorize page answers")
+        .text()
+        .await
+        .expect("the authorize page is read");
+    let session = field(&page, "session");
+    let page = http
+        .post(format!("{base}/oauth/2.0/authorize/identity"))
+        .form(&[
+            ("session", session.as_str()),
+            ("user_name", &who.user_name),
+            ("birth_date", &who.birth_date),
+            ("cell_no", &who.cell_no),
+        ])
+        .send()
+        .await
+        .expect("the identity page answers")
+        .text()
+        .await
+        .expect("the identity page is read");
+    let otp = element_text(&page, "testbed-otp");
+    http.post(format!("{base}/oauth/2.0/authorize/otp"))
+        .form(&[("session", session.as_str()), ("otp", &otp)])
+        .send()
+        .await
+        .expect("the OTP page answers");
+    let mut form: Vec<(String, String)> = vec![("session".into(), session.clone())];
+    match &choice {
+        Choice::Refuse => form.push(("action".into(), "refuse".into())),
+        Choice::Agree(accounts) | Choice::InquiryOnly(accounts) => {
+            for i in accounts {
+                let a = &who.accounts[*i];
+                form.push((
+                    "account".into(),
+                    format!("{}-{}", a.bank_code_std, a.account_num),
+                ));
+            }
+            let consents: &[&str] = if matches!(choice, Choice::InquiryOnly(_)) {
+                &["inquiry_agree", "terms_service", "terms_privacy"]
+            } else {
+                &[
+                    "inquiry_agree",
+                    "transfer_agree",
+                    "terms_service",
+                    "terms_privacy",
+                ]
+            };
+            for name in consents {
+                form.push(((*name).into(), "Y".into()));
+            }
+            form.push(("action".into(), "agree".into()));
+        }
+    }
+    let answer = http
+        .post(format!("{base}/oauth/2.0/authorize/consent"))
+        .form(&form)
+        .send()
+        .await
+        .expect("the consent page answers");
+    assert_eq!(
+        answer.status(),
+        reqwest::StatusCode::FOUND,
+        "the pages end with a redirect"
+    );
+    answer
+        .headers()
+        .get("location")
+        .expect("the redirect has a location")
+        .to_str()
+        .expect("the location is text")
+        .to_owned()
+}
+
+/// `POST /v1/registrations/complete` with `callback_url`.
+pub async fn complete(device: &Device, callback_url: &str) -> (u16, Value) {
+    device
+        .post(
+            "/v1/registrations/complete",
+            serde_json::json!({ "callback_url": callback_url }),
+        )
+        .await
+}
+
+/// The callback URL of a consent flow that `device` began and demo person `person` agreed
+/// to with all their accounts, not yet posted back.
+pub async fn agreed_callback(device: &Device, person: usize) -> String {
+    let started = begin(device).await;
+    let all = (0..device.demo_person(person).accounts.len()).collect();
+    let callback = consent(device, &started.authorize_url, person, Choice::Agree(all)).await;
+    assert!(
+        callback.starts_with(&started.redirect_uri),
+        "the pages redirect to the registered callback: {callback}"
+    );
+    callback
+}
+
+/// Registers all accounts of demo person `person` for `device`: begins, goes through the
+/// consent pages, and completes with the callback.
+pub async fn register(device: &Device, person: usize) -> api::Registered {
+    let callback = agreed_callback(device, person).await;
+    let (status, body) = complete(device, &callback).await;
+    assert_eq!(status, 200, "the registration completes: {body}");
+    serde_json::from_value(body).expect("a registration outcome")
+}
+
+/// The center's admin API (`/testbed/admin`), with the manifest's admin token.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    base_url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+/// Every balance at the center at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ledger {
+    /// The sum of all balances.
+    pub total: i64,
+    /// The smallest balance.
+    pub min_balance: i64,
+    /// Each account's balance, by (bank code, account number).
+    pub balances: BTreeMap<(String, String), i64>,
+}
+
+impl Ledger {
+    /// One account's balance.
+    pub fn balance(&self, bank_code: &str, account_num: &str) -> i64 {
+        *self
+            .balances
+            .get(&(bank_code.to_owned(), account_num.to_owned()))
+            .unwrap_or_else(|| panic!("no account {bank_code}-{account_num} in the ledger"))
+    }
+
+    /// The accounts whose balance differs from `earlier`, with their change.
+    pub fn changes_since(&self, earlier: &Ledger) -> BTreeMap<(String, String), i64> {
+        self.balances
+            .iter()
+            .filter_map(|(k, now)| {
+                let before = earlier.balances.get(k).copied().unwrap_or(0);
+                (*now != before).then(|| (k.clone(), now - before))
+            })
+            .collect()
+    }
+}
+
+impl Admin {
+    /// The admin API of `center`.
+    pub fn of(center: &moa_testbed::Spawned) -> Self {
+        Self::new(&center.base_url, &center.manifest.admin_token)
+    }
+
+    /// The admin API at `base_url` with `token`: for a center in another process.
+    pub fn new(base_url: &str, token: &str) -> Self {
+        Self {
+            base_url: base_url.to_owned(),
+            token: token.to_owned(),
+            http: http(),
+        }
+    }
+
+    /// An admin call that must succeed; its JSON answer (`Null` when empty).
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base_url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the admin API answers");
+        let status = response.status();
+        let text = response.text().await.expect("the admin answer is read");
+        assert!(status.is_success(), "{path}: {status} {text}");
+        body_value(&text)
+    }
+
+    /// Every balance.
+    pub async fn ledger(&self) -> Ledger {
+        let ledger = self.call(Method::GET, "/testbed/admin/ledger", None).await;
+        let balances = ledger["accounts"]
+            .as_array()
+            .expect("the ledger lists accounts")
+            .iter()
+            .map(|a| {
+                (
+                    (
+                        a["bank_code_std"].as_str().expect("bank code").to_owned(),
+                        a["account_num"]
+                            .as_str()
+                            .expect("account number")
+                            .to_owned(),
+                    ),
+                    a["balance"].as_i64().expect("balance"),
+                )
+            })
+            .collect();
+        Ledger {
+            total: ledger["total"].as_i64().expect("the ledger's total"),
+            min_balance: ledger["min_balance"]
+                .as_i64()
+                .expect("the ledger's minimum"),
+            balances,
+        }
+    }
+
+    /// Every transfer that reached a bank, with its postings.
+    pub async fn transfers(&self) -> Vec<Value> {
+        self.call(Method::GET, "/testbed/admin/transfers", None)
+            .await
+            .as_array()
+            .expect("a list of transfers")
+            .clone()
+    }
+}
+
+/// The auditor, run after every scenario that may move money: against the ledger `opening`
+/// captured when the center started, the total of all balances is unchanged; no balance is
+/// below zero; every transfer the center applied wrote exactly two postings that sum to zero,
+/// every refused one none; and no `bank_tran_id` was applied twice (per institution and day).
+pub async fn assert_money_invariants(center: &moa_testbed::Spawned, opening: &Ledger) {
+    let admin = Admin::of(center);
+    let ledger = admin.ledger().await;
+    let sum: i64 = ledger.balances.values().sum();
+    assert_eq!(sum, ledger.total, "the ledger's total is its balances' sum");
+    assert_eq!(
+        ledger.total,
+        opening.total,
+        "money is conserved; changes: {:?}",
+        ledger.changes_since(opening)
+    );
+    assert!(
+        ledger.balances.values().all(|b| *b >= 0) && ledger.min_balance >= 0,
+        "no balance below zero: {:?}",
+        ledger
+            .balances
+            .iter()
+            .filter(|(_, b)| **b < 0)
+            .collect::<Vec<_>>()
+    );
+    let mut applied = HashSet::new();
+    for transfer in admin.transfers().await {
+        let status = transfer["status"].as_str().expect("a transfer status");
+        let postings = transfer["postings"].as_i64().expect("postings");
+        let postings_sum = transfer["postings_sum"].as_i64().expect("postings' sum");
+        match status {
+            "done" => {
+                assert_eq!(
+                    (postings, postings_sum),
+                    (2, 0),
+                    "an applied transfer posts twice, summing to zero: {transfer}"
+                );
+                let id = (
+                    transfer["client_use_code"].to_string(),
+                    transfer["bank_tran_date"].to_string(),
+                    transfer["bank_tran_id"].to_string(),
+                );
+                assert!(
+                    applied.insert(id),
+                    "a bank_tran_id is applied at most once: {transfer}"
+                );
+            }
+            "refused" => assert_eq!(postings, 0, "a refused transfer posts nothing: {transfer}"),
+            other => panic!("unknown transfer status {other}: {transfer}"),
+        }
+    }
+}
+
+// What the saga's fault tests and crash tests add: scripted faults and bank outages through the
+// center's admin API, a device of a server running in another process, and the transfer
+// requests they make.
+
+/// A fault rule in the admin API's JSON form: the next `remaining` calls of `api` at
+/// `bank_code` (any bank when `None`) misbehave as `fault` says (`testbed::faults::Fault`).
+pub fn fault_rule(api: &str, bank_code: Option<&str>, remaining: u32, fault: Value) -> Value {
+    serde_json::json!({
+        "api": api,
+        "bank_code": bank_code,
+        "remaining": remaining,
+        "fault": fault,
+    })
+}
+
+impl Admin {
+    /// Scripts a fault after those already waiting (`POST /testbed/admin/faults`).
+    pub async fn add_fault(&self, rule: Value) {
+        self.call(Method::POST, "/testbed/admin/faults", Some(rule))
+            .await;
+    }
+
+    /// The fault rules still waiting, each with the calls it has left: a rule that is gone hit
+    /// all of its calls.
+    pub async fn faults(&self) -> Vec<Value> {
+        self.call(Method::GET, "/testbed/admin/faults", None)
+            .await
+            .as_array()
+            .expect("a list of fault rules")
+            .clone()
+    }
+
+    /// Removes every scripted fault.
+    pub async fn clear_faults(&self) {
+        self.call(Method::DELETE, "/testbed/admin/faults", None)
+            .await;
+    }
+
+    /// Sets a bank's status: `Y` open, `D` in outage, `L` not open yet, `E` terminated.
+    pub async fn set_bank_status(&self, bank_code: &str, status: &str) {
+        self.call(
+            Method::PUT,
+            &format!("/testbed/admin/banks/{bank_code}"),
+            Some(serde_json::json!({ "status": status })),
+        )
+        .await;
+    }
+}
+
+impl Device {
+    /// A device of the server at `base_url` — one running in another process — whose center
+    /// is `center`, with a fresh key, not enrolled.
+    pub fn of_server(base_url: &str, center: &moa_testbed::Spawned) -> Self {
+        Self {
+            key: DeviceKey::generate().expect("a device key is made"),
+            base_url: base_url.to_owned(),
+            token: None,
+            id: None,
+            http: http(),
+            pages: CenterPages {
+                base_url: center.base_url.clone(),
+                manifest: Arc::new(center.manifest.clone()),
+            },
+        }
+    }
+
+    /// As [`Device::transfer`], but a server that drops the connection (it died in the middle
+    /// of the request) answers `None` rather than failing the test.
+    pub async fn try_transfer(&self, key: &str, body: &Value) -> Option<(u16, Value)> {
+        let path = "/v1/transfers";
+        let mut request = self.http.post(self.url(path));
+        for (name, value) in self.auth_headers("POST", path) {
+            request = request.header(name, value);
+        }
+        let response = request
+            .header(api::IDEMPOTENCY_KEY, key)
+            .json(body)
+            .send()
+            .await
+            .ok()?;
+        let status = response.status().as_u16();
+        let text = response.text().await.ok()?;
+        Some((status, body_value(&text)))
+    }
+
+    /// Demo person `person`'s accounts as this device's person has them, in the manifest's
+    /// order (each matched by bank and masked number).
+    pub async fn demo_accounts(&self, person: usize) -> Vec<api::Account> {
+        let registered = self.accounts().await;
+        self.demo_person(person)
+            .accounts
+            .iter()
+            .map(|a| {
+                let prefix = &a.account_num[..a.account_num.len().saturating_sub(3)];
+                registered
+                    .iter()
+                    .find(|r| {
+                        r.bank_code == a.bank_code_std && r.account_num_masked.starts_with(prefix)
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{} is registered", a.account_num))
+            })
+            .collect()
+    }
+}
+
+/// A transfer request between two of the person's own accounts, as `POST /v1/transfers`
+/// takes it.
+pub fn own_transfer(from: &api::Account, to: &api::Account, amount: i64) -> Value {
+    serde_json::json!({
+        "from": from.fintech_use_num,
+        "to": { "kind": "own", "fintech_use_num": to.fintech_use_num },
+        "amount": amount,
+        "memo": "생활비",
+    })
+}

@@ -1,0 +1,381 @@
+//! The server process dies at each step of the saga — `MOA_SERVER_CRASH_AT` aborts it there, as
+//! a power cut would — while the center, in this test's process, lives on. The next server
+//! process, started on the same database, finishes the transfer from its journal: each leg
+//! applied once, the money conserved.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+
+use common::{Admin, DataDir, Device, Ledger, own_transfer};
+use moa_server::api::{self, TransferState};
+use moa_server::saga::Step;
+use moa_server::seal::SealingKey;
+use moa_server::store::Store;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// What the transfer moves.
+const AMOUNT: i64 = 23_000;
+
+/// The test hook `moa-server` reads (see its `main.rs`).
+const CRASH_AT: &str = "MOA_SERVER_CRASH_AT";
+
+/// The longest any one wait here may take: a server starting, dying or finishing a transfer.
+/// The server's own settling of a call that never left takes about 8 s.
+const PATIENCE: Duration = Duration::from_secs(40);
+
+/// A `moa-server serve` child process, killed when dropped.
+struct Server {
+    child: Child,
+    base_url: String,
+    /// Kept open: the server's stdout is a pipe, and a closed one would fail its writes.
+    _stdout: BufReader<ChildStdout>,
+}
+
+impl Server {
+    /// Starts `moa-server serve --config CONFIG`, crashing at `crash_at` if given, and waits
+    /// until it listens.
+    async fn start(config: &Path, crash_at: Option<Step>) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_moa-server"));
+        command
+            .arg("serve")
+            .arg("--config")
+            .arg(config)
+            .env("RUST_LOG", "error")
+            .env_remove(CRASH_AT)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(step) = crash_at {
+            command.env(CRASH_AT, step.as_str());
+        }
+        let mut child = command.spawn().expect("moa-server starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("its stdout is piped"));
+        let mut line = String::new();
+        tokio::time::timeout(PATIENCE, stdout.read_line(&mut line))
+            .await
+            .expect("moa-server says where it listens in time")
+            .expect("moa-server's stdout reads");
+        let base_url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("moa-server said {line:?}, not where it listens"))
+            .to_owned();
+        Server {
+            child,
+            base_url,
+            _stdout: stdout,
+        }
+    }
+
+    /// Waits for the process to end by itself.
+    async fn died(mut self) -> ExitStatus {
+        tokio::time::timeout(PATIENCE, self.child.wait())
+            .await
+            .expect("moa-server dies at its step in time")
+            .expect("moa-server's exit is read")
+    }
+
+    /// Kills the process and waits until it is gone.
+    async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+    }
+}
+
+/// Writes a config for a server whose center is `center`, with its files in `dir`: the
+/// manifest's first institution, a client secret file and a sealing key only the owner reads.
+fn write_config(dir: &Path, center: &moa_testbed::Spawned) -> PathBuf {
+    let institution = &center.manifest.institutions[0];
+    let secret = dir.join("client-secret");
+    {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&secret)
+            .and_then(|mut f| f.write_all(institution.client_secret.as_bytes()))
+            .expect("the client secret file is written");
+    }
+    let key = dir.join("sealing.key");
+    SealingKey::generate()
+        .expect("a sealing key is made")
+        .to_file(&key)
+        .expect("the sealing key file is written");
+    let path = |p: PathBuf| p.to_str().expect("a UTF-8 path").to_owned();
+    let mut config = toml::Table::new();
+    for (name, value) in [
+        ("center", center.base_url.clone()),
+        ("client_id", institution.client_id.clone()),
+        ("client_secret_file", path(secret)),
+        ("client_use_code", institution.client_use_code.clone()),
+        ("redirect_uri", moa_server::sandbox::REDIRECT_URI.to_owned()),
+        (
+            "collection_account",
+            institution.collection_account.account_num.clone(),
+        ),
+        (
+            "payout_account",
+            institution.payout_account.account_num.clone(),
+        ),
+        ("database", path(dir.join("moa-server.db"))),
+        ("listen", "127.0.0.1:0".to_owned()),
+        ("sealing_key_file", path(key)),
+    ] {
+        config.insert(name.to_owned(), toml::Value::String(value));
+    }
+    let file = dir.join("moa-server.toml");
+    std::fs::write(
+        &file,
+        toml::to_string(&config).expect("the config serialises"),
+    )
+    .expect("the config is written");
+    file
+}
+
+/// Whether the process was aborted (`SIGABRT`), as the crash hook does — not a panic, not an
+/// error exit, not a clean one.
+fn aborted(status: ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        status.signal() == Some(6)
+    }
+    #[cfg(not(unix))]
+    {
+        !status.success()
+    }
+}
+
+/// What the center did with a `bank_tran_id`: `done`, `refused`, or `None` when the call never
+/// reached a bank.
+fn center_status<'a>(records: &'a [Value], bank_tran_id: &str) -> Option<&'a str> {
+    let mut found = records.iter().filter(|r| r["bank_tran_id"] == bank_tran_id);
+    let first = found
+        .next()
+        .map(|r| r["status"].as_str().expect("a status"));
+    assert!(
+        found.next().is_none(),
+        "{bank_tran_id} reached a bank only once"
+    );
+    first
+}
+
+/// One scenario: a server that dies at `step` in a transfer — one whose deposit the target's
+/// bank refuses, when `refund` — and a second server that finishes it as `expected`.
+async fn crash_at(step: Step, refund: bool, expected: TransferState) {
+    let name = step.as_str();
+    let dir = DataDir::new(&format!("crash-{name}"));
+    let mut center_config = moa_testbed::Config::file(dir.path().join("center.db"));
+    center_config.latency = Duration::ZERO;
+    let center = moa_testbed::spawn(center_config)
+        .await
+        .expect("the center starts");
+    let admin = Admin::of(&center);
+    let opening = admin.ledger().await;
+    let config = write_config(dir.path(), &center);
+
+    let server = Server::start(&config, Some(step)).await;
+    let mut device = Device::of_server(&server.base_url, &center);
+    let (status, body) = device.enrol().await;
+    assert_eq!(status, 201, "{name}: enrolment: {body}");
+    common::register(&device, 0).await;
+    let accounts = device.demo_accounts(0).await;
+    let (source, target) = (&accounts[0], &accounts[1]);
+    if refund {
+        // The target's bank is in outage: the deposit is refused and the saga refunds.
+        admin.set_bank_status(&target.bank_code, "D").await;
+    }
+    let before = admin.ledger().await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let request = own_transfer(source, target, AMOUNT);
+    // The server may die before it answers: the saga runs beside the request.
+    let answered = device.try_transfer(&key, &request).await;
+    if let Some((status, body)) = &answered {
+        assert_eq!(*status, 201, "{name}: the transfer is made: {body}");
+    }
+    let status = server.died().await;
+    assert!(
+        aborted(status),
+        "{name}: the server aborted at its step: {status}"
+    );
+
+    // A new process on the same database: it resumes open transfers as it starts.
+    let server = Server::start(&config, None).await;
+    device.base_url = server.base_url.clone();
+    // The same key is the same transfer, whether or not the first answer arrived.
+    let (status, body) = device.transfer(&key, &request).await;
+    assert_eq!(status, 200, "{name}: the transfer is known: {body}");
+    let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
+    if let Some((_, first)) = &answered {
+        assert_eq!(first["id"], made.id.as_str(), "{name}: the same transfer");
+    }
+    let done = tokio::time::timeout(PATIENCE, device.wait_final(&made.id))
+        .await
+        .unwrap_or_else(|_| panic!("{name}: the transfer ends in time"));
+    assert_eq!(done.state, expected, "{name}: {done:?}");
+    if refund {
+        assert_eq!(
+            done.failure_code.as_deref(),
+            Some("bank_refused:499"),
+            "{name}: the refund says why"
+        );
+    }
+    let (status, listed) = device.get("/v1/transfers").await;
+    assert_eq!(status, 200, "{name}: {listed}");
+    let listed: Vec<api::Transfer> = serde_json::from_value(listed).expect("a list");
+    assert_eq!(listed.len(), 1, "{name}: one transfer, made once");
+    server.stop().await;
+
+    // The journal, read once the server is gone, names the legs the center applied.
+    let record = Store::open(&dir.path().join("moa-server.db"))
+        .expect("the server's database opens")
+        .transfer(&made.id)
+        .expect("the journal reads")
+        .expect("the transfer is journaled");
+    assert_eq!(record.state, expected, "{name}: the journal agrees");
+    let records = admin.transfers().await;
+    let applied: Vec<(&str, i64)> = records
+        .iter()
+        .filter(|r| r["status"] == "done")
+        .map(|r| {
+            (
+                r["kind"].as_str().expect("a kind"),
+                r["amount"].as_i64().expect("an amount"),
+            )
+        })
+        .collect();
+    let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
+    let withdrawn = center_status(&records, &withdraw.bank_tran_id);
+    match expected {
+        TransferState::Failed => {
+            assert_ne!(
+                withdrawn,
+                Some("done"),
+                "{name}: the withdraw never applied"
+            );
+            assert!(applied.is_empty(), "{name}: nothing applied: {applied:?}");
+        }
+        _ => {
+            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            let last = if refund {
+                record.refund.as_ref().expect("a refund was journaled")
+            } else {
+                record.deposit.as_ref().expect("a deposit was journaled")
+            };
+            assert_eq!(
+                center_status(&records, &last.bank_tran_id),
+                Some("done"),
+                "{name}: the journaled deposit applied"
+            );
+            assert_eq!(
+                applied,
+                vec![("withdraw", AMOUNT), ("deposit", AMOUNT)],
+                "{name}: each leg applied once"
+            );
+        }
+    }
+
+    let after = admin.ledger().await;
+    assert_eq!(
+        after.total, before.total,
+        "{name}: money appeared or vanished"
+    );
+    let moved = |bank: &str, num: &str| after.balance(bank, num) - before.balance(bank, num);
+    let person = &center.manifest.users[0];
+    let (from, to) = (
+        moved(
+            &person.accounts[0].bank_code_std,
+            &person.accounts[0].account_num,
+        ),
+        moved(
+            &person.accounts[1].bank_code_std,
+            &person.accounts[1].account_num,
+        ),
+    );
+    let expected_move = if expected == TransferState::Completed {
+        AMOUNT
+    } else {
+        0
+    };
+    assert_eq!((from, to), (-expected_move, expected_move), "{name}");
+    let institution = &center.manifest.institutions[0];
+    let kept = moved(
+        &institution.collection_account.bank_code_std,
+        &institution.collection_account.account_num,
+    ) + moved(
+        &institution.payout_account.bank_code_std,
+        &institution.payout_account.account_num,
+    );
+    assert_eq!(kept, 0, "{name}: the institution kept or lost money");
+    assert_only_moved(&before, &after, &center, name);
+    common::assert_money_invariants(&center, &opening).await;
+    center.shutdown().await;
+    drop(dir);
+}
+
+/// Nothing but the person's two accounts and the institution's contract accounts changed.
+fn assert_only_moved(before: &Ledger, after: &Ledger, center: &moa_testbed::Spawned, name: &str) {
+    let person = &center.manifest.users[0];
+    let institution = &center.manifest.institutions[0];
+    let allowed = [
+        (
+            &person.accounts[0].bank_code_std,
+            &person.accounts[0].account_num,
+        ),
+        (
+            &person.accounts[1].bank_code_std,
+            &person.accounts[1].account_num,
+        ),
+        (
+            &institution.collection_account.bank_code_std,
+            &institution.collection_account.account_num,
+        ),
+        (
+            &institution.payout_account.bank_code_std,
+            &institution.payout_account.account_num,
+        ),
+    ];
+    let elsewhere: Vec<_> = after
+        .changes_since(before)
+        .into_iter()
+        .filter(|((bank, num), _)| !allowed.contains(&(bank, num)))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "{name}: other money moved: {elsewhere:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_at_any_step_of_a_transfer_is_finished_by_the_next_one_exactly_once() {
+    let cases = [
+        (Step::BeforeWithdraw, false, TransferState::Failed),
+        (Step::AfterWithdraw, false, TransferState::Completed),
+        (Step::BeforeDeposit, false, TransferState::Completed),
+        (Step::AfterDeposit, false, TransferState::Completed),
+        (Step::BeforeRefund, true, TransferState::Refunded),
+        (Step::AfterRefund, true, TransferState::Refunded),
+    ];
+    // Each case has its own center and server, so they run side by side: the slow part is the
+    // second server settling calls the first never sent.
+    let mut running = tokio::task::JoinSet::new();
+    for (step, refund, expected) in cases {
+        running.spawn(crash_at(step, refund, expected));
+    }
+    while let Some(ended) = running.join_next().await {
+        if let Err(e) = ended {
+            match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("a case did not finish: {e}"),
+            }
+        }
+    }
+}

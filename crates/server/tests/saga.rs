@@ -1,0 +1,580 @@
+//! The transfer saga through the server's HTTP API, against the testbed: every fault the center
+//! can inject at each leg — the withdraw, the deposit, and the refund deposit after a refused
+//! one, each settled by `transfer/result` when its outcome is unknown — ends Completed, Refunded
+//! or Failed, with the fault proven to have struck, each leg applied once, and the money of the
+//! source, the target and the institution adding up.
+//!
+//! The testbed scripts faults for the calls that reach a bank (withdraw, deposit); it has none
+//! for `transfer/result` itself, which answers from the center's record. Every fault that leaves
+//! an outcome unknown is therefore also a test of settling through `transfer/result`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Admin, Device, Sandbox, fault_rule, own_transfer};
+use moa_server::api::TransferState::{Completed, Failed, Refunded};
+use moa_server::api::{self, TransferState};
+use moa_server::store::TransferRecord;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// What every transfer here moves.
+const AMOUNT: i64 = 7_000;
+
+/// How long a transfer may take to end before the test gives up on it.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// How long a progress stream is followed before the transfer is taken to wait for a later
+/// round: a transfer that need not wait ends well within it.
+const STREAM_WAIT: Duration = Duration::from_secs(3);
+
+/// The accounts a scenario looks at, by (bank code, account number).
+struct Parties {
+    source: (String, String),
+    target: (String, String),
+    collection: (String, String),
+    payout: (String, String),
+}
+
+fn parties(sb: &Sandbox) -> Parties {
+    let person = &sb.manifest().users[0];
+    let institution = &sb.manifest().institutions[0];
+    let key = |bank: &str, num: &str| (bank.to_owned(), num.to_owned());
+    Parties {
+        source: key(
+            &person.accounts[0].bank_code_std,
+            &person.accounts[0].account_num,
+        ),
+        target: key(
+            &person.accounts[1].bank_code_std,
+            &person.accounts[1].account_num,
+        ),
+        collection: key(
+            &institution.collection_account.bank_code_std,
+            &institution.collection_account.account_num,
+        ),
+        payout: key(
+            &institution.payout_account.bank_code_std,
+            &institution.payout_account.account_num,
+        ),
+    }
+}
+
+/// Follows transfer `id` until it ends: its progress stream first, for [`STREAM_WAIT`]; a
+/// transfer still open then waits for a later round, and the saga is resumed here, round after
+/// round, as the server's background would.
+async fn finish(sb: &Sandbox, device: &Device, id: &str) -> api::Transfer {
+    let path = format!("/v1/transfers/{id}/events");
+    let streamed = tokio::time::timeout(STREAM_WAIT, device.ndjson(Method::GET, &path)).await;
+    if let Ok((200, lines)) = streamed {
+        for line in lines {
+            let transfer: api::Transfer =
+                serde_json::from_value(line).expect("each line is a transfer");
+            if transfer.state.is_final() {
+                return transfer;
+            }
+        }
+    }
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        moa_server::saga::resume(sb.app())
+            .await
+            .expect("open transfers resume");
+        let (status, body) = device.get(&format!("/v1/transfers/{id}")).await;
+        assert_eq!(status, 200, "the transfer: {body}");
+        let transfer: api::Transfer = serde_json::from_value(body).expect("a transfer");
+        if transfer.state.is_final() {
+            return transfer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "transfer {id} never ended: {transfer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Makes a transfer of [`AMOUNT`] from person 0's first account to their second and follows it
+/// to its end; the journal's record of it comes back too.
+async fn transfer(
+    sb: &Sandbox,
+    device: &Device,
+    accounts: &[api::Account],
+) -> (api::Transfer, TransferRecord) {
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, body) = device
+        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
+        .await;
+    assert_eq!(status, 201, "the transfer is made: {body}");
+    let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
+    let done = finish(sb, device, &made.id).await;
+    let record = sb
+        .app()
+        .store()
+        .transfer(&made.id)
+        .expect("the journal reads")
+        .expect("the transfer is journaled");
+    (done, record)
+}
+
+/// What the center did with a `bank_tran_id`: `done`, `refused`, or `None` when the call never
+/// reached a bank.
+fn center_status<'a>(records: &'a [Value], bank_tran_id: &str) -> Option<&'a str> {
+    let mut found = records.iter().filter(|r| r["bank_tran_id"] == bank_tran_id);
+    let first = found
+        .next()
+        .map(|r| r["status"].as_str().expect("a status"));
+    assert!(
+        found.next().is_none(),
+        "{bank_tran_id} reached a bank only once"
+    );
+    first
+}
+
+/// The checks every scenario ends with: the transfer ended as `expected`; the center applied
+/// exactly the legs that state means — each once, under the ids the journal holds — and
+/// nothing else since `records_before`; the person's money moved only if it completed; the
+/// institution kept nothing; and the auditor finds the whole ledger sound.
+async fn assert_ended(
+    sb: &Sandbox,
+    name: &str,
+    expected: TransferState,
+    (done, record): (&api::Transfer, &TransferRecord),
+    before: &common::Ledger,
+    records_before: usize,
+) {
+    assert_eq!(done.state, expected, "{name}: {done:?}");
+    assert_eq!(record.state, expected, "{name}: the journal agrees");
+    let admin = sb.admin();
+    let records = admin.transfers().await;
+    let new = &records[records_before..];
+    let applied: Vec<(&str, i64)> = new
+        .iter()
+        .filter(|r| r["status"] == "done")
+        .map(|r| {
+            (
+                r["kind"].as_str().expect("a kind"),
+                r["amount"].as_i64().expect("an amount"),
+            )
+        })
+        .collect();
+    let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
+    let withdrawn = center_status(new, &withdraw.bank_tran_id);
+    match expected {
+        TransferState::Completed => {
+            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            let deposit = record.deposit.as_ref().expect("a deposit was journaled");
+            assert_eq!(
+                center_status(new, &deposit.bank_tran_id),
+                Some("done"),
+                "{name}: the journaled deposit applied"
+            );
+            assert!(record.refund.is_none(), "{name}: no refund");
+        }
+        TransferState::Refunded => {
+            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            let refund = record.refund.as_ref().expect("a refund was journaled");
+            assert_eq!(
+                center_status(new, &refund.bank_tran_id),
+                Some("done"),
+                "{name}: the journaled refund applied"
+            );
+            assert!(done.failure_code.is_some(), "{name}: a refund says why");
+            let log = sb
+                .app()
+                .store()
+                .audit_log(1_000)
+                .expect("the audit log reads");
+            assert!(
+                log.iter()
+                    .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
+                "{name}: the journal went the refund way"
+            );
+        }
+        _ => {
+            assert_ne!(
+                withdrawn,
+                Some("done"),
+                "{name}: the withdraw never applied"
+            );
+            assert!(done.failure_code.is_some(), "{name}: a failure says why");
+        }
+    }
+    let legs = match expected {
+        TransferState::Failed => vec![],
+        _ => vec![("withdraw", AMOUNT), ("deposit", AMOUNT)],
+    };
+    assert_eq!(applied, legs, "{name}: each leg applied once, nothing else");
+
+    let after = admin.ledger().await;
+    assert_eq!(
+        after.total, before.total,
+        "{name}: money appeared or vanished"
+    );
+    let p = parties(sb);
+    let moved = |k: &(String, String)| after.balance(&k.0, &k.1) - before.balance(&k.0, &k.1);
+    let person = (moved(&p.source), moved(&p.target));
+    match expected {
+        TransferState::Completed => assert_eq!(person, (-AMOUNT, AMOUNT), "{name}"),
+        _ => assert_eq!(person, (0, 0), "{name}: the person's money moved"),
+    }
+    // Whatever the institution took in, it paid out: nothing stays with it.
+    assert_eq!(
+        moved(&p.collection) + moved(&p.payout),
+        0,
+        "{name}: the institution kept or lost money"
+    );
+    let elsewhere: Vec<_> = after
+        .changes_since(before)
+        .into_iter()
+        .filter(|(k, _)| ![&p.source, &p.target, &p.collection, &p.payout].contains(&k))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "{name}: other money moved: {elsewhere:?}"
+    );
+    sb.assert_money_invariants().await;
+}
+
+fn timeout(applied: bool, rsp_code: &str) -> Value {
+    json!({"kind": "timeout", "applied": applied, "rsp_code": rsp_code})
+}
+
+fn dropped(after_commit: bool) -> Value {
+    json!({"kind": "drop", "after_commit": after_commit})
+}
+
+fn refused() -> Value {
+    json!({"kind": "bank_error", "bank_rsp_code": "499"})
+}
+
+fn usage_limit() -> Value {
+    json!({"kind": "usage_limit"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_adding_up() {
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let p = parties(&sb);
+    // Rules name the bank the call goes to, so a deposit fault at the source's bank can strike
+    // only the refund, and one at the target's bank only the deposit.
+    let (source, target) = (Some(p.source.0.as_str()), Some(p.target.0.as_str()));
+    let w = |f: Value| fault_rule("withdraw", source, 1, f);
+    let d = |n: u32, f: Value| fault_rule("deposit", target, n, f);
+    let r = |f: Value| fault_rule("deposit", source, 1, f);
+    // Each case: its name, the faults, how the transfer ends, and how many deposits it tried.
+    let cases: Vec<(&str, Vec<Value>, TransferState, u32)> = vec![
+        // The withdraw.
+        (
+            "withdraw timeout, applied",
+            vec![w(timeout(true, "A0007"))],
+            Completed,
+            1,
+        ),
+        (
+            "withdraw bank timeout, applied",
+            vec![w(timeout(true, "A0017"))],
+            Completed,
+            1,
+        ),
+        (
+            "withdraw timeout, not applied",
+            vec![w(timeout(false, "A0007"))],
+            Failed,
+            0,
+        ),
+        (
+            "withdraw bank timeout, not applied",
+            vec![w(timeout(false, "A0017"))],
+            Failed,
+            0,
+        ),
+        (
+            "withdraw dropped after commit",
+            vec![w(dropped(true))],
+            Completed,
+            1,
+        ),
+        (
+            "withdraw dropped before commit",
+            vec![w(dropped(false))],
+            Failed,
+            0,
+        ),
+        (
+            "withdraw refused by the bank",
+            vec![w(refused())],
+            Failed,
+            0,
+        ),
+        (
+            "withdraw over the usage plan",
+            vec![w(usage_limit())],
+            Failed,
+            0,
+        ),
+        // The deposit.
+        (
+            "deposit timeout, applied",
+            vec![d(1, timeout(true, "A0007"))],
+            Completed,
+            1,
+        ),
+        (
+            "deposit bank timeout, applied",
+            vec![d(1, timeout(true, "A0017"))],
+            Completed,
+            1,
+        ),
+        (
+            "deposit timeout, not applied",
+            vec![d(1, timeout(false, "A0007"))],
+            Completed,
+            2,
+        ),
+        (
+            "deposit bank timeout, not applied",
+            vec![d(1, timeout(false, "A0017"))],
+            Completed,
+            2,
+        ),
+        (
+            "deposit dropped after commit",
+            vec![d(1, dropped(true))],
+            Completed,
+            1,
+        ),
+        (
+            "deposit dropped before commit",
+            vec![d(1, dropped(false))],
+            Completed,
+            2,
+        ),
+        (
+            "deposit refused by the bank",
+            vec![d(1, refused())],
+            Refunded,
+            1,
+        ),
+        (
+            "deposit over the usage plan",
+            vec![d(1, usage_limit())],
+            Refunded,
+            1,
+        ),
+        (
+            "deposit never applied three times",
+            vec![d(3, dropped(false))],
+            Refunded,
+            3,
+        ),
+        (
+            "deposit timed out unapplied three times",
+            vec![d(3, timeout(false, "A0007"))],
+            Refunded,
+            3,
+        ),
+        // The refund, after a refused deposit.
+        (
+            "refund lost once",
+            vec![d(1, refused()), r(timeout(false, "A0007"))],
+            Refunded,
+            1,
+        ),
+        (
+            "refund applied, its answer timed out",
+            vec![d(1, refused()), r(timeout(true, "A0017"))],
+            Refunded,
+            1,
+        ),
+        (
+            "refund applied, its answer lost",
+            vec![d(1, refused()), r(dropped(true))],
+            Refunded,
+            1,
+        ),
+        (
+            "refund dropped before commit",
+            vec![d(1, refused()), r(dropped(false))],
+            Refunded,
+            1,
+        ),
+        (
+            "refund refused once by the bank",
+            vec![d(1, refused()), r(refused())],
+            Refunded,
+            1,
+        ),
+    ];
+    let admin = sb.admin();
+    for (name, faults, expected, deposits) in cases {
+        let before = admin.ledger().await;
+        let records_before = admin.transfers().await.len();
+        for rule in faults {
+            admin.add_fault(rule).await;
+        }
+        let (done, record) = transfer(&sb, &device, &accounts).await;
+        // The fault struck: every rule is used up, each call it scripted was made.
+        let left = admin.faults().await;
+        admin.clear_faults().await;
+        assert!(left.is_empty(), "{name}: faults never struck: {left:?}");
+        assert_ended(
+            &sb,
+            name,
+            expected,
+            (&done, &record),
+            &before,
+            records_before,
+        )
+        .await;
+        assert_eq!(
+            record.deposit_attempts, deposits,
+            "{name}: deposits tried, each under a new id"
+        );
+    }
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let admin: Admin = sb.admin();
+    let before = admin.ledger().await;
+    let records_before = admin.transfers().await.len();
+    admin.set_bank_status(&accounts[1].bank_code, "D").await;
+    let (done, record) = transfer(&sb, &device, &accounts).await;
+    admin.set_bank_status(&accounts[1].bank_code, "Y").await;
+    assert_eq!(
+        done.failure_code.as_deref(),
+        Some("bank_refused:499"),
+        "{done:?}"
+    );
+    assert_ended(
+        &sb,
+        "target bank in outage",
+        TransferState::Refunded,
+        (&done, &record),
+        &before,
+        records_before,
+    )
+    .await;
+    let log = sb.app().store().audit_log(50).expect("the audit log reads");
+    assert!(
+        log.iter()
+            .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
+        "the audit log says why the money went back: {log:?}"
+    );
+    // The same request with the same key is the same transfer: nothing moves again.
+    let after = admin.ledger().await;
+    let (status, body) = device
+        .transfer(
+            &record.idempotency_key,
+            &own_transfer(&accounts[0], &accounts[1], AMOUNT),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], done.id.as_str());
+    assert_eq!(body["state"], "refunded");
+    assert_eq!(
+        admin.ledger().await,
+        after,
+        "a repeated request moves nothing"
+    );
+    sb.stop().await;
+}
+
+#[tokio::test]
+async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money_is_back() {
+    /// Refunds the source's bank refuses before it takes one.
+    const REFUSALS: u32 = 5;
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let admin = sb.admin();
+    let before = admin.ledger().await;
+    let records_before = admin.transfers().await.len();
+    let (source, target) = (
+        accounts[0].bank_code.as_str(),
+        accounts[1].bank_code.as_str(),
+    );
+    admin
+        .add_fault(fault_rule("deposit", Some(target), 1, refused()))
+        .await;
+    admin
+        .add_fault(fault_rule("deposit", Some(source), REFUSALS, refused()))
+        .await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, body) = device
+        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("an id").to_owned();
+    // What is left of the refunds' fault: the deposit's, at the target's bank, strikes first.
+    let refunds_left = || async {
+        admin
+            .faults()
+            .await
+            .iter()
+            .filter(|r| r["bank_code"] == source)
+            .map(|r| r["remaining"].as_u64().expect("a count"))
+            .sum::<u64>()
+    };
+    let journal = || {
+        sb.app()
+            .store()
+            .transfer(&id)
+            .expect("the journal reads")
+            .expect("the transfer is journaled")
+    };
+    // The first run tries one refund; the bank refuses it; the transfer waits for a later
+    // round rather than asking the bank again at once.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while refunds_left().await == u64::from(REFUSALS) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no refund was tried"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        refunds_left().await,
+        u64::from(REFUSALS - 1),
+        "one refund a round"
+    );
+    assert_eq!(journal().state, TransferState::Refunding);
+    // Each round after tries once more, until the bank takes the money back.
+    for round in 1..REFUSALS {
+        moa_server::saga::resume(sb.app())
+            .await
+            .expect("open transfers resume");
+        assert_eq!(
+            refunds_left().await,
+            u64::from(REFUSALS - 1 - round),
+            "round {round}: one refund"
+        );
+        assert_eq!(journal().state, TransferState::Refunding, "round {round}");
+    }
+    moa_server::saga::resume(sb.app())
+        .await
+        .expect("open transfers resume");
+    let record = journal();
+    let (status, done) = device.get(&format!("/v1/transfers/{id}")).await;
+    assert_eq!(status, 200, "{done}");
+    let done: api::Transfer = serde_json::from_value(done).expect("a transfer");
+    assert_ended(
+        &sb,
+        "refund refused several times",
+        Refunded,
+        (&done, &record),
+        &before,
+        records_before,
+    )
+    .await;
+    sb.stop().await;
+}
