@@ -120,8 +120,8 @@ impl Core {
         let env = self.moa.environment().await.map_err(|e| self.error(e))?;
         // A server out of reach leaves the cached view: registered as last known.
         let consent = self.moa.consent_health().await.ok();
-        let registered = env.user_name.is_some()
-            && consent.as_ref().is_none_or(|c| c.expires_at.is_some());
+        let registered =
+            env.user_name.is_some() && consent.as_ref().is_none_or(|c| c.expires_at.is_some());
         let consent = consent.unwrap_or(moa_core::registration::ConsentHealth {
             expires_at: None,
             days_left: None,

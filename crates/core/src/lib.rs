@@ -217,8 +217,8 @@ impl Moa {
         let sandbox = moa_server::sandbox::start(options)
             .await
             .map_err(|e| Error::Sandbox(e.to_string()))?;
-        let url = url::Url::parse(&sandbox.server.base_url)
-            .map_err(|e| Error::Sandbox(e.to_string()))?;
+        let url =
+            url::Url::parse(&sandbox.server.base_url).map_err(|e| Error::Sandbox(e.to_string()))?;
         self.store
             .set_setting(SANDBOX_CENTER_URL, &sandbox.center.base_url)?;
         match self.connect(EnvironmentKind::Sandbox, url).await {

@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use base64::Engine;
+use moa_openbanking::Clock;
 use moa_server::api::{self, ErrorCode};
 use moa_server::dpop::DeviceKey;
-use moa_openbanking::Clock;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -114,7 +114,9 @@ impl Server {
             token: String::new(),
             clock,
         };
-        let enrolled: api::Enrolled = server.send(Method::POST, "/v1/devices", None::<&()>, None).await?;
+        let enrolled: api::Enrolled = server
+            .send(Method::POST, "/v1/devices", None::<&()>, None)
+            .await?;
         server.token = enrolled.device_token;
         let stored = StoredDevice {
             key: b64().encode(server.key.pkcs8()),
@@ -138,7 +140,10 @@ impl Server {
         path: &str,
         idempotency_key: Option<&str>,
     ) -> Result<reqwest::RequestBuilder> {
-        let url = self.base.join(path).map_err(|_| Error::Invalid("internal"))?;
+        let url = self
+            .base
+            .join(path)
+            .map_err(|_| Error::Invalid("internal"))?;
         let token = (!self.token.is_empty()).then_some(self.token.as_str());
         let proof = self
             .key

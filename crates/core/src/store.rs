@@ -36,7 +36,8 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -164,7 +165,8 @@ CREATE TABLE tran_id_counters (
     next            INTEGER NOT NULL,
     PRIMARY KEY (client_use_code, day)
 ) WITHOUT ROWID;
-"#, r#"
+"#,
+    r#"
 -- The app became a client of moa-server: the center's details, the person's number at the
 -- center and the bank_tran_id counters moved to the server. A transfer remembers the
 -- server's id for it; its local id is the idempotency key the app sent.
@@ -176,7 +178,8 @@ ALTER TABLE environments DROP COLUMN payout_account;
 ALTER TABLE environments DROP COLUMN user_seq_no;
 ALTER TABLE transfers ADD COLUMN server_id TEXT;
 DROP TABLE tran_id_counters;
-"#];
+"#,
+];
 
 /// The local store; cheap to clone.
 #[derive(Clone)]
@@ -1306,14 +1309,23 @@ mod tests {
             base_url: url.into(),
             user_name: None,
         };
-        let id = store.save_environment(&server("https://a.example"), now()).unwrap();
+        let id = store
+            .save_environment(&server("https://a.example"), now())
+            .unwrap();
         store.set_person(id, Some("홍길동")).unwrap();
         store.upsert_account(id, &account("1"), now()).unwrap();
-        let same = store.save_environment(&server("https://a.example"), now()).unwrap();
+        let same = store
+            .save_environment(&server("https://a.example"), now())
+            .unwrap();
         assert_eq!((same, store.accounts(id).unwrap().len()), (id, 1));
-        store.save_environment(&server("https://b.example"), now()).unwrap();
+        store
+            .save_environment(&server("https://b.example"), now())
+            .unwrap();
         assert!(store.accounts(id).unwrap().is_empty());
         let env = store.environment(EnvironmentKind::Server).unwrap().unwrap();
-        assert_eq!((env.base_url.as_str(), env.user_name), ("https://b.example", None));
+        assert_eq!(
+            (env.base_url.as_str(), env.user_name),
+            ("https://b.example", None)
+        );
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Months, NaiveDate, SubsecRound, TimeDelta, Utc};
 use moa_server::api;
 use reqwest::Method;
 use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use crate::Moa;
@@ -113,6 +113,17 @@ impl StaleReason {
             Error::Server(api::ErrorCode::CenterRefused) => StaleCode::CenterRefused,
             _ => StaleCode::Internal,
         })
+    }
+}
+
+/// What a bank's refusal means, given the state the center announces for it: a bank in outage,
+/// not open yet or gone says so, as a balance refresh would; any other refusal is the bank's.
+pub fn refusal_code(bank: Option<BankState>) -> StaleCode {
+    match bank {
+        Some(BankState::Down) => StaleCode::BankDown,
+        Some(BankState::NotOpen) => StaleCode::BankNotOpen,
+        Some(BankState::Terminated) => StaleCode::BankTerminated,
+        _ => StaleCode::BankRefused,
     }
 }
 
@@ -297,6 +308,41 @@ pub fn history_window(
     (from, today)
 }
 
+/// The banks' states, asked of the server once per sync and only when a bank refused.
+#[derive(Default)]
+struct BankStates(OnceCell<HashMap<String, BankState>>);
+
+impl BankStates {
+    async fn of(&self, server: &Server, bank_code: &str) -> Option<BankState> {
+        self.0
+            .get_or_init(|| async {
+                match server.get::<Vec<api::BankStatus>>("/v1/banks").await {
+                    Ok(banks) => banks.into_iter().map(|b| (b.bank_code, b.state)).collect(),
+                    Err(_) => HashMap::new(),
+                }
+            })
+            .await
+            .get(bank_code)
+            .copied()
+    }
+}
+
+/// Why an account's history could not be had: a bank's refusal is told apart by the bank's
+/// announced state (the server's answer to a page says only that the bank refused).
+async fn history_failure(
+    error: &Error,
+    server: &Server,
+    banks: &BankStates,
+    account: &AccountRecord,
+) -> StaleReason {
+    match error {
+        Error::Server(api::ErrorCode::BankRefused) => {
+            StaleReason::of_code(refusal_code(banks.of(server, &account.bank_code).await))
+        }
+        other => StaleReason::of(other),
+    }
+}
+
 /// Bounds fetches in flight per bank and overall.
 struct Gate {
     overall: Arc<Semaphore>,
@@ -366,7 +412,9 @@ async fn history_of(
         );
         if let Some(cursor) = &cursor {
             path.push_str("&cursor=");
-            path.push_str(&url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>());
+            path.push_str(
+                &url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>(),
+            );
         }
         let page: api::HistoryPage = server.get(&path).await?;
         pages += 1;
@@ -522,8 +570,12 @@ impl Moa {
             outcomes,
             elapsed: started.elapsed(),
         };
-        self.store()
-            .audit("sync", "balances", &summary.audit_line(), self.clock().now())?;
+        self.store().audit(
+            "sync",
+            "balances",
+            &summary.audit_line(),
+            self.clock().now(),
+        )?;
         Ok(summary)
     }
 
@@ -659,21 +711,25 @@ impl Moa {
             accounts.iter().map(|a| a.bank_code.as_str()),
         ));
         let (today, now) = (self.clock().today_kst(), self.clock().now());
+        let banks = Arc::new(BankStates::default());
         let mut tasks = JoinSet::new();
         for account in accounts {
-            let (server, store, gate, limits) = (
+            let (server, store, gate, limits, banks) = (
                 server.clone(),
                 self.store().clone(),
                 gate.clone(),
                 limits.clone(),
+                banks.clone(),
             );
             tasks.spawn(async move {
                 let _permits = gate.enter(&account.bank_code).await;
-                let outcome =
-                    match history_of(&server, &store, &limits, today, now, &account).await {
-                        Ok(synced) => HistoryOutcome::Synced(synced),
-                        Err(e) => HistoryOutcome::Failed(StaleReason::of(&e)),
-                    };
+                let outcome = match history_of(&server, &store, &limits, today, now, &account).await
+                {
+                    Ok(synced) => HistoryOutcome::Synced(synced),
+                    Err(e) => {
+                        HistoryOutcome::Failed(history_failure(&e, &server, &banks, &account).await)
+                    }
+                };
                 (account.id, outcome)
             });
         }
@@ -745,6 +801,22 @@ mod tests {
         let peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(peaks.0, 5, "the whole is bounded and reaches its bound");
         assert!(peaks.1.values().all(|p| *p == 2), "{:?}", peaks.1);
+    }
+
+    #[test]
+    fn a_refusal_from_a_bank_that_announces_its_state_says_that_state() {
+        assert_eq!(refusal_code(Some(BankState::Down)), StaleCode::BankDown);
+        assert_eq!(
+            refusal_code(Some(BankState::NotOpen)),
+            StaleCode::BankNotOpen
+        );
+        assert_eq!(
+            refusal_code(Some(BankState::Terminated)),
+            StaleCode::BankTerminated
+        );
+        for state in [Some(BankState::Available), Some(BankState::Unknown), None] {
+            assert_eq!(refusal_code(state), StaleCode::BankRefused, "{state:?}");
+        }
     }
 
     fn day(s: &str) -> NaiveDate {

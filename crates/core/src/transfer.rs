@@ -77,6 +77,20 @@ pub struct TransferEvent {
 /// How long the app follows a transfer before it leaves it to a later look.
 const FOLLOW_FOR: Duration = Duration::from_secs(120);
 
+/// Refuses what no server needs to be asked about: an amount not above zero, or money sent to
+/// the account it leaves.
+fn refuse_on_its_face(request: &TransferRequest) -> Result<()> {
+    if request.amount <= 0 {
+        return Err(Error::Invalid("amount_not_positive"));
+    }
+    if let Recipient::Own { account_id } = request.to
+        && account_id == request.from_account
+    {
+        return Err(Error::Invalid("same_account"));
+    }
+    Ok(())
+}
+
 impl Moa {
     fn active_account(&self, env_id: i64, id: i64) -> Result<AccountRecord> {
         self.store()
@@ -111,14 +125,7 @@ impl Moa {
     /// and the balance, and asks the recipient's name (수취조회). Moves nothing.
     pub async fn preflight_transfer(&self, request: &TransferRequest) -> Result<Preflight> {
         let env = self.environment().await?;
-        if request.amount <= 0 {
-            return Err(Error::Invalid("amount_not_positive"));
-        }
-        if let Recipient::Own { account_id } = request.to
-            && account_id == request.from_account
-        {
-            return Err(Error::Invalid("same_account"));
-        }
+        refuse_on_its_face(request)?;
         let wire = self.wire_request(env.id, request)?;
         let from = self.active_account(env.id, request.from_account)?;
         let check: api::TransferCheck = self
@@ -148,13 +155,13 @@ impl Moa {
     ) -> Result<TransferRecord> {
         let env = self.environment().await?;
         let request = &confirmed.request;
+        // Checked again: the journal takes only an amount above zero.
+        refuse_on_its_face(request)?;
         let wire = self.wire_request(env.id, request)?;
         let key = uuid::Uuid::new_v4().simple().to_string();
         let (to_account, to_account_num) = match &request.to {
             Recipient::Own { account_id } => (Some(*account_id), String::new()),
-            Recipient::External { account_num, .. } => {
-                (None, api::mask_account(account_num))
-            }
+            Recipient::External { account_num, .. } => (None, api::mask_account(account_num)),
         };
         let now = self.clock().now();
         let record = self.store().create_transfer(
@@ -249,12 +256,8 @@ impl Moa {
         )?;
         if before != Some(view.state) {
             if view.state.is_final() {
-                self.store().audit(
-                    "transfer",
-                    key,
-                    view.state.as_str(),
-                    self.clock().now(),
-                )?;
+                self.store()
+                    .audit("transfer", key, view.state.as_str(), self.clock().now())?;
             }
             if let Some(events) = events {
                 let _ = events
@@ -306,4 +309,3 @@ impl Moa {
         Ok(self.store().transfers(env.id, limit)?)
     }
 }
-

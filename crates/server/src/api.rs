@@ -89,8 +89,8 @@ impl ErrorCode {
             NotLinked => 403,
             NoSuchAccount | NoSuchTransfer => 404,
             AlreadyEnrolled | IdempotencyConflict => 409,
-            AmountNotPositive | OverLimit | InsufficientFunds | NoTransferConsent
-            | SameAccount | BadBankCode | BadAccountNumber | BadMemo => 422,
+            AmountNotPositive | OverLimit | InsufficientFunds | NoTransferConsent | SameAccount
+            | BadBankCode | BadAccountNumber | BadMemo => 422,
             RateLimited => 429,
             CenterRefused | BankRefused => 502,
             CenterUnavailable => 503,

@@ -95,17 +95,10 @@ fn token_context(person_id: i64) -> String {
 
 impl Center {
     /// Connects to the center of `settings`.
-    pub fn new(
-        settings: Settings,
-        client: Client,
-        store: Store,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        let issuer = BankTranIdIssuer::new(
-            settings.client_use_code.clone(),
-            Arc::new(store.clone()),
-        )
-        .with_clock(clock.clone());
+    pub fn new(settings: Settings, client: Client, store: Store, clock: Arc<dyn Clock>) -> Self {
+        let issuer =
+            BankTranIdIssuer::new(settings.client_use_code.clone(), Arc::new(store.clone()))
+                .with_clock(clock.clone());
         let credentials =
             ClientCredentials::new(settings.client_id.clone(), settings.client_secret.clone());
         let client = client.with_clock(clock.clone());

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use moa_openbanking::RspKind;
 
 use crate::api::{ApiError, ErrorCode};
-use crate::store::StoreError;
 use crate::store::JournalError;
+use crate::store::StoreError;
 
 /// What went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,9 @@ pub fn center_code(error: &moa_openbanking::Error) -> ErrorCode {
         E::Transport { .. } => ErrorCode::CenterUnavailable,
         E::Http { .. } | E::Decode { .. } | E::Protocol { .. } => ErrorCode::CenterRefused,
         E::Center(c) => match c.kind() {
-            RspKind::TokenExpired | RspKind::TokenRejected | RspKind::Auth => ErrorCode::AuthExpired,
+            RspKind::TokenExpired | RspKind::TokenRejected | RspKind::Auth => {
+                ErrorCode::AuthExpired
+            }
             RspKind::BankError => ErrorCode::BankRefused,
             RspKind::OutcomeUnknown => ErrorCode::CenterUnavailable,
             _ => ErrorCode::CenterRefused,

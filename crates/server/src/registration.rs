@@ -70,8 +70,12 @@ pub async fn begin(
             &verifier_context(state.as_str()),
         )
         .map_err(|_| Error::Seal)?;
-    app.store()
-        .begin_registration(state.as_str(), &device.record.id, &sealed, app.clock().now())?;
+    app.store().begin_registration(
+        state.as_str(),
+        &device.record.id,
+        &sealed,
+        app.clock().now(),
+    )?;
     Ok(api::RegistrationStarted {
         authorize_url: url.to_string(),
         redirect_uri: settings.redirect_uri.clone(),
@@ -88,8 +92,8 @@ pub async fn complete(
     let settings = app.settings();
     let callback_url = url::Url::parse(&request.callback_url)
         .map_err(|_| Error::Refused(ErrorCode::RegistrationExpired))?;
-    let expected = url::Url::parse(&settings.redirect_uri)
-        .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+    let expected =
+        url::Url::parse(&settings.redirect_uri).map_err(|_| Error::Refused(ErrorCode::Internal))?;
     // Only the registered callback, exactly: scheme, host, port and path.
     if callback_url.origin() != expected.origin() || callback_url.path() != expected.path() {
         return Err(ErrorCode::RegistrationExpired.into());
@@ -109,8 +113,7 @@ pub async fn complete(
         .open(&pending.sealed_verifier, &verifier_context(&state))
         .map_err(|_| Error::Seal)?;
     let verifier = PkceVerifier::new(String::from_utf8(verifier).map_err(|_| Error::Seal)?);
-    let callback = match parse_callback(request.callback_url.as_str(), &State::from_string(state))
-    {
+    let callback = match parse_callback(request.callback_url.as_str(), &State::from_string(state)) {
         Ok(callback) => callback,
         Err(CallbackError::Refused { .. }) => {
             app.store().audit(
@@ -133,10 +136,7 @@ pub async fn complete(
             Some(&verifier),
         )
         .await?;
-    let user_seq_no = token
-        .user_seq_no
-        .clone()
-        .ok_or(ErrorCode::CenterRefused)?;
+    let user_seq_no = token.user_seq_no.clone().ok_or(ErrorCode::CenterRefused)?;
     let me = center
         .client()
         .user_me(&token.access_token, &user_seq_no)
@@ -192,10 +192,7 @@ pub async fn complete(
 
 /// The person and their consent.
 pub fn me(app: &App, person_id: i64) -> Result<api::Me> {
-    let person = app
-        .store()
-        .person(person_id)?
-        .ok_or(ErrorCode::NotLinked)?;
+    let person = app.store().person(person_id)?.ok_or(ErrorCode::NotLinked)?;
     let now = app.clock().now();
     let expires_at = person.token_expires_at;
     Ok(api::Me {
@@ -234,8 +231,12 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
     }
     let now = app.clock().now();
     app.store().cancel_account(account.id, now)?;
-    app.store()
-        .audit("consent", &account.account_num_masked, "account cancelled", now)?;
+    app.store().audit(
+        "consent",
+        &account.account_num_masked,
+        "account cancelled",
+        now,
+    )?;
     Ok(())
 }
 
@@ -276,7 +277,11 @@ pub async fn sign_out(app: &App, device: &Device) -> Result<()> {
     }
     app.store().forget_token(person_id, now)?;
     app.store().cancel_accounts_of(person_id, now)?;
-    app.store()
-        .audit("consent", "", &format!("person {person_id} signed out"), now)?;
+    app.store().audit(
+        "consent",
+        "",
+        &format!("person {person_id} signed out"),
+        now,
+    )?;
     Ok(())
 }

@@ -214,16 +214,16 @@ struct Resolved {
 
 enum ResolvedTarget {
     Own(AccountRecord),
-    External { bank_code: BankCode, account_num: String },
+    External {
+        bank_code: BankCode,
+        account_num: String,
+    },
 }
 
 fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<Resolved> {
     won(request.amount)?;
     check_memo(&request.memo)?;
-    let person = app
-        .store()
-        .person(person_id)?
-        .ok_or(ErrorCode::NotLinked)?;
+    let person = app.store().person(person_id)?.ok_or(ErrorCode::NotLinked)?;
     let from = app
         .store()
         .account_of(person_id, &request.from)?
@@ -512,7 +512,10 @@ impl Saga<'_> {
     }
 
     fn save(&self, record: &TransferRecord, change: Change) -> Result<TransferRecord> {
-        let updated = self.app.store().update_transfer(record, &change, self.now())?;
+        let updated = self
+            .app
+            .store()
+            .update_transfer(record, &change, self.now())?;
         if change.state.is_some() {
             self.app.moved(&record.id);
         }
@@ -582,7 +585,10 @@ impl Saga<'_> {
             TransferState::Created => self.withdraw(record).await,
             TransferState::Withdrawing => {
                 let leg = record.withdraw.clone().ok_or(ErrorCode::Internal)?;
-                match self.settle(CheckType::Withdraw, &leg, record.amount).await? {
+                match self
+                    .settle(CheckType::Withdraw, &leg, record.amount)
+                    .await?
+                {
                     Some(TransferOutcome::Succeeded) => {
                         self.move_to(&record, TransferState::Withdrawn)
                     }
@@ -787,7 +793,11 @@ impl Saga<'_> {
         }
     }
 
-    fn observe<T>(&self, api: &'static str, answer: &std::result::Result<T, moa_openbanking::Error>) {
+    fn observe<T>(
+        &self,
+        api: &'static str,
+        answer: &std::result::Result<T, moa_openbanking::Error>,
+    ) {
         let code = match answer {
             Ok(_) => "A0000",
             Err(e) => e.rsp_code().map(|c| c.code()).unwrap_or("none"),
@@ -875,8 +885,8 @@ impl Saga<'_> {
             let Ok(token) = center.oob_token().await else {
                 continue;
             };
-            let bank_tran_id =
-                BankTranId::parse(&leg.bank_tran_id).map_err(|_| Error::Refused(ErrorCode::Internal))?;
+            let bank_tran_id = BankTranId::parse(&leg.bank_tran_id)
+                .map_err(|_| Error::Refused(ErrorCode::Internal))?;
             let answer = center
                 .client()
                 .transfer_result(

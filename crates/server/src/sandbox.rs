@@ -81,7 +81,11 @@ pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
     let center = moa_testbed::spawn(config)
         .await
         .map_err(|e| SandboxError::Center(e.to_string()))?;
-    for file in ["sandbox-center.db", "sandbox-center.db-wal", "sandbox-center.db-shm"] {
+    for file in [
+        "sandbox-center.db",
+        "sandbox-center.db-wal",
+        "sandbox-center.db-shm",
+    ] {
         let path = options.dir.join(file);
         if path.exists() {
             let _ = crate::files::private_file(&path);

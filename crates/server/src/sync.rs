@@ -400,8 +400,8 @@ pub async fn history_page(
         });
     }
     let next = page.befor_inquiry_trace_info.trim();
-    let next_cursor = (page.next_page_yn && !next.is_empty() && next != cursor.trim())
-        .then(|| next.to_owned());
+    let next_cursor =
+        (page.next_page_yn && !next.is_empty() && next != cursor.trim()).then(|| next.to_owned());
     Ok(api::HistoryPage { rows, next_cursor })
 }
 

@@ -154,11 +154,14 @@ impl Store {
     }
 
     /// The person's account with this fintech use number, active or not.
-    pub fn account_of(&self, person_id: i64, fintech_use_num: &str) -> Result<Option<AccountRecord>> {
+    pub fn account_of(
+        &self,
+        person_id: i64,
+        fintech_use_num: &str,
+    ) -> Result<Option<AccountRecord>> {
         let conn = self.lock();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND fintech_use_num = ?2"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND fintech_use_num = ?2");
         let found = conn
             .prepare_cached(&sql)?
             .query_row(params![person_id, fintech_use_num], raw)

@@ -27,16 +27,10 @@ impl Store {
     /// The newest `limit` lines, newest first.
     pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let conn = self.lock();
-        let mut stmt = conn.prepare(
-            "SELECT at, kind, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut stmt = conn
+            .prepare("SELECT at, kind, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;
         let rows = stmt.query_map([limit], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-            ))
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?;
         let mut out = Vec::new();
         for row in rows {

@@ -66,7 +66,9 @@ impl Store {
             .prepare_cached(
                 "SELECT id, thumbprint, person_id, revoked_at FROM devices WHERE token_hash = ?1",
             )?
-            .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_row([token_hash], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         found.map(device).transpose()
     }
