@@ -1,8 +1,9 @@
-//! Sync against the sandbox's center, timed.
+//! Sync through the sandbox's moa-server and its center, timed.
 //!
-//! (a) A balance refresh of 20 accounts at 8 banks that each take 150 ms to answer: the wall time
-//!     as a multiple of one call's latency (the goal is at most 1.5×), next to the same refresh
-//!     done one account after another, and with 8 calls in flight at most.
+//! (a) A balance refresh of 20 accounts at 8 banks that each take 150 ms to answer, asked of the
+//!     server in one request whose answers stream back: the wall time as a multiple of one
+//!     call's latency (the goal is at most 1.3×), next to the same refresh through a server that
+//!     asks one account after another.
 //! (b) The first history sync of one account with 10,000 rows: seconds and rows per second, with
 //!     the sandbox's usual 3 ms per bank call and with none.
 //!
@@ -15,7 +16,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use moa_core::Moa;
-use moa_core::sync::SyncLimits;
 use moa_openbanking::Lang;
 use serde_json::{Value, json};
 
@@ -119,13 +119,10 @@ async fn set_latency(moa: &Moa, bank: &str, ms: Option<u64>) {
     .await;
 }
 
-/// One refresh with `limits`: its wall time; every account must answer.
-async fn refresh(moa: &Moa, limits: &SyncLimits) -> Duration {
+/// One refresh: its wall time; every account must answer.
+async fn refresh(moa: &Moa) -> Duration {
     let started = Instant::now();
-    let summary = moa
-        .refresh_balances_with(limits, None)
-        .await
-        .expect("a refresh");
+    let summary = moa.refresh_balances(None).await.expect("a refresh");
     let elapsed = started.elapsed();
     assert_eq!(summary.fresh, ACCOUNTS, "{summary:?}");
     elapsed
@@ -140,7 +137,9 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
-async fn balances(moa: &Moa) {
+/// Registers demo person 0 with `ACCOUNTS` accounts at the eight banks, each bank then
+/// answering in `LATENCY_MS`.
+async fn twenty_accounts(moa: &Moa) {
     let mut accounts = Vec::new();
     for i in 0..ACCOUNTS {
         let bank = BANKS[i % BANKS.len()];
@@ -151,59 +150,45 @@ async fn balances(moa: &Moa) {
     for bank in BANKS {
         set_latency(moa, bank, Some(LATENCY_MS)).await;
     }
-    let defaults = SyncLimits::default();
-    // Connections, tokens and bank_tran_id blocks are set up once, as in the running app.
-    refresh(moa, &defaults).await;
+}
 
+async fn balances(moa: &Moa, one_by_one: &Moa) {
+    twenty_accounts(moa).await;
+    // Connections, tokens and bank_tran_id blocks are set up once, as in the running app.
+    refresh(moa).await;
     let mut runs = Vec::new();
-    for _ in 0..5 {
-        runs.push(refresh(moa, &defaults).await);
+    for _ in 0..7 {
+        runs.push(refresh(moa).await);
     }
     let concurrent = median(runs);
-    let eight = SyncLimits {
-        overall: 8,
-        ..defaults.clone()
-    };
-    let mut runs = Vec::new();
-    for _ in 0..3 {
-        runs.push(refresh(moa, &eight).await);
-    }
-    let eight = median(runs);
-    let one_by_one = refresh(
-        moa,
-        &SyncLimits {
-            per_bank: 1,
-            overall: 1,
-            ..defaults.clone()
-        },
-    )
-    .await;
+    twenty_accounts(one_by_one).await;
+    refresh(one_by_one).await;
+    let sequential = refresh(one_by_one).await;
     for bank in BANKS {
         set_latency(moa, bank, None).await;
+        set_latency(one_by_one, bank, None).await;
     }
 
     let latency = LATENCY_MS as f64;
+    let defaults = moa_server::sync::SyncLimits::default();
     println!(
-        "(a) balance refresh, {ACCOUNTS} accounts at {} banks, {LATENCY_MS} ms per bank call",
+        "(a) balance refresh through the server, {ACCOUNTS} accounts at {} banks, \
+         {LATENCY_MS} ms per bank call",
         BANKS.len()
     );
     println!(
-        "    defaults ({} per bank, {} overall), median of 5: {:>7.0} ms = {:.2}x one call",
+        "    server defaults ({} per bank, {} overall), median of 7: {:>7.0} ms = {:.2}x one call",
         defaults.per_bank,
         defaults.overall,
         ms(concurrent),
         ms(concurrent) / latency
     );
     println!(
-        "    8 overall, median of 3:                   {:>7.0} ms = {:.2}x one call",
-        ms(eight),
-        ms(eight) / latency
-    );
-    println!(
-        "    one after another:                        {:>7.0} ms = {:.2}x one call ({:.1}x the defaults)",
-        ms(one_by_one),
-        ms(one_by_one) / latency,
-        ms(one_by_one) / ms(concurrent)
+        "    a server asking one after another:                  {:>7.0} ms = {:.2}x one call \
+         ({:.1}x the defaults)",
+        ms(sequential),
+        ms(sequential) / latency,
+        ms(sequential) / ms(concurrent)
     );
 }
 
@@ -269,8 +254,19 @@ fn main() {
         // The app's own sandbox latency, so the history figures are what a person would see.
         options.sandbox_latency = moa_testbed::DEFAULT_LATENCY;
         let moa = Moa::open(options).await.expect("Moa opens");
+        // The same, through a server that asks one account at a time.
+        let slow_dir = common::DataDir::new("bench-sync-sequential");
+        let mut slow =
+            common::options(&slow_dir, std::sync::Arc::new(moa_core::MemoryVault::new()));
+        slow.sandbox_server.sync = moa_server::sync::SyncLimits {
+            per_bank: 1,
+            overall: 1,
+            ..moa_server::sync::SyncLimits::default()
+        };
+        let one_by_one = Moa::open(slow).await.expect("Moa opens");
 
-        balances(&moa).await;
+        balances(&moa, &one_by_one).await;
+        one_by_one.close().await;
         println!("(b) history sync of one account with {HISTORY_ROWS} rows (25 a page)");
         history(&moa, "023", None).await;
         history(&moa, "027", Some(0)).await;
