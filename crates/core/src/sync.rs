@@ -308,6 +308,31 @@ pub fn history_window(
     (from, today)
 }
 
+/// How long to wait before asking again for a history page the server refused as too many
+/// requests, after `refusals` refusals of it: 100 ms, doubling, six times (6.3 s in all); then
+/// `None`, and the account waits for the next sync. The server's allowance refills every
+/// second, and a first sync of a long history asks for many pages in a row.
+pub fn rate_limited_pause(refusals: u32) -> Option<Duration> {
+    (refusals < 6).then(|| Duration::from_millis(100 << refusals))
+}
+
+/// One page of history, asked again after a pause while the server says too many requests.
+async fn history_page(server: &Server, path: &str) -> Result<api::HistoryPage> {
+    let mut refusals = 0;
+    loop {
+        match server.get(path).await {
+            Err(Error::Server(api::ErrorCode::RateLimited)) => match rate_limited_pause(refusals) {
+                Some(pause) => {
+                    refusals += 1;
+                    tokio::time::sleep(pause).await;
+                }
+                None => return Err(Error::Server(api::ErrorCode::RateLimited)),
+            },
+            answer => return answer,
+        }
+    }
+}
+
 /// The banks' states, asked of the server once per sync and only when a bank refused.
 #[derive(Default)]
 struct BankStates(OnceCell<HashMap<String, BankState>>);
@@ -416,7 +441,7 @@ async fn history_of(
                 &url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect::<String>(),
             );
         }
-        let page: api::HistoryPage = server.get(&path).await?;
+        let page = history_page(server, &path).await?;
         pages += 1;
         rows.extend(page.rows.into_iter().map(history_row));
         match page.next_cursor {
@@ -801,6 +826,15 @@ mod tests {
         let peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
         assert_eq!(peaks.0, 5, "the whole is bounded and reaches its bound");
         assert!(peaks.1.values().all(|p| *p == 2), "{:?}", peaks.1);
+    }
+
+    #[test]
+    fn a_page_refused_as_too_many_requests_is_asked_again_later_six_times_at_most() {
+        let pauses: Vec<Duration> = (0..).map_while(rate_limited_pause).collect();
+        assert_eq!(
+            pauses.iter().map(Duration::as_millis).collect::<Vec<_>>(),
+            vec![100, 200, 400, 800, 1_600, 3_200]
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Sync against the sandbox's center: balances refreshed side by side while banks go down, slow
-//! down, refuse and tokens expire; history fetched, merged and fetched again without duplicates.
+//! Sync through the sandbox's moa-server: balances refreshed side by side while banks go down,
+//! slow down, refuse and tokens expire at the center; history fetched, merged and fetched again
+//! without duplicates, its after-balance chain checked for holes.
 
 mod common;
 
@@ -9,71 +10,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::DataDir;
+use moa_core::journal::TransferState;
 use moa_core::store::HistoryQuery;
-use moa_core::sync::{BalanceOutcome, BankState, HistoryOutcome, StaleCode, SyncLimits};
+use moa_core::sync::{BalanceOutcome, BankState, HistoryOutcome, StaleCode};
+use moa_core::transfer::{Recipient, TransferRequest};
 use moa_core::{Moa, Options};
 use moa_openbanking::ManualClock;
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Person 0 of the demo seed, 홍길동: four accounts at 004, 088, 090 and 081.
 const PERSON: usize = 0;
 const ALL: &[usize] = &[0, 1, 2, 3];
-
-/// Limits for tests: short waits, so a slow bank costs little time.
-fn quick() -> SyncLimits {
-    SyncLimits {
-        call_timeout: Duration::from_millis(500),
-        ..SyncLimits::default()
-    }
-}
-
-/// The sandbox's admin API, answering JSON.
-async fn admin_json(moa: &Moa, method: Method, path: &str, body: Value) -> Value {
-    let (base, manifest) = moa.sandbox().await.expect("the sandbox runs");
-    let response = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(&manifest.admin_token)
-        .json(&body)
-        .send()
-        .await
-        .expect("the admin API answers");
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(Value::Null)
-}
-
-/// The ledger's balance of every account, by bank and account number.
-async fn ledger(moa: &Moa) -> HashMap<(String, String), i64> {
-    let ledger = admin_json(moa, Method::GET, "/testbed/admin/ledger", Value::Null).await;
-    ledger["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .map(|a| {
-            (
-                (
-                    a["bank_code_std"].as_str().expect("bank").to_owned(),
-                    a["account_num"].as_str().expect("number").to_owned(),
-                ),
-                a["balance"].as_i64().expect("balance"),
-            )
-        })
-        .collect()
-}
-
-async fn set_bank(moa: &Moa, bank: &str, body: Value) {
-    common::admin(
-        moa,
-        Method::PUT,
-        &format!("/testbed/admin/banks/{bank}"),
-        body,
-    )
-    .await;
-}
 
 /// Moa's account ids by bank code (each of person 0's accounts is at its own bank).
 async fn accounts_by_bank(moa: &Moa) -> HashMap<String, i64> {
@@ -96,10 +44,17 @@ async fn numbers_by_bank(moa: &Moa) -> HashMap<String, String> {
         .collect()
 }
 
+/// Moa opened with `options`, and the person registered.
+async fn registered_with(options: Options) -> Moa {
+    let moa = Moa::open(options).await.expect("Moa opens");
+    common::register(&moa, PERSON, ALL).await;
+    moa
+}
+
 async fn registered(name: &str) -> (DataDir, Moa) {
     let dir = DataDir::new(name);
-    let (moa, _) = common::open(&dir).await;
-    common::register(&moa, PERSON, ALL).await;
+    let options = common::options(&dir, Arc::new(moa_core::MemoryVault::new()));
+    let moa = registered_with(options).await;
     (dir, moa)
 }
 
@@ -124,13 +79,13 @@ async fn a_refresh_reads_every_balance_as_the_ledger_has_it_and_reports_each_as_
         "one event per account, counting up"
     );
 
-    let ledger = ledger(&moa).await;
+    let ledger = common::ledger(&moa).await;
     let numbers = numbers_by_bank(&moa).await;
     let ids = accounts_by_bank(&moa).await;
     let env = moa.environment().await.unwrap();
     let stored = moa.store().balances(env.id).unwrap();
     for (bank, id) in &ids {
-        let expected = ledger[&(bank.clone(), numbers[bank].clone())];
+        let expected = ledger.balance(bank, &numbers[bank]);
         match summary.outcome(*id).unwrap() {
             BalanceOutcome::Fresh { balance, .. } => assert_eq!(*balance, expected, "{bank}"),
             other => panic!("{bank}: {other:?}"),
@@ -158,9 +113,9 @@ async fn a_bank_down_not_open_or_gone_leaves_its_account_stale_with_the_last_goo
     let first = moa.refresh_balances(None).await.unwrap();
     assert_eq!(first.fresh, 4);
     let ids = accounts_by_bank(&moa).await;
-    set_bank(&moa, "088", json!({ "status": "D" })).await;
-    set_bank(&moa, "090", json!({ "status": "L" })).await;
-    set_bank(&moa, "081", json!({ "status": "E" })).await;
+    common::set_bank(&moa, "088", json!({ "status": "D" })).await;
+    common::set_bank(&moa, "090", json!({ "status": "L" })).await;
+    common::set_bank(&moa, "081", json!({ "status": "E" })).await;
 
     let second = moa.refresh_balances(None).await.unwrap();
     assert_eq!(second.fresh, 1);
@@ -209,7 +164,7 @@ async fn a_bank_down_not_open_or_gone_leaves_its_account_stale_with_the_last_goo
     );
 
     // Back up: fresh again, no longer stale.
-    set_bank(&moa, "088", json!({ "status": "Y" })).await;
+    common::set_bank(&moa, "088", json!({ "status": "Y" })).await;
     let third = moa.refresh_balances(None).await.unwrap();
     assert!(third.outcome(ids["088"]).unwrap().is_fresh());
     assert_eq!(
@@ -220,13 +175,16 @@ async fn a_bank_down_not_open_or_gone_leaves_its_account_stale_with_the_last_goo
 
 #[tokio::test]
 async fn slow_banks_time_out_alone_and_the_refresh_takes_one_timeout_not_their_sum() {
-    let (_dir, moa) = registered("sync-slow").await;
+    let dir = DataDir::new("sync-slow");
+    let timeout = Duration::from_millis(500);
+    let mut options = common::options(&dir, Arc::new(moa_core::MemoryVault::new()));
+    options.sandbox_server.sync.call_timeout = timeout;
+    let moa = registered_with(options).await;
     let ids = accounts_by_bank(&moa).await;
     for bank in ["088", "090", "081"] {
-        set_bank(&moa, bank, json!({ "latency_ms": 3_000 })).await;
+        common::set_bank(&moa, bank, json!({ "latency_ms": 3_000 })).await;
     }
-    let limits = quick();
-    let summary = moa.refresh_balances_with(&limits, None).await.unwrap();
+    let summary = moa.refresh_balances(None).await.unwrap();
     assert!(summary.outcome(ids["004"]).unwrap().is_fresh());
     for bank in ["088", "090", "081"] {
         assert_eq!(
@@ -235,7 +193,6 @@ async fn slow_banks_time_out_alone_and_the_refresh_takes_one_timeout_not_their_s
             "{bank}"
         );
     }
-    let timeout = limits.call_timeout;
     assert!(
         summary.elapsed >= timeout && summary.elapsed < timeout * 2,
         "took {:?}; one timeout is {timeout:?}, three would be {:?}",
@@ -273,29 +230,91 @@ async fn a_bank_refusal_keeps_the_banks_code_and_an_unexplained_one_reads_as_dow
     assert_eq!(summary.fresh, 2);
 }
 
+#[tokio::test]
+async fn with_the_server_out_of_reach_every_account_keeps_its_balance_marked_network() {
+    let dir = DataDir::new("sync-offline");
+    let (moa, _) = common::open(&dir).await;
+    // An institution's server of its own, which the app then loses.
+    let elsewhere = DataDir::new("sync-offline-server");
+    let mut options = moa_server::sandbox::SandboxOptions::new(&elsewhere.0);
+    options.latency = Duration::ZERO;
+    let institution = moa_server::sandbox::start(options).await.unwrap();
+    moa.use_server(&institution.server.base_url).await.unwrap();
+    assert!(
+        moa.sandbox().await.is_none(),
+        "the app's own sandbox stopped"
+    );
+    let start = moa
+        .begin_registration(false, moa_openbanking::Lang::Ko)
+        .await
+        .unwrap();
+    let callback = common::consent_at(
+        &institution.center.base_url,
+        &institution.center.manifest,
+        &start.url,
+        PERSON,
+        common::Choice::Agree(ALL.to_vec()),
+    )
+    .await;
+    moa.complete_registration(&callback).await.unwrap();
+    let first = moa.refresh_balances(None).await.unwrap();
+    assert_eq!((first.total, first.fresh), (4, 4), "{first:?}");
+
+    institution.shutdown().await;
+    let second = moa.refresh_balances(None).await.unwrap();
+    assert_eq!(
+        second.stale.get(&StaleCode::Network),
+        Some(&4),
+        "{second:?}"
+    );
+    for (id, outcome) in &second.outcomes {
+        let BalanceOutcome::Stale { balance, as_of, .. } = outcome else {
+            panic!("{id}: {outcome:?}");
+        };
+        let BalanceOutcome::Fresh {
+            balance: good,
+            as_of: good_at,
+            ..
+        } = first.outcome(*id).unwrap()
+        else {
+            panic!("{id} was fresh");
+        };
+        assert_eq!((*balance, *as_of), (Some(*good), Some(*good_at)));
+        assert_eq!(
+            moa.store().balance(*id).unwrap().unwrap().balance,
+            Some(*good)
+        );
+    }
+    let history = moa.sync_all_history(None).await.unwrap();
+    assert_eq!(history.len(), 4);
+    assert!(
+        history
+            .iter()
+            .all(|(_, o)| matches!(o, HistoryOutcome::Failed(r) if r.code == StaleCode::Network)),
+        "{history:?}"
+    );
+}
+
 /// Moa on a clock the test holds, and the person registered.
 async fn on_manual_clock(name: &str) -> (DataDir, Moa, Arc<ManualClock>) {
     let dir = DataDir::new(name);
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let vault = Arc::new(moa_core::MemoryVault::new());
     let options = Options {
         clock: clock.clone(),
-        ..common::options(&dir, vault)
+        ..common::options(&dir, Arc::new(moa_core::MemoryVault::new()))
     };
-    let moa = Moa::open(options).await.expect("Moa opens");
-    common::register(&moa, PERSON, ALL).await;
+    let moa = registered_with(options).await;
     (dir, moa, clock)
 }
 
 #[tokio::test]
-async fn a_token_the_center_calls_expired_is_refreshed_once_and_every_account_asked_again() {
-    let (_dir, moa, _clock) = on_manual_clock("sync-expired").await;
-    let center = moa.center().await.unwrap();
-    let before = center.user_token().await.unwrap();
-    // The center is 91 days on, past the token's 90; our clock is not, so only the center's
-    // O0003 can tell. The four calls all hear it; one refresh serves them all (a refresh token
-    // is single use, so a second refresh would fail).
-    admin_json(
+async fn a_token_the_center_calls_expired_is_renewed_by_the_server_and_every_balance_read() {
+    let (dir, moa, _clock) = on_manual_clock("sync-expired").await;
+    let before = common::kftc_tokens(&dir);
+    // The center is 91 days on, past the token's 90; the server's clock is not, so only the
+    // center's O0003 can tell. The four calls all hear it; one renewal serves them all (a
+    // refresh token is single use, so a second renewal would fail).
+    common::admin(
         &moa,
         Method::PUT,
         "/testbed/admin/clock",
@@ -304,8 +323,12 @@ async fn a_token_the_center_calls_expired_is_refreshed_once_and_every_account_as
     .await;
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!(summary.fresh, 4, "{summary:?}");
-    let after = center.user_token().await.unwrap();
-    assert_ne!(before.expose_secret(), after.expose_secret());
+    let after = common::kftc_tokens(&dir);
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after.iter().all(|t| !before.contains(t)),
+        "the server holds new tokens"
+    );
 }
 
 #[tokio::test]
@@ -313,7 +336,7 @@ async fn when_the_center_has_moved_past_the_refresh_token_too_accounts_say_auth_
     let (_dir, moa, clock) = on_manual_clock("sync-gone").await;
     let first = moa.refresh_balances(None).await.unwrap();
     assert_eq!(first.fresh, 4);
-    admin_json(
+    common::admin(
         &moa,
         Method::PUT,
         "/testbed/admin/clock",
@@ -336,11 +359,10 @@ async fn when_the_center_has_moved_past_the_refresh_token_too_accounts_say_auth_
 }
 
 #[tokio::test]
-async fn moving_both_clocks_past_expiry_refreshes_before_asking() {
-    let (_dir, moa, clock) = on_manual_clock("sync-both").await;
-    let center = moa.center().await.unwrap();
-    let before = center.user_token().await.unwrap();
-    admin_json(
+async fn moving_both_clocks_past_expiry_renews_before_asking() {
+    let (dir, moa, clock) = on_manual_clock("sync-both").await;
+    let before = common::kftc_tokens(&dir);
+    common::admin(
         &moa,
         Method::PUT,
         "/testbed/admin/clock",
@@ -350,14 +372,15 @@ async fn moving_both_clocks_past_expiry_refreshes_before_asking() {
     clock.advance(chrono::TimeDelta::days(91));
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!(summary.fresh, 4, "{summary:?}");
-    assert_ne!(
-        before.expose_secret(),
-        center.user_token().await.unwrap().expose_secret()
-    );
+    let after = common::kftc_tokens(&dir);
+    assert!(!after.is_empty() && after.iter().all(|t| !before.contains(t)));
 }
 
-/// The testbed's own rows of an account, oldest first: (date, time, deposit, amount, after).
-fn testbed_rows(dir: &DataDir, bank: &str, number: &str) -> Vec<(String, String, bool, i64, i64)> {
+/// One row of history, oldest first: (date, time, deposit, amount, after).
+type Row = (String, String, bool, i64, i64);
+
+/// The testbed's own rows of an account, oldest first.
+fn testbed_rows(dir: &DataDir, bank: &str, number: &str) -> Vec<Row> {
     let conn = rusqlite::Connection::open_with_flags(
         dir.0.join("sandbox-center.db"),
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
@@ -387,7 +410,7 @@ fn testbed_rows(dir: &DataDir, bank: &str, number: &str) -> Vec<(String, String,
 }
 
 /// Moa's stored rows of an account, oldest first, in the same shape.
-fn stored_rows(moa: &Moa, account_id: i64) -> Vec<(String, String, bool, i64, i64)> {
+fn stored_rows(moa: &Moa, account_id: i64) -> Vec<Row> {
     let query = HistoryQuery {
         limit: 100_000,
         ..HistoryQuery::default()
@@ -414,6 +437,7 @@ fn stored_rows(moa: &Moa, account_id: i64) -> Vec<(String, String, bool, i64, i6
 #[tokio::test]
 async fn history_syncs_the_whole_year_then_only_whats_new_and_never_twice() {
     let (dir, moa) = registered("sync-history").await;
+    let opening = common::ledger(&moa).await;
     let ids = accounts_by_bank(&moa).await;
     let numbers = numbers_by_bank(&moa).await;
     let id = ids["004"];
@@ -433,10 +457,9 @@ async fn history_syncs_the_whole_year_then_only_whats_new_and_never_twice() {
         "the same rows, in the same order"
     );
     assert!(moa.store().history_gaps(id).unwrap().is_empty());
-    let ledger = ledger(&moa).await;
     assert_eq!(
         expected.last().unwrap().4,
-        ledger[&("004".to_owned(), numbers["004"].clone())],
+        opening.balance("004", &numbers["004"]),
         "the chain ends at the balance"
     );
 
@@ -447,44 +470,74 @@ async fn history_syncs_the_whole_year_then_only_whats_new_and_never_twice() {
     assert_eq!(second.known, second.fetched);
     assert!(second.pages < first.pages);
 
-    // A withdrawal through the center shows up after the next sync, chained to the rest.
-    let center = moa.center().await.unwrap();
-    let env = moa.environment().await.unwrap();
-    let account = moa.store().account(id).unwrap().unwrap();
-    let fintech = moa_openbanking::FintechUseNum::parse(&account.fintech_use_num).unwrap();
-    let request = moa_openbanking::transfer::WithdrawRequest {
-        bank_tran_id: center.next_bank_tran_id().unwrap(),
-        cntr_account_type: moa_openbanking::fields::CntrAccountType::Account,
-        cntr_account_num: env.collection_account.clone(),
-        dps_print_content: "모아".into(),
-        fintech_use_num: fintech.clone(),
-        wd_print_content: Some("모아이체".into()),
-        tran_amt: moa_openbanking::Won::new(12_345),
-        req_client_name: account.holder_name.clone(),
-        req_client: moa_openbanking::transfer::RequestingClient::FintechUseNum {
-            req_client_fintech_use_num: fintech,
-        },
-        req_client_num: "MOA0000001".into(),
-        transfer_purpose: moa_openbanking::fields::TransferPurpose::Remittance,
-        sub_frnc_name: None,
-        sub_frnc_num: None,
-        sub_frnc_business_num: None,
-        recv_client_name: None,
-        recv_client_bank_code: None,
-        recv_client_account_num: None,
-    };
-    let token = center.user_token().await.unwrap();
-    center.client().withdraw(&token, &request).await.unwrap();
+    // A transfer out of the account shows up after the next sync, chained to the rest.
+    let preflight = moa
+        .preflight_transfer(&TransferRequest {
+            from_account: id,
+            to: Recipient::Own {
+                account_id: ids["088"],
+            },
+            amount: 12_345,
+            memo: "모아이체".into(),
+        })
+        .await
+        .unwrap();
+    let done = moa.transfer(&preflight, None).await.unwrap();
+    assert_eq!(done.state, TransferState::Completed, "{done:?}");
     let third = moa.sync_history(id).await.unwrap();
     assert_eq!((third.inserted, third.gaps), (1, 0));
     let rows = stored_rows(&moa, id);
     let newest = rows.last().unwrap();
     assert_eq!((newest.2, newest.3), (false, 12_345));
-    assert_eq!(
-        newest.4,
-        ledger[&("004".to_owned(), numbers["004"].clone())] - 12_345
-    );
+    assert_eq!(newest.4, opening.balance("004", &numbers["004"]) - 12_345);
     assert_eq!(rows, testbed_rows(&dir, "004", &numbers["004"]));
+    common::assert_money_invariants(&moa, &opening).await;
+}
+
+#[tokio::test]
+async fn a_hole_in_the_centers_history_is_flagged_as_a_gap_of_the_missing_amount() {
+    let (dir, moa) = registered("sync-gap").await;
+    let ids = accounts_by_bank(&moa).await;
+    let numbers = numbers_by_bank(&moa).await;
+    let id = ids["088"];
+    // The center loses one row in the middle of the account's year.
+    let missing: (i64, String, i64) = {
+        let conn = rusqlite::Connection::open(dir.0.join("sandbox-center.db")).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        let rows: Vec<(i64, String, i64)> = conn
+            .prepare(
+                "SELECT t.id, t.inout_type, t.tran_amt FROM transactions t
+                 JOIN accounts a ON a.id = t.account_id
+                 WHERE a.bank_code = '088' AND a.account_num = ?1
+                 ORDER BY t.tran_date, t.tran_time, t.id",
+            )
+            .unwrap()
+            .query_map([&numbers["088"]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .and_then(Iterator::collect)
+            .unwrap();
+        assert!(rows.len() > 10, "a year of history");
+        let row = rows[rows.len() / 2].clone();
+        conn.execute("DELETE FROM transactions WHERE id = ?1", [row.0])
+            .unwrap();
+        row
+    };
+    let synced = moa.sync_history(id).await.unwrap();
+    assert_eq!(synced.gaps, 1, "{synced:?}");
+    assert_eq!(
+        synced.inserted,
+        testbed_rows(&dir, "088", &numbers["088"]).len()
+    );
+    let gaps = moa.store().history_gaps(id).unwrap();
+    assert_eq!(gaps.len(), 1);
+    let signed = if missing.1 == "입금" {
+        missing.2
+    } else {
+        -missing.2
+    };
+    assert_eq!(gaps[0].2, signed, "the gap is the missing row's amount");
+    // A later sync does not hide it, and adds nothing twice.
+    let again = moa.sync_history(id).await.unwrap();
+    assert_eq!((again.inserted, again.gaps), (0, 1));
 }
 
 #[tokio::test]
@@ -492,7 +545,7 @@ async fn syncing_every_history_reports_each_account_and_a_bank_down_fails_alone(
     let (dir, moa) = registered("sync-all-history").await;
     let ids = accounts_by_bank(&moa).await;
     let numbers = numbers_by_bank(&moa).await;
-    set_bank(&moa, "081", json!({ "status": "D" })).await;
+    common::set_bank(&moa, "081", json!({ "status": "D" })).await;
     let (sender, mut events) = tokio::sync::mpsc::channel(16);
     let outcomes = moa.sync_all_history(Some(sender)).await.unwrap();
     let mut done = Vec::new();
@@ -500,6 +553,7 @@ async fn syncing_every_history_reports_each_account_and_a_bank_down_fails_alone(
         done.push((event.done, event.total));
     }
     assert_eq!(done, vec![(1, 4), (2, 4), (3, 4), (4, 4)]);
+    assert_eq!(outcomes.len(), 4);
     for (id, outcome) in outcomes {
         let bank = ids.iter().find(|(_, v)| **v == id).unwrap().0.clone();
         match outcome {
@@ -527,7 +581,8 @@ async fn bank_statuses_list_every_bank_and_show_an_outage() {
     let banks = moa.bank_statuses().await.unwrap();
     assert_eq!(banks.len(), 24);
     assert!(banks.iter().all(|b| b.state == BankState::Available));
-    set_bank(&moa, "088", json!({ "status": "D" })).await;
+    common::set_bank(&moa, "088", json!({ "status": "D" })).await;
+    common::set_bank(&moa, "090", json!({ "status": "L" })).await;
     let banks = moa.bank_statuses().await.unwrap();
     let shinhan = banks.iter().find(|b| b.bank_code == "088").unwrap();
     assert_eq!(
@@ -535,11 +590,15 @@ async fn bank_statuses_list_every_bank_and_show_an_outage() {
         ("신한은행", BankState::Down)
     );
     assert_eq!(
+        banks.iter().find(|b| b.bank_code == "090").unwrap().state,
+        BankState::NotOpen
+    );
+    assert_eq!(
         banks
             .iter()
             .filter(|b| b.state == BankState::Available)
             .count(),
-        23
+        22
     );
 }
 
@@ -550,4 +609,29 @@ async fn with_nobody_registered_a_refresh_does_nothing() {
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!((summary.total, summary.fresh), (0, 0));
     assert!(moa.sync_all_history(None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_asking_the_app_to_slow_down_still_gives_every_page_of_history() {
+    let dir = DataDir::new("sync-rate");
+    let mut options = common::options(&dir, Arc::new(moa_core::MemoryVault::new()));
+    // Ten requests a second, twenty in a burst: fewer than the person's history has pages.
+    options.sandbox_server.rate_per_second = 10;
+    let moa = registered_with(options).await;
+    let ids = accounts_by_bank(&moa).await;
+    let numbers = numbers_by_bank(&moa).await;
+    let rows: HashMap<i64, usize> = ids
+        .iter()
+        .map(|(bank, id)| (*id, testbed_rows(&dir, bank, &numbers[bank]).len()))
+        .collect();
+    let pages: usize = rows.values().map(|n| n.div_ceil(25)).sum();
+    assert!(pages > 30, "{pages} pages");
+    let outcomes = moa.sync_all_history(None).await.unwrap();
+    assert_eq!(outcomes.len(), 4);
+    for (id, outcome) in outcomes {
+        let HistoryOutcome::Synced(synced) = outcome else {
+            panic!("{id}: {outcome:?}");
+        };
+        assert_eq!((synced.inserted, synced.gaps), (rows[&id], 0));
+    }
 }

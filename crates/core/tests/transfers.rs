@@ -1,35 +1,42 @@
-//! Transfers against the sandbox's center: the happy path, refusals before anything moves, and
-//! every fault the center can inject at each leg — each ending Completed, Refunded or Failed
-//! with the money of source, target and institution accounts adding up.
+//! Transfers asked of the sandbox's moa-server and followed to their end: the happy path, the
+//! recipient's name checked first, refusals before anything moves, transfers the app journaled
+//! but lost track of, and a bank outage that ends in a refund — each checked against the
+//! center's ledger. Every fault at every leg of the saga is the server's to test
+//! (`crates/server/tests`); here the app's view of it is what counts.
 
 #![allow(clippy::unwrap_used)] // Helpers here fail the test that calls them.
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use common::DataDir;
-use moa_core::journal::TransferState;
-use moa_core::transfer::{Recipient, SettlePolicy, TransferRequest};
+use common::{DataDir, Ledger};
+use moa_core::journal::{NewTransfer, TransferState};
+use moa_core::store::AccountRecord;
+use moa_core::transfer::{Preflight, Recipient, TransferRequest};
 use moa_core::{Error, Moa};
-use reqwest::Method;
-use serde_json::{Value, json};
+use moa_server::api::{self, ErrorCode};
+use serde_json::json;
+use tokio::sync::mpsc;
 
-async fn open(dir: &DataDir) -> Moa {
-    let vault = std::sync::Arc::new(moa_core::MemoryVault::new());
-    let mut options = common::options(dir, vault);
-    options.settle = SettlePolicy {
-        attempts: 4,
-        first_delay: Duration::from_millis(20),
-    };
-    let moa = Moa::open(options).await.expect("Moa opens");
+/// Moa with demo person 0's four accounts registered, and the ledger before anything moved.
+async fn open(dir: &DataDir) -> (Moa, Ledger) {
+    let vault = Arc::new(moa_core::MemoryVault::new());
+    let moa = Moa::open(common::options(dir, vault))
+        .await
+        .expect("Moa opens");
     common::register(&moa, 0, &[0, 1, 2, 3]).await;
-    moa
+    let opening = common::ledger(&moa).await;
+    (moa, opening)
 }
 
+/// An account of the center, by bank code and number.
+type Numbered = (String, String);
+
 /// Person 0's registered accounts in the order of the manifest (004 main, 088, 090, 081
-/// savings), whatever order the center registered them in.
-async fn accounts(moa: &Moa) -> Vec<moa_core::store::AccountRecord> {
+/// savings), whatever order the center registered them in, with their numbers.
+async fn accounts(moa: &Moa) -> Vec<(AccountRecord, Numbered)> {
     let env = moa.environment().await.unwrap();
     let stored = moa.store().accounts(env.id).unwrap();
     let (_, manifest) = moa.sandbox().await.unwrap();
@@ -38,57 +45,33 @@ async fn accounts(moa: &Moa) -> Vec<moa_core::store::AccountRecord> {
         .iter()
         .map(|a| {
             let prefix = &a.account_num[..a.account_num.len() - 3];
-            stored
+            let record = stored
                 .iter()
                 .find(|s| {
                     s.bank_code == a.bank_code_std && s.account_num_masked.starts_with(prefix)
                 })
                 .cloned()
-                .expect("every chosen account is registered")
+                .expect("every chosen account is registered");
+            (record, (a.bank_code_std.clone(), a.account_num.clone()))
         })
         .collect()
 }
 
-/// Every balance the center's ledger holds, by account number.
-async fn ledger(moa: &Moa) -> (i64, std::collections::HashMap<String, i64>) {
-    let (base, manifest) = moa.sandbox().await.unwrap();
-    let ledger: Value = reqwest::Client::new()
-        .get(format!("{base}/testbed/admin/ledger"))
-        .bearer_auth(&manifest.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let balances = ledger["accounts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["account_num"].as_str().unwrap().to_owned(),
-                a["balance"].as_i64().unwrap(),
-            )
-        })
-        .collect();
-    (ledger["total"].as_i64().unwrap(), balances)
+/// Institution 0's collection and payout accounts.
+async fn institution(moa: &Moa) -> (Numbered, Numbered) {
+    let (_, manifest) = moa.sandbox().await.unwrap();
+    let moa_institution = &manifest.institutions[0];
+    let number = |a: &moa_testbed::manifest::ContractAccount| {
+        (a.bank_code_std.clone(), a.account_num.clone())
+    };
+    (
+        number(&moa_institution.collection_account),
+        number(&moa_institution.payout_account),
+    )
 }
 
-/// The account numbers of demo person 0 and of institution 0's contract accounts.
-async fn numbers(moa: &Moa) -> (Vec<String>, String, String) {
-    let (_, manifest) = moa.sandbox().await.unwrap();
-    let person = manifest.users[0]
-        .accounts
-        .iter()
-        .map(|a| a.account_num.clone())
-        .collect();
-    let moa_institution = &manifest.institutions[0];
-    (
-        person,
-        moa_institution.collection_account.account_num.clone(),
-        moa_institution.payout_account.account_num.clone(),
-    )
+fn moved(before: &Ledger, after: &Ledger, account: &Numbered) -> i64 {
+    after.balance(&account.0, &account.1) - before.balance(&account.0, &account.1)
 }
 
 fn own(from: i64, to: i64, amount: i64) -> TransferRequest {
@@ -100,63 +83,97 @@ fn own(from: i64, to: i64, amount: i64) -> TransferRequest {
     }
 }
 
+fn drain<T>(mut rx: mpsc::Receiver<T>) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Ok(item) = rx.try_recv() {
+        out.push(item);
+    }
+    out
+}
+
+/// The server's view of one transfer.
+async fn on_the_server(moa: &Moa, server_id: &str) -> api::Transfer {
+    moa.server()
+        .await
+        .unwrap()
+        .get(&format!("/v1/transfers/{server_id}"))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_transfer_between_own_accounts_completes_and_moves_exactly_the_amount() {
     let dir = DataDir::new("transfer-happy");
-    let moa = open(&dir).await;
+    let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
-    let (before_total, before) = ledger(&moa).await;
-    let (person, collection, payout) = numbers(&moa).await;
+    let (collection, payout) = institution(&moa).await;
     let preflight = moa
-        .preflight_transfer(&own(list[0].id, list[1].id, 12_000))
+        .preflight_transfer(&own(list[0].0.id, list[1].0.id, 12_000))
         .await
         .unwrap();
     assert_eq!(preflight.recipient_name, "홍길동");
-    assert_eq!(preflight.recipient_bank_code, list[1].bank_code);
+    assert_eq!(preflight.recipient_bank_code, list[1].0.bank_code);
     assert!(preflight.available >= 12_000);
     assert_eq!(preflight.remaining_limit, 5_000_000);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(16);
-    let done = moa.transfer(&preflight, Some(tx)).await.unwrap();
-    assert_eq!(done.state, TransferState::Completed);
-    let mut states = Vec::new();
-    while let Ok(event) = rx.try_recv() {
-        states.push(event.state);
-    }
-    assert_eq!(
-        states,
-        vec![
-            TransferState::Withdrawing,
-            TransferState::Withdrawn,
-            TransferState::Depositing,
-            TransferState::Completed
-        ]
+    assert!(
+        moa.transfers(10).await.unwrap().is_empty(),
+        "a check journals nothing"
     );
-    let (after_total, after) = ledger(&moa).await;
-    assert_eq!(after_total, before_total);
-    assert_eq!(after[&person[0]], before[&person[0]] - 12_000);
-    assert_eq!(after[&person[1]], before[&person[1]] + 12_000);
-    assert_eq!(after[&collection] - before[&collection], 12_000);
-    assert_eq!(before[&payout] - after[&payout], 12_000);
-    // The daily limit counts it.
+    let (tx, rx) = mpsc::channel(16);
+    let done = moa.transfer(&preflight, Some(tx)).await.unwrap();
+    assert_eq!(done.state, TransferState::Completed, "{done:?}");
+    assert_eq!(done.failure_code, None);
+    // The progress the app heard moved forward through the saga and ended completed.
+    let states: Vec<TransferState> = drain(rx).into_iter().map(|e| e.state).collect();
+    let order = [
+        TransferState::Withdrawing,
+        TransferState::Withdrawn,
+        TransferState::Depositing,
+        TransferState::Completed,
+    ];
+    let positions: Vec<usize> = states
+        .iter()
+        .map(|s| order.iter().position(|o| o == s).expect("a happy state"))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{states:?}");
+    assert_eq!(states.last(), Some(&TransferState::Completed));
+
+    let after = common::ledger(&moa).await;
+    assert_eq!(moved(&opening, &after, &list[0].1), -12_000);
+    assert_eq!(moved(&opening, &after, &list[1].1), 12_000);
+    assert_eq!(moved(&opening, &after, &collection), 12_000);
+    assert_eq!(moved(&opening, &after, &payout), -12_000);
+    assert_eq!(after.changes_since(&opening).len(), 4, "nothing else moved");
+
+    // The app's view and the server's agree.
+    let listed = moa.transfers(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0], done);
+    let server_id = done.server_id.as_deref().expect("the server's id");
+    let theirs = on_the_server(&moa, server_id).await;
+    assert_eq!(theirs.state, TransferState::Completed);
+    assert_eq!(
+        (theirs.idempotency_key.as_str(), theirs.amount),
+        (done.id.as_str(), 12_000)
+    );
+    // The daily limit counts it, but the per-transfer limit is the smaller.
     let next = moa
-        .preflight_transfer(&own(list[0].id, list[1].id, 1_000))
+        .preflight_transfer(&own(list[0].0.id, list[1].0.id, 1_000))
         .await
         .unwrap();
     assert_eq!(next.remaining_limit, 5_000_000);
-    let listed = moa.transfers(10).await.unwrap();
-    assert_eq!(listed[0].id, done.id);
+    common::assert_money_invariants(&moa, &opening).await;
 }
 
 #[tokio::test]
 async fn a_transfer_to_someone_elses_account_checks_their_name_first() {
     let dir = DataDir::new("transfer-external");
-    let moa = open(&dir).await;
+    let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
     let (_, manifest) = moa.sandbox().await.unwrap();
     let friend = manifest.users[1].accounts[0].clone();
-    let (_, before) = ledger(&moa).await;
     let request = TransferRequest {
-        from_account: list[0].id,
+        from_account: list[0].0.id,
         to: Recipient::External {
             bank_code: friend.bank_code_std.clone(),
             account_num: friend.account_num.clone(),
@@ -166,25 +183,37 @@ async fn a_transfer_to_someone_elses_account_checks_their_name_first() {
     };
     let preflight = moa.preflight_transfer(&request).await.unwrap();
     assert_eq!(preflight.recipient_name, friend.account_holder_name);
+    assert_eq!(preflight.recipient_bank_code, friend.bank_code_std);
+    assert!(
+        preflight.recipient_account_masked != friend.account_num
+            && preflight.recipient_account_masked.contains('*'),
+        "{}",
+        preflight.recipient_account_masked
+    );
     let done = moa.transfer(&preflight, None).await.unwrap();
     assert_eq!(done.state, TransferState::Completed, "{done:?}");
-    let (_, after) = ledger(&moa).await;
-    assert_eq!(
-        after[&friend.account_num] - before[&friend.account_num],
-        30_000
+    assert_eq!(done.to_holder_name, friend.account_holder_name);
+    assert!(
+        !done.to_account_num.contains(&friend.account_num),
+        "another person's number is kept masked"
     );
+    let after = common::ledger(&moa).await;
+    let friend_account = (friend.bank_code_std.clone(), friend.account_num.clone());
+    assert_eq!(moved(&opening, &after, &friend_account), 30_000);
+    assert_eq!(moved(&opening, &after, &list[0].1), -30_000);
+    common::assert_money_invariants(&moa, &opening).await;
 }
 
 #[tokio::test]
-async fn transfers_that_cannot_be_made_are_refused_before_anything_is_journaled() {
+async fn transfers_that_cannot_be_made_are_refused_at_the_check_and_nothing_moves() {
     let dir = DataDir::new("transfer-refused");
-    let moa = open(&dir).await;
+    let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
-    let reason =
-        |r: Result<moa_core::transfer::Preflight, Error>| r.err().map(|e| e.code().to_owned());
+    let calls_before = common::center_transfer_count(&moa).await;
+    let reason = |r: Result<Preflight, Error>| r.err().map(|e| e.code().to_owned());
     assert_eq!(
         reason(
-            moa.preflight_transfer(&own(list[0].id, list[1].id, 0))
+            moa.preflight_transfer(&own(list[0].0.id, list[1].0.id, 0))
                 .await
         )
         .as_deref(),
@@ -192,239 +221,303 @@ async fn transfers_that_cannot_be_made_are_refused_before_anything_is_journaled(
     );
     assert_eq!(
         reason(
-            moa.preflight_transfer(&own(list[0].id, list[0].id, 1_000))
+            moa.preflight_transfer(&own(list[0].0.id, list[0].0.id, 1_000))
                 .await
         )
         .as_deref(),
         Some("same_account")
     );
-    assert_eq!(
-        reason(
-            moa.preflight_transfer(&own(list[0].id, list[1].id, 5_000_001))
-                .await
-        )
-        .as_deref(),
-        Some("over_limit")
+    let over = moa
+        .preflight_transfer(&own(list[0].0.id, list[1].0.id, 5_000_001))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(over, Error::Server(ErrorCode::OverLimit)),
+        "{over:?}"
     );
+    assert_eq!(over.code(), "over_limit");
     // The savings account (index 3) has nothing withdrawable.
-    assert_eq!(
-        reason(
-            moa.preflight_transfer(&own(list[3].id, list[1].id, 1_000))
-                .await
-        )
-        .as_deref(),
-        Some("insufficient_funds")
+    let poor = moa
+        .preflight_transfer(&own(list[3].0.id, list[1].0.id, 1_000))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(poor, Error::Server(ErrorCode::InsufficientFunds)),
+        "{poor:?}"
     );
-    let unknown = TransferRequest {
-        from_account: list[0].id,
+    let external = |account_num: &str| TransferRequest {
+        from_account: list[0].0.id,
         to: Recipient::External {
             bank_code: "004".into(),
-            account_num: "99999999".into(),
+            account_num: account_num.into(),
         },
         amount: 1_000,
         memo: String::new(),
     };
-    let refused = moa.preflight_transfer(&unknown).await.unwrap_err();
-    assert_eq!(refused.code(), "bank_refused", "{refused}");
-    assert!(moa.transfers(10).await.unwrap().is_empty());
-}
+    let malformed = moa
+        .preflight_transfer(&external("1234-5678"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(malformed, Error::Server(ErrorCode::BadAccountNumber)),
+        "{malformed:?}"
+    );
+    let unknown = moa
+        .preflight_transfer(&external("99999999"))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), "bank_refused", "{unknown}");
 
-/// A fault for the next `remaining` calls of `api`, at any bank.
-fn fault(api: &str, remaining: u32, fault: Value) -> Value {
-    json!({"api": api, "remaining": remaining, "fault": fault})
+    assert!(
+        moa.transfers(10).await.unwrap().is_empty(),
+        "nothing journaled"
+    );
+    let known: Vec<api::Transfer> = moa
+        .server()
+        .await
+        .unwrap()
+        .get("/v1/transfers")
+        .await
+        .unwrap();
+    assert!(known.is_empty(), "the server has no transfer");
+    assert_eq!(common::center_transfer_count(&moa).await, calls_before);
+    assert_eq!(common::ledger(&moa).await, opening, "nothing moved");
+    common::assert_money_invariants(&moa, &opening).await;
 }
 
 #[tokio::test]
-async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_adding_up() {
-    let cases: Vec<(&str, Vec<Value>, TransferState)> = vec![
-        (
-            "withdraw timeout, applied",
-            vec![fault(
-                "withdraw",
-                1,
-                json!({"kind": "timeout", "applied": true}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "withdraw timeout, not applied",
-            vec![fault(
-                "withdraw",
-                1,
-                json!({"kind": "timeout", "applied": false, "rsp_code": "A0017"}),
-            )],
-            TransferState::Failed,
-        ),
-        (
-            "withdraw dropped after commit",
-            vec![fault(
-                "withdraw",
-                1,
-                json!({"kind": "drop", "after_commit": true}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "withdraw dropped before commit",
-            vec![fault(
-                "withdraw",
-                1,
-                json!({"kind": "drop", "after_commit": false}),
-            )],
-            TransferState::Failed,
-        ),
-        (
-            "withdraw refused by the bank",
-            vec![fault(
-                "withdraw",
-                1,
-                json!({"kind": "bank_error", "bank_rsp_code": "499"}),
-            )],
-            TransferState::Failed,
-        ),
-        (
-            "deposit timeout, applied",
-            vec![fault(
-                "deposit",
-                1,
-                json!({"kind": "timeout", "applied": true}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "deposit timeout, not applied",
-            vec![fault(
-                "deposit",
-                1,
-                json!({"kind": "timeout", "applied": false}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "deposit dropped after commit",
-            vec![fault(
-                "deposit",
-                1,
-                json!({"kind": "drop", "after_commit": true}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "deposit dropped before commit",
-            vec![fault(
-                "deposit",
-                1,
-                json!({"kind": "drop", "after_commit": false}),
-            )],
-            TransferState::Completed,
-        ),
-        (
-            "deposit refused by the bank",
-            vec![fault(
-                "deposit",
-                1,
-                json!({"kind": "bank_error", "bank_rsp_code": "499"}),
-            )],
-            TransferState::Refunded,
-        ),
-        (
-            "deposit refused, refund lost once",
-            vec![
-                fault(
-                    "deposit",
-                    1,
-                    json!({"kind": "bank_error", "bank_rsp_code": "499"}),
-                ),
-                fault("deposit", 1, json!({"kind": "timeout", "applied": false})),
-            ],
-            TransferState::Refunded,
-        ),
-        (
-            "deposit refused, refund applied but its answer lost",
-            vec![
-                fault(
-                    "deposit",
-                    1,
-                    json!({"kind": "bank_error", "bank_rsp_code": "499"}),
-                ),
-                fault("deposit", 1, json!({"kind": "drop", "after_commit": true})),
-            ],
-            TransferState::Refunded,
-        ),
-        (
-            "deposit never applied three times",
-            vec![fault(
-                "deposit",
-                3,
-                json!({"kind": "drop", "after_commit": false}),
-            )],
-            TransferState::Refunded,
-        ),
-    ];
-    let dir = DataDir::new("transfer-faults");
-    let moa = open(&dir).await;
+async fn a_transfer_the_server_refuses_is_kept_here_as_failed_with_its_code() {
+    let dir = DataDir::new("transfer-server-refused");
+    let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
-    let (person, collection, payout) = numbers(&moa).await;
-    for (name, faults, expected) in cases {
-        let (total, before) = ledger(&moa).await;
-        for f in faults {
-            common::admin(&moa, Method::POST, "/testbed/admin/faults", f).await;
-        }
-        let preflight = moa
-            .preflight_transfer(&own(list[0].id, list[1].id, 7_000))
-            .await
-            .unwrap();
-        let done = moa.transfer(&preflight, None).await.unwrap();
-        common::admin(&moa, Method::DELETE, "/testbed/admin/faults", json!({})).await;
-        assert_eq!(done.state, expected, "{name}: {done:?}");
-        let (after_total, after) = ledger(&moa).await;
-        assert_eq!(after_total, total, "{name}: money appeared or vanished");
-        let moved = |n: &str| after[n] - before[n];
-        let (source, target) = (moved(&person[0]), moved(&person[1]));
-        match expected {
-            TransferState::Completed => assert_eq!((source, target), (-7_000, 7_000), "{name}"),
-            _ => assert_eq!((source, target), (0, 0), "{name}: the person's money moved"),
-        }
-        // Whatever the institution took in, it paid out: nothing stays with it.
-        assert_eq!(
-            moved(&collection) + moved(&payout),
-            0,
-            "{name}: the institution kept or lost money"
-        );
-        if expected == TransferState::Refunded {
-            assert!(done.failure_code.is_some(), "{name}: a refund says why");
-        }
+    let calls_before = common::center_transfer_count(&moa).await;
+    // Requests confirmed without the check (a stale confirmation screen, say).
+    let confirmed = |request: TransferRequest| Preflight {
+        request,
+        from: list[0].0.clone(),
+        recipient_name: "홍길동".into(),
+        recipient_bank_code: list[1].0.bank_code.clone(),
+        recipient_bank_name: list[1].0.bank_name.clone(),
+        recipient_account_masked: list[1].0.account_num_masked.clone(),
+        available: 0,
+        remaining_limit: 0,
+    };
+    // What is wrong on its face is refused before it is journaled, as at the check.
+    for (request, code) in [
+        (own(list[0].0.id, list[1].0.id, 0), "amount_not_positive"),
+        (own(list[0].0.id, list[0].0.id, 1_000), "same_account"),
+    ] {
+        let refused = moa.transfer(&confirmed(request), None).await.unwrap_err();
+        assert_eq!(refused.code(), code, "{refused:?}");
     }
+    assert!(
+        moa.transfers(10).await.unwrap().is_empty(),
+        "nothing journaled"
+    );
+
+    let bad_number = TransferRequest {
+        from_account: list[0].0.id,
+        to: Recipient::External {
+            bank_code: "004".into(),
+            account_num: "12-34".into(),
+        },
+        amount: 1_000,
+        memo: String::new(),
+    };
+    let bad_memo = TransferRequest {
+        memo: "\u{202e}생활비".into(),
+        ..own(list[0].0.id, list[1].0.id, 1_000)
+    };
+    let cases = [
+        (
+            own(list[0].0.id, list[1].0.id, 5_000_001),
+            ErrorCode::OverLimit,
+        ),
+        (bad_number, ErrorCode::BadAccountNumber),
+        (bad_memo, ErrorCode::BadMemo),
+    ];
+    for (request, code) in cases {
+        let refused = moa.transfer(&confirmed(request), None).await.unwrap_err();
+        assert!(
+            matches!(refused, Error::Server(c) if c == code),
+            "{code:?}: {refused:?}"
+        );
+        assert_eq!(refused.code(), code.as_str());
+        let kept = &moa.transfers(1).await.unwrap()[0];
+        assert_eq!(kept.state, TransferState::Failed, "{code:?}");
+        assert_eq!(kept.failure_code.as_deref(), Some(code.as_str()));
+        assert_eq!(kept.server_id, None);
+    }
+    // None of them is open: a later look does not send them again.
+    assert!(moa.resume_transfers(None).await.unwrap().is_empty());
+    assert_eq!(moa.transfers(10).await.unwrap().len(), 3);
+    let known: Vec<api::Transfer> = moa
+        .server()
+        .await
+        .unwrap()
+        .get("/v1/transfers")
+        .await
+        .unwrap();
+    assert!(known.is_empty(), "the server journaled none");
+    assert_eq!(common::center_transfer_count(&moa).await, calls_before);
+    assert_eq!(common::ledger(&moa).await, opening, "nothing moved");
+    common::assert_money_invariants(&moa, &opening).await;
+}
+
+#[tokio::test]
+async fn a_withdrawal_the_bank_refuses_ends_failed_with_nothing_moved() {
+    let dir = DataDir::new("transfer-no-funds");
+    let (moa, opening) = open(&dir).await;
+    let list = accounts(&moa).await;
+    // The check would refuse this (the savings account cannot pay); asked all the same, the
+    // server takes it and the bank refuses the withdrawal.
+    let preflight = Preflight {
+        request: own(list[3].0.id, list[1].0.id, 1_000),
+        from: list[3].0.clone(),
+        recipient_name: "홍길동".into(),
+        recipient_bank_code: list[1].0.bank_code.clone(),
+        recipient_bank_name: list[1].0.bank_name.clone(),
+        recipient_account_masked: list[1].0.account_num_masked.clone(),
+        available: 0,
+        remaining_limit: 5_000_000,
+    };
+    let done = moa.transfer(&preflight, None).await.unwrap();
+    assert_eq!(done.state, TransferState::Failed, "{done:?}");
+    assert!(
+        done.failure_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with("bank_refused")),
+        "{done:?}"
+    );
+    assert!(done.server_id.is_some());
+    assert_eq!(common::ledger(&moa).await, opening, "nothing moved");
+    common::assert_money_invariants(&moa, &opening).await;
+}
+
+#[tokio::test]
+async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_server_has() {
+    let dir = DataDir::new("transfer-resume");
+    let (moa, opening) = open(&dir).await;
+    let list = accounts(&moa).await;
+    let env = moa.environment().await.unwrap();
+    let journal = |id: &str, amount: i64| NewTransfer {
+        id: id.to_owned(),
+        environment_id: env.id,
+        from_account: list[0].0.id,
+        to_account: Some(list[1].0.id),
+        to_bank_code: list[1].0.bank_code.clone(),
+        to_account_num: String::new(),
+        to_holder_name: "홍길동".into(),
+        amount,
+        memo: "생활비".into(),
+    };
+    // Journaled here, then the app stopped before its request left.
+    let never_sent = uuid::Uuid::new_v4().simple().to_string();
+    moa.store()
+        .create_transfer(&journal(&never_sent, 4_000), moa.clock().now())
+        .unwrap();
+    // Journaled here and received by the server, whose answer the app never read. The target
+    // bank is slow, so the server is still at it when the app looks again.
+    common::set_bank(&moa, &list[1].0.bank_code, json!({ "latency_ms": 300 })).await;
+    let lost_answer = uuid::Uuid::new_v4().simple().to_string();
+    moa.store()
+        .create_transfer(&journal(&lost_answer, 6_000), moa.clock().now())
+        .unwrap();
+    let wire = api::TransferRequest {
+        from: list[0].0.fintech_use_num.clone(),
+        to: api::Recipient::Own {
+            fintech_use_num: list[1].0.fintech_use_num.clone(),
+        },
+        amount: 6_000,
+        memo: "생활비".into(),
+    };
+    let sent: api::Transfer = moa
+        .server()
+        .await
+        .unwrap()
+        .post_once("/v1/transfers", &wire, &lost_answer)
+        .await
+        .unwrap();
+    assert!(!sent.state.is_final(), "{sent:?}");
+
+    let (tx, rx) = mpsc::channel(16);
+    let resumed = moa.resume_transfers(Some(tx)).await.unwrap();
+    assert_eq!(
+        resumed.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        vec![never_sent.as_str(), lost_answer.as_str()],
+        "both, oldest first"
+    );
+    let (not_sent, followed) = (&resumed[0], &resumed[1]);
+    assert_eq!(not_sent.state, TransferState::Failed);
+    assert_eq!(not_sent.failure_code.as_deref(), Some("not_sent"));
+    assert_eq!(not_sent.server_id, None);
+    assert_eq!(followed.state, TransferState::Completed, "{followed:?}");
+    assert_eq!(followed.server_id.as_deref(), Some(sent.id.as_str()));
+    let events = drain(rx);
+    assert_eq!(
+        events.last().map(|e| (e.id.as_str(), e.state)),
+        Some((lost_answer.as_str(), TransferState::Completed))
+    );
+    // The server never heard of the first, and did the second once.
+    let known: Vec<api::Transfer> = moa
+        .server()
+        .await
+        .unwrap()
+        .get("/v1/transfers")
+        .await
+        .unwrap();
+    assert_eq!(
+        known
+            .iter()
+            .map(|t| t.idempotency_key.as_str())
+            .collect::<Vec<_>>(),
+        vec![lost_answer.as_str()]
+    );
+    let after = common::ledger(&moa).await;
+    assert_eq!(moved(&opening, &after, &list[0].1), -6_000);
+    assert_eq!(moved(&opening, &after, &list[1].1), 6_000);
+    // Nothing is open any more, and a later look sends nothing.
+    assert!(moa.resume_transfers(None).await.unwrap().is_empty());
+    common::assert_money_invariants(&moa, &opening).await;
 }
 
 #[tokio::test]
 async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let dir = DataDir::new("transfer-outage");
-    let moa = open(&dir).await;
+    let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
+    let (collection, payout) = institution(&moa).await;
     let preflight = moa
-        .preflight_transfer(&own(list[0].id, list[1].id, 5_000))
+        .preflight_transfer(&own(list[0].0.id, list[1].0.id, 5_000))
         .await
         .unwrap();
-    common::admin(
-        &moa,
-        Method::PUT,
-        &format!("/testbed/admin/banks/{}", list[1].bank_code),
-        json!({"status": "D"}),
-    )
-    .await;
-    let done = moa.transfer(&preflight, None).await.unwrap();
+    common::set_bank(&moa, &list[1].0.bank_code, json!({ "status": "D" })).await;
+    let (tx, rx) = mpsc::channel(16);
+    let done = tokio::time::timeout(Duration::from_secs(30), moa.transfer(&preflight, Some(tx)))
+        .await
+        .expect("the transfer ends")
+        .unwrap();
     assert_eq!(done.state, TransferState::Refunded, "{done:?}");
     assert_eq!(done.failure_code.as_deref(), Some("bank_refused:499"));
-    // The person reads the bank's own words, not a generic line.
-    assert_eq!(
-        done.failure_message.as_deref(),
-        Some("은행 장애로 거래할 수 없습니다")
-    );
+    let states: Vec<TransferState> = drain(rx).into_iter().map(|e| e.state).collect();
+    assert_eq!(states.last(), Some(&TransferState::Refunded), "{states:?}");
+    assert!(!states.contains(&TransferState::Completed), "{states:?}");
+    let theirs = on_the_server(&moa, done.server_id.as_deref().unwrap()).await;
+    assert_eq!(theirs.state, TransferState::Refunded);
     let log = moa.store().audit_log(20).unwrap();
     assert!(
         log.iter()
-            .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
+            .any(|e| e.subject == done.id && e.detail == "refunded"),
         "{log:?}"
     );
+    // The money went out and came back: the person's accounts are as they were, and the
+    // institution kept nothing.
+    let after = common::ledger(&moa).await;
+    assert_eq!(moved(&opening, &after, &list[0].1), 0);
+    assert_eq!(moved(&opening, &after, &list[1].1), 0);
+    assert_eq!(
+        moved(&opening, &after, &collection) + moved(&opening, &after, &payout),
+        0
+    );
+    common::assert_money_invariants(&moa, &opening).await;
 }

@@ -51,7 +51,7 @@ impl Default for Options {
             settle: SettlePolicy::default(),
             hooks: Arc::new(NoHooks),
             sync: SyncLimits::default(),
-            rate_per_second: 50,
+            rate_per_second: 200,
         }
     }
 }
