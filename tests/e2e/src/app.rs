@@ -117,6 +117,28 @@ impl MoaApp {
         &self.out_dir
     }
 
+    /// The app's folder in its own XDG data folder (`xdg/data/kr.moa.app/`): the webview's
+    /// data (the page's local storage) and Tauri's log folder.
+    pub fn webview_data_dir(&self) -> PathBuf {
+        self.out_dir.join("xdg/data/kr.moa.app")
+    }
+
+    /// The app's log files: Tauri's log folder in the app's own XDG data folder
+    /// (`xdg/data/kr.moa.app/logs/`) and `driver.log`, where the app's standard output and
+    /// error end up along with the driver's.
+    pub fn log_files(&self) -> Vec<PathBuf> {
+        let folder = self.webview_data_dir().join("logs");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files.push(self.out_dir.join("driver.log"));
+        files
+    }
+
     /// What the app's environment holds besides the test's own: its data and XDG folders and
     /// its log level. Launching the binary by hand with these starts the same app.
     pub fn env(&self) -> &[(&'static str, OsString)] {

@@ -3,7 +3,7 @@
 //! the center's own database (`sandbox-center.db`), both opened read-only. The tests then ask the
 //! center's admin API for the ledger's truth and set banks down, over HTTP like any client.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use reqwest::blocking::Client;
@@ -19,6 +19,7 @@ pub struct SandboxCenter {
     http: Client,
     base_url: String,
     admin_token: String,
+    db: PathBuf,
 }
 
 /// One account as the center's ledger holds it.
@@ -92,8 +93,15 @@ impl SandboxCenter {
             &data_dir.join("moa.db"),
             "SELECT value FROM settings WHERE key = 'sandbox_center_url'",
         )?;
+        SandboxCenter::at(&base_url, &data_dir.join("sandbox-center.db"))
+    }
+
+    /// The center at `base_url` whose database is `center_db` (a `sandbox-center.db`): a
+    /// center started outside the app, such as a standalone `moa-server sandbox`'s.
+    pub fn at(base_url: &str, center_db: &Path) -> Result<SandboxCenter> {
+        let base_url = base_url.trim_end_matches('/').to_owned();
         let admin_token: String = read_one(
-            &data_dir.join("sandbox-center.db"),
+            center_db,
             "SELECT value FROM meta WHERE key = 'admin_token'",
         )?;
         let http = Client::builder()
@@ -104,7 +112,41 @@ impl SandboxCenter {
             http,
             base_url,
             admin_token,
+            db: center_db.to_owned(),
         })
+    }
+
+    /// The center's own database (`sandbox-center.db`), which the tests only read.
+    pub fn db(&self) -> &Path {
+        &self.db
+    }
+
+    /// A token the center issues now to its first institution (`client_credentials`, scope
+    /// `oob`, with the client secret from the center's database): a real one of the tokens
+    /// that must never reach the app, for checking that a scan would find one.
+    pub fn issue_institution_token(&self) -> Result<String> {
+        let client_id = read_one(&self.db, "SELECT client_id FROM institutions ORDER BY id")?;
+        let client_secret = read_one(
+            &self.db,
+            "SELECT client_secret FROM institutions ORDER BY id",
+        )?;
+        let answer: serde_json::Value = self
+            .http
+            .post(format!("{}/oauth/2.0/token", self.base_url))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", client_secret.as_str()),
+                ("scope", "oob"),
+            ])
+            .send()
+            .and_then(|r| r.error_for_status())
+            .and_then(|r| r.json())
+            .map_err(|e| Error::Transport(format!("the center's token endpoint: {e}")))?;
+        answer["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Check(format!("the center issued no token: {answer}")))
     }
 
     /// The center's address.

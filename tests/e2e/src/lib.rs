@@ -7,6 +7,9 @@
 //! - [`app`]: the app under test: its data folder, launches, quitting, screenshots.
 //! - [`consent`]: the center's consent pages in the registration window.
 //! - [`center`]: the sandbox center's admin API (ledger, bank status and latency).
+//! - [`server`]: a standalone `moa-server sandbox` for the "Moa server" journeys.
+//! - [`ipc`]: the UI's traffic with the shell, recorded inside the page.
+//! - [`secrets`]: what must never reach the app's side, and the scan for it.
 //! - [`procs`]: the machine's processes and signals to a process group.
 //! - [`screens`]: what the scenarios do and read on the app's screens.
 //!
@@ -19,11 +22,16 @@ pub mod app;
 pub mod center;
 pub mod consent;
 pub mod driver;
+pub mod ipc;
 pub mod procs;
 pub mod screens;
+pub mod secrets;
+pub mod server;
 pub mod webdriver;
 
 pub use app::{MoaApp, Window, native_window_titles};
 pub use center::{CenterTransfer, LedgerAccount, LedgerView, SandboxCenter};
 pub use consent::{HONG, Person};
+pub use secrets::{Scan, Secrets};
+pub use server::MoaServer;
 pub use webdriver::{Element, Error, Result, Session, check, testid, wait_for};

@@ -235,3 +235,35 @@ pub fn wait_refreshed(window: &Window<'_>) -> Result<String> {
         Ok((total.is_empty() && !text.trim().is_empty()).then_some(text))
     })
 }
+
+/// Switches the app to the moa-server at `url` from Settings, as a person does: "Moa server",
+/// the address, the button; then waits until Settings names that server as the active one.
+pub fn use_server(window: &Window<'_>, url: &str) -> Result<()> {
+    window.testid("nav-settings", UI)?.click()?;
+    window
+        .wait("input[name=\"environment\"][value=\"server\"]", UI)?
+        .click()?;
+    let field = window.testid("settings-server-url", UI)?;
+    field.clear()?;
+    field.type_text(url)?;
+    window
+        .find(".settings form button[type=\"submit\"]")?
+        .click()?;
+    let address = url.trim_end_matches('/');
+    wait_for(
+        &format!("Settings to name {address} as the active server"),
+        CENTER,
+        |last| {
+            if let Ok(error) = window.find(".settings [role=\"alert\"]") {
+                let code = error.attribute("data-code")?.unwrap_or_default();
+                return Err(Error::Check(format!(
+                    "switching to {address} failed ({code}): {}",
+                    error.text()?
+                )));
+            }
+            let shown = window.find(&testid("settings-current-server"))?.text()?;
+            *last = format!("{shown:?}");
+            Ok(shown.contains(address).then_some(()))
+        },
+    )
+}
