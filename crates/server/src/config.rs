@@ -1,10 +1,10 @@
 //! The `moa-server.toml` config: what an operator writes, every problem with it reported in one
-//! pass, and the [`Settings`](crate::Settings) a running server is built from.
+//! pass, and the [`Settings`] a running server is built from.
 //!
 //! The file holds no secret, only where to find them (a file, or an environment variable), so it
 //! can be kept in version control and quoted in error messages. [`Config`] is the file as
 //! written; [`Config::settings`] checks it, reads the secrets and gives the validated
-//! [`Settings`](crate::Settings) that everything else trusts.
+//! [`Settings`] that everything else trusts.
 //!
 //! [`EXAMPLE`] is a complete, commented config.
 
