@@ -33,6 +33,10 @@ fn words(code: &str, language: Language) -> &'static str {
             "서버 주소를 읽을 수 없습니다.",
             "The server's address cannot be read.",
         ),
+        "no_such_recipient" => (
+            "받는 분 은행에 그런 계좌가 없습니다. 계좌번호를 확인하세요.",
+            "The recipient's bank has no such account. Check the number.",
+        ),
         "bad_memo" => (
             "메모에 쓸 수 없는 문자가 있거나 너무 깁니다.",
             "The memo has characters it cannot hold, or is too long.",

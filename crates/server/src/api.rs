@@ -65,6 +65,8 @@ pub enum ErrorCode {
     BadAccountNumber,
     /// 422: the memo has control or direction characters, or is too long.
     BadMemo,
+    /// 422: the recipient's bank has no such account.
+    NoSuchRecipient,
     /// 401: the person's consent (tokens) ran out: register again.
     AuthExpired,
     /// 502: the center refused; `rsp_code` is in the message.
@@ -90,7 +92,7 @@ impl ErrorCode {
             NoSuchAccount | NoSuchTransfer => 404,
             AlreadyEnrolled | IdempotencyConflict => 409,
             AmountNotPositive | OverLimit | InsufficientFunds | NoTransferConsent | SameAccount
-            | BadBankCode | BadAccountNumber | BadMemo => 422,
+            | BadBankCode | BadAccountNumber | BadMemo | NoSuchRecipient => 422,
             RateLimited => 429,
             CenterRefused | BankRefused => 502,
             CenterUnavailable => 503,
@@ -122,6 +124,7 @@ impl ErrorCode {
             BadBankCode => "bad_bank_code",
             BadAccountNumber => "bad_account_number",
             BadMemo => "bad_memo",
+            NoSuchRecipient => "no_such_recipient",
             AuthExpired => "auth_expired",
             CenterRefused => "center_refused",
             BankRefused => "bank_refused",
@@ -449,6 +452,31 @@ pub struct TransferCheck {
     pub available: i64,
     /// What may still be transferred today.
     pub remaining_limit: i64,
+}
+
+/// `POST /v1/recipients/real-name`: whose is this account (계좌실명조회)?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealNameCheck {
+    /// Bank code.
+    pub bank_code: String,
+    /// Account number, digits only.
+    pub account_num: String,
+    /// The holder's birth date as `YYMMDD`, when the person wants it confirmed too.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+}
+
+/// The account's holder, as their bank names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RealName {
+    /// The holder's name.
+    pub holder_name: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The account number, masked.
+    pub account_masked: String,
+    /// Whether the birth date given matched the holder's (none given: not checked).
+    pub birth_date_confirmed: Option<bool>,
 }
 
 /// A transfer's state, as the app sees it.

@@ -93,6 +93,7 @@ pub fn words(code: ErrorCode) -> &'static str {
         BadBankCode => "not a bank code",
         BadAccountNumber => "an account number is 1 to 16 digits",
         BadMemo => "the memo has control characters or is too long",
+        NoSuchRecipient => "the recipient's bank has no such account",
         AuthExpired => "the person's consent ran out: register again",
         CenterRefused => "the center refused",
         BankRefused => "the bank refused",

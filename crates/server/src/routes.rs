@@ -55,6 +55,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/accounts/{fintech_use_num}/history", get(history))
         .route("/banks", get(banks))
         .route("/balances", post(balances))
+        .route("/recipients/real-name", post(real_name))
         .route("/transfers/check", post(check_transfer))
         .route("/transfers", post(create_transfer).get(transfers))
         .route("/transfers/{id}", get(transfer))
@@ -103,6 +104,7 @@ fn route_name(route: &str) -> &'static str {
         "/v1/accounts/{fintech_use_num}/history",
         "/v1/banks",
         "/v1/balances",
+        "/v1/recipients/real-name",
         "/v1/transfers/check",
         "/v1/transfers",
         "/v1/transfers/{id}",
@@ -276,6 +278,23 @@ async fn balances(State(app): State<Arc<App>>, device: Device) -> Result<Respons
         }
     });
     Ok(ndjson(rx))
+}
+
+async fn real_name(
+    State(app): State<Arc<App>>,
+    device: Device,
+    Body400(body): Body400<api::RealNameCheck>,
+) -> Result<Json<api::RealName>> {
+    // Only a person may look up another's account: the check is theirs, and it is audited.
+    let person_id = device.person()?;
+    let found = saga::real_name(&app, &body).await?;
+    app.store().audit(
+        "recipient",
+        &format!("person {person_id}"),
+        &format!("real-name check of {}", found.account_masked),
+        app.clock().now(),
+    )?;
+    Ok(Json(found))
 }
 
 async fn check_transfer(

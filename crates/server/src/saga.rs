@@ -16,8 +16,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use moa_openbanking::account::BalanceRequest;
+use moa_openbanking::fields::AccountHolderInfoType;
 use moa_openbanking::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
-use moa_openbanking::inquiry::{ReceiveRequest, Recipient as ReceiveRecipient};
+use moa_openbanking::inquiry::{RealNameRequest, ReceiveRequest, Recipient as ReceiveRecipient};
 use moa_openbanking::transfer::{
     DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
     TransferResultRequest, WithdrawRequest, outcome_of,
@@ -265,6 +266,92 @@ fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<
     Ok(Resolved { person, from, to })
 }
 
+/// A refusal of a check of someone else's account: the bank saying it has no such account is
+/// the person's typing, not the center failing.
+fn recipient_error(e: moa_openbanking::Error) -> Error {
+    if e.bank_rsp_code() == Some(&moa_openbanking::BankRspCode::NoSuchAccount) {
+        Error::Refused(ErrorCode::NoSuchRecipient)
+    } else {
+        Error::Center(e)
+    }
+}
+
+/// Who holds another person's account (계좌실명조회), with their birth date confirmed when the
+/// person gives one. Moves nothing.
+pub async fn real_name(app: &App, check: &api::RealNameCheck) -> Result<api::RealName> {
+    let bank_code =
+        BankCode::parse(&check.bank_code).map_err(|_| Error::Refused(ErrorCode::BadBankCode))?;
+    if check.account_num.is_empty()
+        || check.account_num.len() > 16
+        || !check.account_num.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(ErrorCode::BadAccountNumber.into());
+    }
+    let birth_date = match &check.birth_date {
+        Some(d) if d.len() == 6 && d.bytes().all(|b| b.is_ascii_digit()) => Some(d.clone()),
+        Some(_) => return Err(ErrorCode::BadRequest.into()),
+        None => None,
+    };
+    let center = app.center();
+    let oob = center.oob_token().await?;
+    let answer = center
+        .client()
+        .real_name(
+            &oob,
+            &RealNameRequest {
+                bank_tran_id: center.next_bank_tran_id()?,
+                bank_code_std: bank_code,
+                account_num: check.account_num.clone(),
+                account_seq: None,
+                account_holder_info_type: if birth_date.is_some() {
+                    AccountHolderInfoType::BirthDate
+                } else {
+                    AccountHolderInfoType::Skip
+                },
+                account_holder_info: birth_date.clone().unwrap_or_default(),
+            },
+        )
+        .await;
+    let birth_date_confirmed = match (&birth_date, &answer) {
+        (None, _) => None,
+        (Some(_), Ok(_)) => Some(true),
+        // The bank found the account but not with that birth date.
+        (Some(_), Err(e))
+            if e.bank_rsp_code().is_some()
+                && e.bank_rsp_code() != Some(&moa_openbanking::BankRspCode::NoSuchAccount)
+                && e.rsp_code().map(moa_openbanking::RspCode::kind)
+                    == Some(moa_openbanking::RspKind::BankError) =>
+        {
+            Some(false)
+        }
+        _ => None,
+    };
+    match answer {
+        Ok(found) => Ok(api::RealName {
+            holder_name: found.account_holder_name,
+            bank_name: found.bank_name,
+            account_masked: api::mask_account(&check.account_num),
+            birth_date_confirmed,
+        }),
+        Err(_) if birth_date_confirmed == Some(false) => {
+            // Ask again without the date, so the person sees whose account it is.
+            let again = Box::pin(real_name(
+                app,
+                &api::RealNameCheck {
+                    birth_date: None,
+                    ..check.clone()
+                },
+            ))
+            .await?;
+            Ok(api::RealName {
+                birth_date_confirmed: Some(false),
+                ..again
+            })
+        }
+        Err(e) => Err(recipient_error(e)),
+    }
+}
+
 /// What may still be transferred today by the person.
 fn remaining_limit(app: &App, person_id: i64) -> Result<i64> {
     let used = app
@@ -358,7 +445,8 @@ pub async fn check(
                 cms_num: None,
             },
         )
-        .await?;
+        .await
+        .map_err(recipient_error)?;
     Ok(api::TransferCheck {
         recipient_name: receive.account_holder_name.clone(),
         recipient_bank_code: receive

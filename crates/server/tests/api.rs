@@ -656,6 +656,76 @@ async fn a_transfer_check_names_the_recipient_and_moves_nothing() {
 }
 
 #[tokio::test]
+async fn a_real_name_check_names_the_holder_and_confirms_their_birth_date() {
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let other = device.demo_person(1);
+    let number = number_at(&device, 1, "020");
+    let birth = other.birth_date[2..].to_owned();
+
+    let check = |birth_date: Option<&str>, account_num: &str| json!({ "bank_code": "020", "account_num": account_num, "birth_date": birth_date });
+    let (status, body) = device
+        .post("/v1/recipients/real-name", check(None, &number))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let found: api::RealName = serde_json::from_value(body).expect("a real name");
+    assert_eq!(found.holder_name, other.user_name);
+    assert_eq!(
+        found.birth_date_confirmed, None,
+        "no date given, none checked"
+    );
+    assert!(found.account_masked.ends_with(&number[number.len() - 4..]));
+    assert!(
+        found.account_masked.starts_with('*'),
+        "{}",
+        found.account_masked
+    );
+
+    let (status, body) = device
+        .post("/v1/recipients/real-name", check(Some(&birth), &number))
+        .await;
+    assert_eq!(
+        (status, body["birth_date_confirmed"].clone()),
+        (200, json!(true)),
+        "{body}"
+    );
+    let (status, body) = device
+        .post("/v1/recipients/real-name", check(Some("000101"), &number))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["birth_date_confirmed"], json!(false));
+    assert_eq!(body["holder_name"], other.user_name.as_str());
+
+    // What the person can get wrong is theirs to fix, in the API's own terms.
+    for (body, code) in [
+        (check(None, "99999999999999"), "no_such_recipient"),
+        (check(None, "12-34"), "bad_account_number"),
+        (check(Some("1995-03"), &number), "bad_request"),
+        (
+            json!({ "bank_code": "9", "account_num": number }),
+            "bad_bank_code",
+        ),
+    ] {
+        let (status, answer) = device.post("/v1/recipients/real-name", body.clone()).await;
+        assert_eq!(
+            (status / 100, answer["code"].as_str()),
+            (4, Some(code)),
+            "{body}"
+        );
+    }
+    // A device not linked to anyone may not look up anyone's account.
+    let stranger = sb.enrolled().await;
+    let (status, body) = stranger
+        .post("/v1/recipients/real-name", check(None, &number))
+        .await;
+    assert_eq!((status, body["code"].as_str()), (403, Some("not_linked")));
+    let ledger = sb.admin().ledger().await;
+    assert_eq!(ledger, sb.opening, "a check moves nothing");
+    sb.assert_money_invariants().await;
+    sb.stop().await;
+}
+
+#[tokio::test]
 async fn a_transfer_check_refuses_what_cannot_be_sent_with_its_code() {
     let sb = common::start().await;
     let device = sb.person(0).await;
@@ -1185,6 +1255,7 @@ fn routes(fin: &str, id: &str) -> Vec<(Method, String)> {
         (Method::GET, format!("/v1/accounts/{fin}/history")),
         (Method::GET, "/v1/banks".into()),
         (Method::POST, "/v1/balances".into()),
+        (Method::POST, "/v1/recipients/real-name".into()),
         (Method::POST, "/v1/transfers/check".into()),
         (Method::POST, "/v1/transfers".into()),
         (Method::GET, "/v1/transfers".into()),

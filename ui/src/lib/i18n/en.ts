@@ -48,6 +48,7 @@ export const en: Dictionary = {
     same_account: 'The source and target accounts are the same.',
     bad_account_number: 'Check the bank and account number.',
     bad_bank_code: 'Check the bank and account number.',
+    no_such_recipient: 'The recipient\'s bank has no such account. Check the number.',
     bad_memo: 'The memo has characters it cannot hold, or is too long.',
     idempotency_conflict: 'This transfer request was already sent with other details. Check your transfers.',
     not_sent: 'The request never reached the server, so this transfer was not sent. No money moved.',

@@ -52,6 +52,7 @@ export const ko = {
     same_account: '보내는 계좌와 받는 계좌가 같아요.',
     bad_account_number: '은행과 계좌번호를 확인해 주세요.',
     bad_bank_code: '은행과 계좌번호를 확인해 주세요.',
+    no_such_recipient: '받는 분 은행에 그런 계좌가 없어요. 계좌번호를 확인해 주세요.',
     bad_memo: '메모에 쓸 수 없는 글자가 있거나 너무 길어요.',
     idempotency_conflict: '같은 이체 요청이 다른 내용으로 이미 보내졌어요. 이체 내역을 확인해 주세요.',
     not_sent: '요청이 서버에 닿지 않아 보내지 않은 이체예요. 돈은 움직이지 않았어요.',

@@ -107,7 +107,7 @@ describe('failureMessage', () => {
   it('has words for every code the server and the core can end a request or a transfer with', async () => {
     const { failureMessage } = await import('./messages');
     const codes = ['network', 'device_refused', 'server_url_invalid', 'server_url_insecure', 'center_refused',
-      'center_unavailable', 'bad_memo', 'idempotency_conflict', 'not_sent', 'withdraw_not_applied',
+      'center_unavailable', 'bad_memo', 'no_such_recipient', 'idempotency_conflict', 'not_sent', 'withdraw_not_applied',
       'deposit_not_applied', 'not_configured', 'amount_not_positive', 'no_such_transfer', 'rate_limited'];
     for (const code of codes) {
       expect(failureMessage('ko', code), code).not.toBeNull();
