@@ -15,13 +15,14 @@ use chrono::{DateTime, Months, NaiveDate, SubsecRound, TimeDelta, Utc};
 use moa_server::api;
 use reqwest::Method;
 use serde::Serialize;
-use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OnceCell, mpsc};
 use tokio::task::JoinSet;
 
 use crate::Moa;
 use crate::error::{Error, Result};
 use crate::server::Server;
 use crate::store::{AccountRecord, HistoryRow, Store};
+use moa_server::sync::Gate;
 
 pub use moa_server::api::{BankState, StaleCode};
 
@@ -368,42 +369,6 @@ async fn history_failure(
     }
 }
 
-/// Bounds fetches in flight per bank and overall.
-struct Gate {
-    overall: Arc<Semaphore>,
-    banks: HashMap<String, Arc<Semaphore>>,
-    per_bank: usize,
-}
-
-impl Gate {
-    fn new<'a>(limits: &SyncLimits, overall: usize, banks: impl Iterator<Item = &'a str>) -> Self {
-        let per_bank = limits.per_bank.max(1);
-        Self {
-            overall: Arc::new(Semaphore::new(overall.max(1))),
-            banks: banks
-                .map(|b| (b.to_owned(), Arc::new(Semaphore::new(per_bank))))
-                .collect(),
-            per_bank,
-        }
-    }
-
-    /// Waits for a place at the bank first, then overall, so a task queued behind a busy bank
-    /// never holds a place another bank could use.
-    async fn enter(
-        &self,
-        bank: &str,
-    ) -> (Option<OwnedSemaphorePermit>, Option<OwnedSemaphorePermit>) {
-        let bank = self
-            .banks
-            .get(bank)
-            .cloned()
-            .unwrap_or_else(|| Arc::new(Semaphore::new(self.per_bank)));
-        let at_bank = bank.acquire_owned().await.ok();
-        let overall = self.overall.clone().acquire_owned().await.ok();
-        (at_bank, overall)
-    }
-}
-
 fn history_row(row: api::HistoryRow) -> HistoryRow {
     HistoryRow {
         tran_date: row.tran_date,
@@ -731,7 +696,7 @@ impl Moa {
         let (server, accounts) = self.inquiry_accounts().await?;
         let total = accounts.len();
         let gate = Arc::new(Gate::new(
-            limits,
+            limits.per_bank,
             limits.history_accounts,
             accounts.iter().map(|a| a.bank_code.as_str()),
         ));
@@ -784,49 +749,6 @@ impl Moa {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn the_gate_keeps_each_bank_and_the_whole_within_their_bounds() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        let limits = SyncLimits {
-            per_bank: 2,
-            ..SyncLimits::default()
-        };
-        let banks = ["004", "088", "090"];
-        let gate = Arc::new(Gate::new(&limits, 5, banks.into_iter()));
-        let in_flight: Arc<HashMap<&str, AtomicUsize>> =
-            Arc::new(banks.iter().map(|b| (*b, AtomicUsize::new(0))).collect());
-        let total = Arc::new(AtomicUsize::new(0));
-        let peaks = Arc::new(std::sync::Mutex::new((0usize, HashMap::new())));
-        let mut tasks = JoinSet::new();
-        for i in 0..18 {
-            let bank = banks[i % 3];
-            let (gate, in_flight, total, peaks) = (
-                gate.clone(),
-                in_flight.clone(),
-                total.clone(),
-                peaks.clone(),
-            );
-            tasks.spawn(async move {
-                let _permits = gate.enter(bank).await;
-                let here = in_flight[bank].fetch_add(1, Ordering::SeqCst) + 1;
-                let all = total.fetch_add(1, Ordering::SeqCst) + 1;
-                {
-                    let mut peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
-                    peaks.0 = peaks.0.max(all);
-                    let peak = peaks.1.entry(bank).or_insert(0usize);
-                    *peak = (*peak).max(here);
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                in_flight[bank].fetch_sub(1, Ordering::SeqCst);
-                total.fetch_sub(1, Ordering::SeqCst);
-            });
-        }
-        while tasks.join_next().await.is_some() {}
-        let peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
-        assert_eq!(peaks.0, 5, "the whole is bounded and reaches its bound");
-        assert!(peaks.1.values().all(|p| *p == 2), "{:?}", peaks.1);
-    }
 
     #[test]
     fn a_page_refused_as_too_many_requests_is_asked_again_later_six_times_at_most() {

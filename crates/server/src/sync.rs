@@ -116,18 +116,21 @@ fn bank_state(status: &moa_openbanking::fields::BankStatus) -> BankState {
     }
 }
 
-/// Bounds calls in flight per bank and overall.
-struct Gate {
+/// Bounds calls in flight per bank and overall: the server's fan-out of a refresh, and the
+/// app's history syncs, which go one account per task.
+#[derive(Debug)]
+pub struct Gate {
     overall: Arc<Semaphore>,
     banks: HashMap<String, Arc<Semaphore>>,
     per_bank: usize,
 }
 
 impl Gate {
-    fn new<'a>(limits: &SyncLimits, banks: impl Iterator<Item = &'a str>) -> Self {
-        let per_bank = limits.per_bank.max(1);
+    /// At most `per_bank` at each bank named in `banks` (or met later), `overall` in all.
+    pub fn new<'a>(per_bank: usize, overall: usize, banks: impl Iterator<Item = &'a str>) -> Self {
+        let per_bank = per_bank.max(1);
         Self {
-            overall: Arc::new(Semaphore::new(limits.overall.max(1))),
+            overall: Arc::new(Semaphore::new(overall.max(1))),
             banks: banks
                 .map(|b| (b.to_owned(), Arc::new(Semaphore::new(per_bank))))
                 .collect(),
@@ -136,8 +139,8 @@ impl Gate {
     }
 
     /// Waits for a place at the bank first, then overall, so a task queued behind a busy bank
-    /// never holds a place another bank could use.
-    async fn enter(
+    /// never holds a place another bank could use. The places are held until both are dropped.
+    pub async fn enter(
         &self,
         bank: &str,
     ) -> (Option<OwnedSemaphorePermit>, Option<OwnedSemaphorePermit>) {
@@ -290,7 +293,8 @@ pub async fn refresh_balances(
     let total = accounts.len();
     let refresh = Arc::new(Refresh {
         gate: Gate::new(
-            &app.options().sync,
+            app.options().sync.per_bank,
+            app.options().sync.overall,
             accounts.iter().map(|a| a.bank_code.as_str()),
         ),
         app,
@@ -426,6 +430,45 @@ mod tests {
 
     fn code(rsp: &str, bank: Option<&str>, state: Option<BankState>) -> StaleCode {
         stale_code(&center(rsp, bank), state)
+    }
+
+    #[tokio::test]
+    async fn the_gate_keeps_each_bank_and_the_whole_within_their_bounds() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let banks = ["004", "088", "090"];
+        let gate = Arc::new(Gate::new(2, 5, banks.into_iter()));
+        let in_flight: Arc<HashMap<&str, AtomicUsize>> =
+            Arc::new(banks.iter().map(|b| (*b, AtomicUsize::new(0))).collect());
+        let total = Arc::new(AtomicUsize::new(0));
+        let peaks = Arc::new(std::sync::Mutex::new((0usize, HashMap::new())));
+        let mut tasks = JoinSet::new();
+        for i in 0..18 {
+            let bank = banks[i % 3];
+            let (gate, in_flight, total, peaks) = (
+                gate.clone(),
+                in_flight.clone(),
+                total.clone(),
+                peaks.clone(),
+            );
+            tasks.spawn(async move {
+                let _permits = gate.enter(bank).await;
+                let here = in_flight[bank].fetch_add(1, Ordering::SeqCst) + 1;
+                let all = total.fetch_add(1, Ordering::SeqCst) + 1;
+                {
+                    let mut peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
+                    peaks.0 = peaks.0.max(all);
+                    let peak = peaks.1.entry(bank).or_insert(0usize);
+                    *peak = (*peak).max(here);
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                in_flight[bank].fetch_sub(1, Ordering::SeqCst);
+                total.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        let peaks = peaks.lock().unwrap_or_else(|e| e.into_inner());
+        assert_eq!(peaks.0, 5, "the whole is bounded and reaches its bound");
+        assert!(peaks.1.values().all(|p| *p == 2), "{:?}", peaks.1);
     }
 
     #[test]
