@@ -44,13 +44,10 @@ const originalFetch = window.fetch;
 window.fetch = function (input, init) {
   const url = typeof input === 'string' ? input : (input && input.url) || String(input);
   if (!url.startsWith('ipc:') && !url.includes('//ipc.localhost/')) return originalFetch.call(this, input, init);
+  // The request only: the answer reaches the page through the callbacks below, and the
+  // response is left untouched (a clone of a custom-scheme response could hold up its reading).
   note({ via: 'fetch', url, body: text(init && init.body) });
-  return originalFetch.call(this, input, init).then((response) => {
-    response.clone().arrayBuffer().then(
-      (body) => note({ via: 'fetch', url, status: response.status, answer: text(body) }),
-      () => {});
-    return response;
-  });
+  return originalFetch.call(this, input, init);
 };
 hooks.fetch = window.fetch !== originalFetch;
 
