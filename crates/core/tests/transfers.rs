@@ -266,7 +266,8 @@ async fn transfers_that_cannot_be_made_are_refused_at_the_check_and_nothing_move
         .preflight_transfer(&external("99999999"))
         .await
         .unwrap_err();
-    assert_eq!(unknown.code(), "bank_refused", "{unknown}");
+    // The recipient's bank has no such account: the person's typing, told as such.
+    assert_eq!(unknown.code(), "no_such_recipient", "{unknown}");
 
     assert!(
         moa.transfers(10).await.unwrap().is_empty(),
