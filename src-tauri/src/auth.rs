@@ -92,21 +92,24 @@ pub async fn register<R: Runtime>(
     });
 
     let ending = rx.await.unwrap_or(Ending::Closed);
-    let _ = window.destroy();
-    match ending {
+    // The window goes out of sight at once, and away once the registration is done: destroying
+    // it while the click that led to the callback is still being answered left that answer
+    // (and a WebDriver waiting on it) hanging now and then.
+    let _ = window.hide();
+    let outcome = match ending {
         Ending::Closed => Err(core.refuse("registration_cancelled")),
-        Ending::Callback(url) => {
-            let done = core
-                .moa
-                .complete_registration(&url)
-                .await
-                .map_err(|e| core.error(e))?;
-            Ok(RegistrationResult {
+        Ending::Callback(url) => core
+            .moa
+            .complete_registration(&url)
+            .await
+            .map(|done| RegistrationResult {
                 added: done.added as u32,
                 updated: done.updated as u32,
             })
-        }
-    }
+            .map_err(|e| core.error(e)),
+    };
+    let _ = window.destroy();
+    outcome
 }
 
 #[cfg(test)]
