@@ -1,8 +1,10 @@
 //! Scripted faults: the next N calls of an API at a bank misbehave on purpose — the bank
-//! refuses, times out before or after applying the transfer, the connection drops, or the usage
-//! plan runs out. Tests and benchmarks use them to prove that clients never lose or double money.
+//! refuses, times out before or after applying the transfer, the connection drops, the transfer
+//! lands only after the client gave up on it, or the usage plan runs out. Tests and benchmarks
+//! use them to prove that clients never lose or double money.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -32,7 +34,35 @@ pub enum Fault {
     },
     /// `O0009`: the institution's usage plan is exhausted.
     UsageLimit,
+    /// The center (or the bank) keeps working on a withdraw or deposit after the client gave
+    /// up: the call is answered at once with an unknown outcome (`answer`), nothing is recorded
+    /// yet, and `after_ms` later the transfer lands in the background exactly as the call would
+    /// have made it — same `bank_tran_id`, filed under the business date of the call's arrival,
+    /// through the ledger's usual checks. Until then `transfer/result` does not know it.
+    Late {
+        /// How long after the answer the transfer lands, in milliseconds.
+        after_ms: u64,
+        /// What the client is told at once.
+        #[serde(default)]
+        answer: LateAnswer,
+    },
 }
+
+/// What the caller of a transfer hit by [`Fault::Late`] hears at once: never a verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateAnswer {
+    /// `A0007`, the center's timeout.
+    #[default]
+    Timeout,
+    /// `A0017`, the bank's timeout.
+    BankTimeout,
+    /// The connection drops without an answer.
+    Drop,
+}
+
+/// The longest a late transfer may wait to land: ten minutes, so pending work stays bounded.
+pub const MAX_LATE: Duration = Duration::from_secs(600);
 
 fn default_timeout_code() -> String {
     "A0007".into()
@@ -98,6 +128,13 @@ impl FaultRule {
             Fault::Timeout { rsp_code, .. } if rsp_code != "A0007" && rsp_code != "A0017" => Err(
                 format!("timeout rsp_code {rsp_code:?} must be A0007 or A0017"),
             ),
+            // Only a transfer has something to land later; an inquiry has nothing to apply.
+            Fault::Late { .. } if self.api != "withdraw" && self.api != "deposit" => {
+                Err("a late fault needs api withdraw or deposit".into())
+            }
+            Fault::Late { after_ms, .. } if *after_ms > MAX_LATE.as_millis() as u64 => Err(
+                format!("after_ms {after_ms} is beyond {}", MAX_LATE.as_millis()),
+            ),
             _ => Ok(()),
         }
     }
@@ -109,7 +146,9 @@ impl FaultRule {
 
     /// Parses the command line's form `API[@BANK]=KIND[*COUNT]`, where KIND is
     /// `bank-error:CODE`, `timeout-applied`, `timeout-not-applied`, `bank-timeout-applied`,
-    /// `bank-timeout-not-applied`, `drop-after-commit`, `drop-before-commit` or `usage-limit`.
+    /// `bank-timeout-not-applied`, `drop-after-commit`, `drop-before-commit`, `usage-limit`, or
+    /// a transfer that lands `MS` milliseconds after an unknown answer: `late:MS` (answered
+    /// `A0007`), `late-bank-timeout:MS` (`A0017`) or `late-drop:MS` (the connection drops).
     /// Example: `withdraw@004=timeout-applied*3`.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let (target, what) = spec
@@ -142,12 +181,27 @@ impl FaultRule {
                 after_commit: false,
             },
             "usage-limit" => Fault::UsageLimit,
-            other => match other.strip_prefix("bank-error:") {
-                Some(code) => Fault::BankError {
-                    bank_rsp_code: code.into(),
-                },
-                None => return Err(format!("unknown fault kind {other:?}")),
-            },
+            other => {
+                let late = |answer: LateAnswer, ms: &str| -> Result<Fault, String> {
+                    let after_ms = ms
+                        .parse()
+                        .map_err(|_| format!("{ms:?} is not milliseconds"))?;
+                    Ok(Fault::Late { after_ms, answer })
+                };
+                if let Some(code) = other.strip_prefix("bank-error:") {
+                    Fault::BankError {
+                        bank_rsp_code: code.into(),
+                    }
+                } else if let Some(ms) = other.strip_prefix("late:") {
+                    late(LateAnswer::Timeout, ms)?
+                } else if let Some(ms) = other.strip_prefix("late-bank-timeout:") {
+                    late(LateAnswer::BankTimeout, ms)?
+                } else if let Some(ms) = other.strip_prefix("late-drop:") {
+                    late(LateAnswer::Drop, ms)?
+                } else {
+                    return Err(format!("unknown fault kind {other:?}"));
+                }
+            }
         };
         let rule = Self {
             api: api.into(),
@@ -237,6 +291,59 @@ mod tests {
         assert!(FaultRule::parse("withdraw@04=usage-limit").is_err());
         assert!(FaultRule::parse("withdraw=bank-error:45x").is_err());
         assert!(FaultRule::parse("withdraw=usage-limit*0").is_err());
+    }
+
+    #[test]
+    fn a_late_fault_reads_from_the_command_line_and_json_and_is_for_transfers_only() {
+        let rule = FaultRule::parse("deposit@088=late-drop:250*2").unwrap();
+        assert_eq!(
+            (rule.api.as_str(), rule.remaining, rule.fault),
+            (
+                "deposit",
+                2,
+                Fault::Late {
+                    after_ms: 250,
+                    answer: LateAnswer::Drop
+                }
+            )
+        );
+        assert_eq!(
+            FaultRule::parse("withdraw=late-bank-timeout:10")
+                .unwrap()
+                .fault,
+            Fault::Late {
+                after_ms: 10,
+                answer: LateAnswer::BankTimeout
+            }
+        );
+        let rule: FaultRule =
+            serde_json::from_str(r#"{"api":"withdraw","fault":{"kind":"late","after_ms":500}}"#)
+                .unwrap();
+        assert_eq!(
+            rule.fault,
+            Fault::Late {
+                after_ms: 500,
+                answer: LateAnswer::Timeout
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&rule.fault).unwrap(),
+            serde_json::json!({"kind": "late", "after_ms": 500, "answer": "timeout"})
+        );
+        assert!(FaultRule::parse("withdraw=late:soon").is_err());
+        assert!(
+            FaultRule::parse("balance=late:100").is_err(),
+            "not a transfer"
+        );
+        assert!(
+            FaultRule::parse("*=late:100").is_err(),
+            "not only transfers"
+        );
+        assert!(
+            FaultRule::parse("withdraw=late:600001").is_err(),
+            "too late"
+        );
+        assert!(FaultRule::parse("withdraw=late:600000").is_ok());
     }
 
     #[test]

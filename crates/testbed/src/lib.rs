@@ -107,15 +107,18 @@ pub enum Error {
     Corrupt(String),
 }
 
-/// Serves `testbed` on `listener` until `shutdown` completes, then finishes open requests.
+/// Serves `testbed` on `listener` until `shutdown` completes, then finishes open requests and
+/// stops the testbed's background work (late transfers that have not landed never will).
 pub async fn run(
     listener: tokio::net::TcpListener,
     testbed: Testbed,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, testbed.router())
+    let served = axum::serve(listener, testbed.router())
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    testbed.stop_background();
+    served
 }
 
 /// A testbed serving on 127.0.0.1 in a background task.

@@ -46,7 +46,8 @@ enum Command {
         /// A scripted fault, as API[@BANK]=KIND[*COUNT], e.g. withdraw@004=timeout-applied*3;
         /// may be repeated. KIND: bank-error:CODE, timeout-applied, timeout-not-applied,
         /// bank-timeout-applied, bank-timeout-not-applied, drop-after-commit, drop-before-commit,
-        /// usage-limit.
+        /// usage-limit, and for withdraw and deposit late:MS, late-bank-timeout:MS, late-drop:MS
+        /// (answered unknown at once, applied MS milliseconds later).
         #[arg(long = "fault", value_parser = FaultRule::parse)]
         faults: Vec<FaultRule>,
         /// Run the center's clock this many seconds ahead (negative: behind).

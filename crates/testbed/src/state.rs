@@ -13,7 +13,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::clock::{self, Clock};
 use crate::db::{Db, DbError};
-use crate::faults::{Fault, Faults};
+use crate::faults::{Fault, Faults, LateAnswer};
+use crate::ledger::{self, Movement, Outcome};
 use crate::manifest::{self, Manifest};
 use crate::session::Sessions;
 use crate::wire::{ApiError, BankBlock, code};
@@ -46,6 +47,10 @@ struct Inner {
     /// `bank_tran_id`s seen, by the center's business date. Inquiries need not survive a
     /// restart; transfers are unique in the ledger itself.
     used_ids: Mutex<HashMap<String, HashSet<(i64, String)>>>,
+    /// Transfers that land late ([`Fault::Late`]), waiting for their time. Dropping the set
+    /// (with the testbed) or [`Testbed::stop_background`] aborts them: nothing outlives the
+    /// testbed.
+    late: Mutex<tokio::task::JoinSet<()>>,
 }
 
 /// An institution (이용기관) as the center knows it.
@@ -302,6 +307,7 @@ impl Testbed {
                 contract_accounts: RwLock::new(HashMap::new()),
                 default_latency: config.latency,
                 used_ids: Mutex::new(HashMap::new()),
+                late: Mutex::new(tokio::task::JoinSet::new()),
             }),
         })
     }
@@ -596,6 +602,58 @@ impl Testbed {
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
     }
+
+    /// Lands `movement` in the ledger `delay` from now, in the background, exactly as its call
+    /// would have: [`ledger::apply`] runs its usual checks then, so a `bank_tran_id` used
+    /// meanwhile is not applied twice, and a bank refusal is recorded as refused. The work
+    /// holds the database but not the testbed, and is aborted when the testbed stops.
+    pub(crate) fn land_later(&self, movement: Movement, delay: Duration) {
+        let db = self.inner.db.clone();
+        let mut late = self.inner.late.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget the ones that landed, so the set holds only what is still waiting.
+        while late.try_join_next().is_some() {}
+        late.spawn(async move {
+            tokio::time::sleep(delay).await;
+            let id = movement.bank_tran_id.clone();
+            match db.write(move |conn| ledger::apply(conn, &movement)).await {
+                Ok(Outcome::Done { .. }) => tracing::info!(bank_tran_id = %id, "late transfer applied"),
+                Ok(Outcome::Refused { bank_rsp_code, .. }) => {
+                    tracing::info!(bank_tran_id = %id, %bank_rsp_code, "late transfer refused by the bank")
+                }
+                // Refused before the bank (a reused id, a limit): like such a call, no record.
+                Err(error) => {
+                    tracing::info!(bank_tran_id = %id, rsp_code = error.rsp_code, "late transfer refused")
+                }
+            }
+        });
+    }
+
+    /// How many late transfers are still waiting to land.
+    pub fn late_pending(&self) -> usize {
+        let mut late = self.inner.late.lock().unwrap_or_else(|e| e.into_inner());
+        while late.try_join_next().is_some() {}
+        late.len()
+    }
+
+    /// Aborts the testbed's background work: late transfers that have not landed never will.
+    /// [`crate::run`] calls it when it stops serving.
+    pub fn stop_background(&self) {
+        self.inner
+            .late
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .abort_all();
+    }
+}
+
+/// What the caller of a transfer hit by a late fault hears at once: a timeout or a dropped
+/// connection, never a verdict.
+pub(crate) fn late_answer(answer: LateAnswer, block: &BankBlock) -> ApiError {
+    match answer {
+        LateAnswer::Timeout => timeout("A0007", block),
+        LateAnswer::BankTimeout => timeout("A0017", block),
+        LateAnswer::Drop => ApiError::dropped(),
+    }
 }
 
 /// The center's timeout answer, `A0007` or `A0017`, carrying the bank block without a verdict.
@@ -629,6 +687,8 @@ pub(crate) fn inquiry_fault(fault: Option<Fault>, block: &BankBlock) -> Result<(
         Some(Fault::Timeout { rsp_code, .. }) => Err(timeout(&rsp_code, block)),
         Some(Fault::Drop { .. }) => Err(ApiError::dropped()),
         Some(Fault::UsageLimit) => Err(ApiError::new("O0009", "사용량 한도를 초과했습니다")),
+        // Rules only script it for transfers; should one reach an inquiry, it is its answer.
+        Some(Fault::Late { answer, .. }) => Err(late_answer(answer, block)),
     }
 }
 

@@ -12,8 +12,9 @@ use serde::Serialize;
 use super::{bank_code_sub, json_body};
 use crate::clock;
 use crate::db::DbError;
+use crate::faults::Fault;
 use crate::ledger::{self, Kind, Movement, Outcome, Party};
-use crate::state::{AccountView, Caller, Testbed, after_commit, mask, split_fault};
+use crate::state::{AccountView, Caller, Testbed, after_commit, late_answer, mask, split_fault};
 use crate::wire::{self, ApiError, BankBlock, Params, code};
 
 /// `A0322` unless `cntr_account_num` is the institution's contract account `expected`.
@@ -137,6 +138,10 @@ pub(crate) async fn withdraw(
         forced_refusal,
         created_at: clock::dtime(&now),
     };
+    if let Some(Fault::Late { after_ms, answer }) = after {
+        testbed.land_later(movement, std::time::Duration::from_millis(after_ms));
+        return Err(late_answer(answer, &block));
+    }
     let (outcome, withdrawn_today) = testbed
         .db()
         .write(move |conn| -> Result<_, ApiError> {
@@ -390,6 +395,10 @@ async fn deposit(
         forced_refusal,
         created_at: clock::dtime(&now),
     };
+    if let Some(Fault::Late { after_ms, answer }) = after {
+        testbed.land_later(movement, std::time::Duration::from_millis(after_ms));
+        return Err(late_answer(answer, &block));
+    }
     let outcome = testbed
         .db()
         .write(move |conn| ledger::apply(conn, &movement))

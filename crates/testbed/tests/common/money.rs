@@ -146,6 +146,19 @@ impl Bed {
     /// `transfer/result` for one transfer: `Some(true)` applied, `Some(false)` refused by the
     /// bank, `None` never reached a bank (`A0310`).
     pub async fn settle(&self, oob: &str, withdraw: bool, id: &str, amount: i64) -> Option<bool> {
+        let today = self.today().format("%Y%m%d").to_string();
+        self.settle_on(oob, withdraw, id, amount, &today).await
+    }
+
+    /// [`Bed::settle`] for a transfer filed under `date` (`yyyyMMdd`).
+    pub async fn settle_on(
+        &self,
+        oob: &str,
+        withdraw: bool,
+        id: &str,
+        amount: i64,
+        date: &str,
+    ) -> Option<bool> {
         let body = json!({
             "check_type": if withdraw { "1" } else { "2" },
             "tran_dtime": self.tran_dtime(),
@@ -153,7 +166,7 @@ impl Bed {
             "req_list": [{
                 "tran_no": "1",
                 "org_bank_tran_id": id,
-                "org_bank_tran_date": self.today().format("%Y%m%d").to_string(),
+                "org_bank_tran_date": date,
                 "org_tran_amt": amount.to_string(),
             }],
         });
