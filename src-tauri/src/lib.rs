@@ -133,11 +133,13 @@ pub fn run() {
             // Opened once: the window's page gets its dashboard, then the core takes it.
             let store = moa_core::open_store(&data_dir);
             open_main_window(app, store.as_ref().ok())?;
-            // The window loads its page while the core opens; commands wait for it.
+            // The core opens once the page painted the stored dashboard, or once a command needs
+            // it; commands wait for it.
             let options = moa_core::Options::new(data_dir);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 let startup = handle.state::<startup::Startup>();
+                startup.core_wanted().await;
                 let opened = match store {
                     Ok(store) => moa_core::Moa::open_with_store(options, store).await,
                     Err(e) => Err(e),

@@ -1,8 +1,12 @@
-//! The app's start: the window loads its page while the core opens, and every command waits
-//! for the core through [`Startup::core_ready`]. So that the dashboard needs no command to
-//! paint, the window gets the store's dashboard with its page ([`stored_dashboard_script`]). Also how long the start took: the time from the
-//! process's start to the dashboard's first paint from the store, logged once, the moment
-//! `BENCHMARKS.md` measures from outside the process.
+//! The app's start. The window gets the store's dashboard with its page
+//! ([`stored_dashboard_script`]), so the dashboard paints without a command. The core (the
+//! sandbox or the server's client, the keyring) opens only after that first paint, or as soon as
+//! a command needs it, whichever comes first: nothing of it competes with the first frame for
+//! the machine. Every command waits for the core through [`Startup::core_ready`].
+//!
+//! Also how long the start took: the time from the process's start to the dashboard's first
+//! paint from the store, logged once, the moment `BENCHMARKS.md` measures from outside the
+//! process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -38,6 +42,8 @@ pub fn stored_dashboard_script(dashboard: &Dashboard) -> Option<String> {
 pub struct Startup {
     at: Instant,
     painted: AtomicBool,
+    /// Whether the core may open now: the dashboard was painted, or a command needs the core.
+    wanted: watch::Sender<bool>,
     /// How opening the core ended; `None` while it is under way.
     core: watch::Sender<Option<Result<(), IpcError>>>,
 }
@@ -48,6 +54,7 @@ impl Startup {
         Self {
             at: Instant::now(),
             painted: AtomicBool::new(false),
+            wanted: watch::Sender::new(false),
             core: watch::Sender::new(None),
         }
     }
@@ -55,6 +62,18 @@ impl Startup {
     /// Milliseconds since the start.
     pub fn elapsed_ms(&self) -> u128 {
         self.at.elapsed().as_millis()
+    }
+
+    /// Waits until the core should open: after the first paint, or once a command needs it.
+    pub async fn core_wanted(&self) {
+        let mut wanted = self.wanted.subscribe();
+        // The sender is `self`'s, so the channel cannot close while this waits.
+        let _ = wanted.wait_for(|w| *w).await;
+    }
+
+    fn want_core(&self) {
+        self.wanted
+            .send_if_modified(|w| !std::mem::replace(w, true));
     }
 
     /// The core is open and managed: commands may use it.
@@ -69,6 +88,7 @@ impl Startup {
 
     /// Waits until the core is open, or answers why it could not open.
     pub async fn core_ready(&self) -> Result<(), IpcError> {
+        self.want_core();
         let mut opening = self.core.subscribe();
         // The sender is `self`'s, so the channel cannot close while this waits.
         let ended = opening.wait_for(Option::is_some).await.ok();
@@ -78,6 +98,7 @@ impl Startup {
     /// The UI painted the dashboard: answers the milliseconds since the start the first time,
     /// and `None` after (coming back to the dashboard is not a start).
     pub fn painted(&self) -> Option<u128> {
+        self.want_core();
         (!self.painted.swap(true, Ordering::Relaxed)).then(|| self.elapsed_ms())
     }
 }
@@ -111,6 +132,37 @@ mod tests {
         let startup = Startup::now();
         assert!(startup.painted().is_some());
         assert_eq!(startup.painted(), None);
+    }
+
+    #[tokio::test]
+    async fn the_core_opens_after_the_first_paint_or_when_a_command_needs_it() {
+        for trigger in ["paint", "command"] {
+            let startup = std::sync::Arc::new(Startup::now());
+            let opening = tokio::spawn({
+                let startup = startup.clone();
+                async move { startup.core_wanted().await }
+            });
+            tokio::task::yield_now().await;
+            assert!(!opening.is_finished(), "{trigger}: the core waits");
+            let command = match trigger {
+                "paint" => {
+                    startup.painted();
+                    None
+                }
+                _ => Some(tokio::spawn({
+                    let startup = startup.clone();
+                    async move { startup.core_ready().await }
+                })),
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(5), opening)
+                .await
+                .expect("the core may open")
+                .expect("the wait ends");
+            if let Some(command) = command {
+                startup.core_opened();
+                assert!(command.await.expect("the command's wait ends").is_ok());
+            }
+        }
     }
 
     #[tokio::test]

@@ -102,9 +102,25 @@ impl MoaApp {
         Ok(window)
     }
 
-    /// The sandbox center this app started (read from its data folder).
+    /// The sandbox center this app started (read from its data folder). The app opens its
+    /// core, and with it the sandbox, once the page has painted or asked for it; this waits
+    /// until the address it wrote answers (an address left by an earlier launch does not).
     pub fn center(&self) -> Result<SandboxCenter> {
-        SandboxCenter::of(&self.data_dir)
+        wait_for(
+            "the sandbox center to answer",
+            LAUNCH_TIMEOUT,
+            |last| match SandboxCenter::of(&self.data_dir) {
+                Ok(center) if center.today().is_ok() => Ok(Some(center)),
+                Ok(center) => {
+                    *last = format!("{} does not answer", center.base_url());
+                    Ok(None)
+                }
+                Err(e) => {
+                    *last = e.to_string();
+                    Ok(None)
+                }
+            },
+        )
     }
 
     /// The app's data folder (`MOA_DATA_DIR`).
