@@ -68,9 +68,36 @@ impl Hooks for CrashAt {
     }
 }
 
-/// The server's options: the defaults, with the [`CRASH_AT`] test hook when it is set.
+/// Test hook, for the crash tests only: with `MOA_SERVER_CLOCK_OFFSET=SECONDS` the server's
+/// clock reads the system's moved by that many seconds, so a test can let days pass — the
+/// saga's cutoff for a call the center never saw — without waiting for them. Never set it on a
+/// server that moves real money.
+const CLOCK_OFFSET: &str = "MOA_SERVER_CLOCK_OFFSET";
+
+/// The system's clock moved by a fixed offset: what [`CLOCK_OFFSET`] installs.
+#[derive(Debug)]
+struct OffsetClock(chrono::Duration);
+
+impl moa_openbanking::Clock for OffsetClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + self.0
+    }
+}
+
+/// The server's options: the defaults, with the [`CRASH_AT`] and [`CLOCK_OFFSET`] test hooks
+/// when they are set.
 fn server_options() -> anyhow::Result<Options> {
     let mut options = Options::default();
+    if let Ok(seconds) = std::env::var(CLOCK_OFFSET) {
+        let seconds: i64 = seconds
+            .parse()
+            .with_context(|| format!("{CLOCK_OFFSET}={seconds:?} is not a number of seconds"))?;
+        tracing::warn!(
+            seconds,
+            "test hook {CLOCK_OFFSET} is set: the server's clock is moved"
+        );
+        options.clock = Arc::new(OffsetClock(chrono::Duration::seconds(seconds)));
+    }
     match std::env::var(CRASH_AT) {
         Ok(name) => {
             let step = Step::parse(&name).with_context(|| {

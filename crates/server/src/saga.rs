@@ -3,12 +3,55 @@
 //! account into the target with the institution's `oob` token.
 //!
 //! Before every call the saga journals its next step and the call's `bank_tran_id`. An answer
-//! that leaves the outcome unknown — a timeout, `A0001`, a dropped connection, a crash — is
-//! settled by asking `transfer/result`, with backoff, never by sending the same money again. A
-//! deposit that fails for good is followed by a refund deposit back to the source. Unfinished
-//! transfers are resumed at start and then every little while. Every journal write is a
-//! transition of [`TransferState::may_become`], conditional on the version the saga read, so a
-//! second executor of the same transfer loses its write before it can send anything.
+//! that leaves the outcome unknown — a timeout, `A0001`/`A0007`/`A0017`, `A0003`, an HTTP 5xx,
+//! a dropped connection, a code this server does not know, a crash — is settled by asking
+//! `transfer/result`, never by sending the same money again. A deposit that fails for good is
+//! followed by a refund deposit back to the source. Unfinished transfers are resumed at start
+//! and then every little while. Every journal write is a transition of
+//! [`TransferState::may_become`], conditional on the version the saga read, so a second executor
+//! of the same transfer loses its write before it can send anything. Every call and every
+//! question about one is kept in an append-only log (`transfer_calls`).
+//!
+//! ## "Not found" is not "never applied"
+//!
+//! A center that answers "no such transfer" (`A0310`) may still be working on the call: a bank
+//! can apply it after the client gave up. So a leg whose outcome is unknown stays unknown — the
+//! saga asks again with growing waits, kept in the journal so they survive a restart — until
+//! the center can no longer apply it: the [`cutoff`], the end of the center's next business day
+//! after the latest day it may have filed the call under. Only a "not found" after the cutoff
+//! means "never applied". While a deposit or a refund is unknown, no other one is sent.
+//!
+//! ## Dates
+//!
+//! The center files a call under its own business date when the call arrives, which is the day
+//! after the saga's own when the call is sent just before midnight or the saga's clock runs
+//! behind the center's. The saga keeps the `bank_tran_date` the center answers; when no answer
+//! came, it asks `transfer/result` about the day it sent the call and the days either side.
+//! The `bank_tran_id` counter of a new day starts past every earlier day's, so an id the center
+//! filed on the next day is never issued again on it.
+//!
+//! ## The state table
+//!
+//! | state       | event                                         | next                     |
+//! |-------------|-----------------------------------------------|--------------------------|
+//! | created     | withdraw journaled and sent                   | withdrawing              |
+//! | created     | no token to send it with                      | failed                   |
+//! | withdrawing | applied (answer, or `transfer/result`)        | withdrawn                |
+//! | withdrawing | refused (answer, or `transfer/result`)        | failed                   |
+//! | withdrawing | not found after the cutoff                    | failed                   |
+//! | withdrawing | unknown                                       | withdrawing (ask later)  |
+//! | withdrawn   | deposit journaled and sent                    | depositing               |
+//! | depositing  | applied                                       | completed                |
+//! | depositing  | refused                                       | refunding                |
+//! | depositing  | not found after the cutoff, attempts left     | withdrawn                |
+//! | depositing  | not found after the cutoff, none left         | refunding                |
+//! | depositing  | unknown                                       | depositing (ask later)   |
+//! | refunding   | refund journaled and sent                     | refunding (refund out)   |
+//! | refunding   | refund applied                                | refunded                 |
+//! | refunding   | refund refused, or not found after the cutoff | refunding (no refund out)|
+//! | refunding   | refund unknown                                | refunding (ask later)    |
+//!
+//! [`TransferState::may_become`] is this table's transitions; the journal refuses any other.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -23,7 +66,7 @@ use moa_openbanking::transfer::{
     DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
     TransferResultRequest, WithdrawRequest, outcome_of,
 };
-use moa_openbanking::{BankCode, BankTranId, FintechUseNum, WdPassPhrase, Won};
+use moa_openbanking::{AccessToken, BankCode, BankTranId, FintechUseNum, WdPassPhrase, Won};
 use rust_decimal::prelude::ToPrimitive;
 use sha2::{Digest, Sha256};
 
@@ -31,8 +74,8 @@ use crate::api::{self, ErrorCode};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::{
-    AccountRecord, Change, JournalError, LegId, NewTransfer, PersonRecord, TransferRecord,
-    TransferState,
+    AccountRecord, CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, PersonRecord,
+    TransferRecord, TransferState,
 };
 
 /// What one transfer may move at most (KFTC's default per-transfer withdraw limit).
@@ -47,11 +90,13 @@ const DEPOSIT_ATTEMPTS: u32 = 3;
 /// How patiently unknown outcomes are settled.
 #[derive(Debug, Clone, Copy)]
 pub struct SettlePolicy {
-    /// Questions to `transfer/result` before a leg that is still not found is taken as never
-    /// applied (the center records a transfer when it answers it).
-    pub attempts: u32,
-    /// The first wait; each next one doubles.
+    /// The wait before asking about a leg again the first time; each next one doubles.
     pub first_delay: Duration,
+    /// The longest wait between two questions about a leg.
+    pub max_delay: Duration,
+    /// How long one run of a transfer waits in place for its next question; a longer wait is
+    /// left to the background resume.
+    pub wait_in_run: Duration,
     /// How often open transfers are resumed in the background.
     pub resume_every: Duration,
 }
@@ -59,11 +104,35 @@ pub struct SettlePolicy {
 impl Default for SettlePolicy {
     fn default() -> Self {
         Self {
-            attempts: 5,
             first_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(600),
+            wait_in_run: Duration::from_secs(8),
             resume_every: Duration::from_secs(30),
         }
     }
+}
+
+impl SettlePolicy {
+    /// The wait before the next question about a leg already asked about `checks` times.
+    pub fn delay(&self, checks: u32) -> Duration {
+        self.first_delay
+            .saturating_mul(1 << checks.min(20))
+            .min(self.max_delay)
+    }
+}
+
+/// When the center can no longer apply a call: the end of its next business day after the
+/// latest day it may have filed the call under. A call still not found then never happened.
+pub fn cutoff(leg: &LegId) -> DateTime<Utc> {
+    let after = leg
+        .latest_date()
+        .checked_add_days(chrono::Days::new(2))
+        .unwrap_or(NaiveDate::MAX);
+    kst()
+        .from_local_datetime(&after.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// A step of the saga where tests may crash the process.
@@ -128,17 +197,47 @@ impl Hooks for NoHooks {
 
 /// How a call ended, as far as the saga can tell.
 enum Leg {
-    Applied,
+    /// Applied, filed under the center's date when it said one.
+    Applied(Option<NaiveDate>),
     /// Definitely not applied, with a stable code.
     Refused(String),
     Unknown,
 }
 
-fn leg_of<T>(answer: std::result::Result<T, moa_openbanking::Error>) -> Leg {
+/// Whether an error answer leaves a money-moving call's outcome unknown. Beyond what the
+/// protocol calls unknown (timeouts, in progress, no readable answer, HTTP 5xx), a center
+/// fault (`A0003`) and any code this server does not know may hide an applied transfer: only a
+/// refusal the protocol defines, with a bank code it defines, is taken as "nothing moved".
+fn outcome_unknown(e: &moa_openbanking::Error) -> bool {
+    use moa_openbanking::codes::{BankRspCode, RspCode, RspKind};
+    e.is_outcome_unknown()
+        || matches!(
+            e.rsp_code().map(RspCode::kind),
+            Some(RspKind::CenterFault | RspKind::Unknown)
+        )
+        || matches!(e.bank_rsp_code(), Some(BankRspCode::Other(_)))
+}
+
+/// The center's date in an answer, when it is one the call may have been filed under: the
+/// saga's own day or the next. (KFTC's test host answers a fixed date, which is ignored.)
+fn center_date(answered: Option<NaiveDate>, sent: NaiveDate) -> Option<NaiveDate> {
+    answered.filter(|d| *d == sent || sent.succ_opt() == Some(*d) || sent.pred_opt() == Some(*d))
+}
+
+/// A short description of an answer for the call log: codes only, never a field value.
+fn answer_text<T>(answer: &std::result::Result<T, moa_openbanking::Error>) -> String {
     match answer {
-        Ok(_) => Leg::Applied,
-        Err(e) if e.is_outcome_unknown() => Leg::Unknown,
-        Err(e) => Leg::Refused(refusal_code(&e)),
+        Ok(_) => "A0000".into(),
+        Err(e) => error_text(e),
+    }
+}
+
+fn error_text(e: &moa_openbanking::Error) -> String {
+    match (e.rsp_code(), e.bank_rsp_code()) {
+        (Some(rsp), Some(bank)) => format!("{}/{}", rsp.code(), bank.code()),
+        (Some(rsp), None) => rsp.code().to_owned(),
+        (None, _) if e.is_timeout() => "no answer: timeout".into(),
+        (None, _) => format!("no answer: {}", crate::error::center_code(e).as_str()),
     }
 }
 
@@ -496,7 +595,8 @@ pub async fn create(
             account_num,
         } => (None, bank_code.as_str().to_owned(), account_num.clone()),
     };
-    let (record, new) = app.store().create_transfer(
+    let settings = app.settings();
+    let made = app.store().create_transfer(
         &NewTransfer {
             person_id,
             idempotency_key: idempotency_key.to_owned(),
@@ -508,9 +608,15 @@ pub async fn create(
             to_holder_name: holder,
             amount: request.amount,
             memo: request.memo.trim().to_owned(),
+            collection_account: settings.collection_account.clone(),
+            payout_account: settings.payout_account.clone(),
+            daily_limit: Some((start_of_business_day(app.clock().now()), DAILY_LIMIT)),
         },
         app.clock().now(),
     )?;
+    let Some((record, new)) = made else {
+        return Err(ErrorCode::OverLimit.into());
+    };
     if !new && record.request_hash != hash {
         return Err(ErrorCode::IdempotencyConflict.into());
     }
@@ -562,9 +668,11 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
     };
     let mut record = app.store().transfer(id)?.ok_or(ErrorCode::NoSuchTransfer)?;
     let saga = Saga { app };
-    // Each round moves the transfer on; an outcome that must wait ends the run. The bound only
-    // guards against a bug looping.
-    for _ in 0..32 {
+    let policy = app.options().settle;
+    let mut waited = Duration::ZERO;
+    // Each round moves the transfer on; an outcome that must wait ends the run, unless its next
+    // question is due soon enough to wait for here. The bound only guards against a bug looping.
+    for _ in 0..64 {
         let (next, moved) = match saga.step(record).await {
             Ok(step) => step,
             // Another executor moved it first: leave it to them.
@@ -572,22 +680,46 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
             Err(e) => return Err(e),
         };
         record = next;
-        if record.state.is_final() || !moved {
+        if record.state.is_final() {
             break;
+        }
+        if !moved {
+            let Some(due) = record.next_check_at else {
+                break;
+            };
+            let wait = (due - app.clock().now()).to_std().unwrap_or(Duration::ZERO);
+            if waited + wait > policy.wait_in_run {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+            waited += wait;
         }
     }
     Ok(Some(record))
 }
 
-/// Finishes every transfer left open (by a crash, or an outcome that had to wait).
+/// Moves on every open transfer that has something to do now: those a crash left, and those
+/// whose next question about a leg is due.
 pub async fn resume(app: &App) -> Result<Vec<TransferRecord>> {
     let mut out = Vec::new();
-    for record in app.store().open_transfers()? {
+    for record in app.store().due_transfers(app.clock().now())? {
         if let Some(done) = run(app, &record.id).await? {
             out.push(done);
         }
     }
     Ok(out)
+}
+
+/// What `transfer/result` told about a leg.
+enum Settled {
+    /// Applied, filed under this date.
+    Applied(NaiveDate),
+    /// Refused by the bank, with its code.
+    Refused(String),
+    /// Not found after the cutoff: it never happened and never will.
+    NeverApplied,
+    /// Not known yet: ask again later.
+    Unknown,
 }
 
 struct Saga<'a> {
@@ -610,11 +742,32 @@ impl Saga<'_> {
         Ok(updated)
     }
 
-    fn move_to(&self, record: &TransferRecord, state: TransferState) -> Result<TransferRecord> {
+    /// A leg applied: on to `state`, keeping the date the center filed it under.
+    fn applied(
+        &self,
+        record: &TransferRecord,
+        state: TransferState,
+        kind: LegKind,
+        date: Option<NaiveDate>,
+    ) -> Result<TransferRecord> {
         self.save(
             record,
             Change {
                 state: Some(state),
+                dated: date.map(|d| (kind, d)),
+                ..Change::default()
+            },
+        )
+    }
+
+    /// The leg out is still unknown: ask about it again after the policy's next wait.
+    fn ask_later(&self, record: &TransferRecord) -> Result<TransferRecord> {
+        let wait = self.app.options().settle.delay(record.checks);
+        let at = self.now() + chrono::Duration::from_std(wait).unwrap_or_default();
+        self.save(
+            record,
+            Change {
+                ask_again_at: Some(at),
                 ..Change::default()
             },
         )
@@ -626,11 +779,52 @@ impl Saga<'_> {
 
     fn new_leg(&self) -> Result<(BankTranId, LegId)> {
         let id = self.app.center().next_bank_tran_id()?;
-        let leg = LegId {
-            bank_tran_id: id.as_str().to_owned(),
-            date: business_date(self.now()),
-        };
+        let leg = LegId::sent(id.as_str(), business_date(self.now()));
         Ok((id, leg))
+    }
+
+    fn log_call(
+        &self,
+        record: &TransferRecord,
+        kind: LegKind,
+        call: &'static str,
+        leg: &LegId,
+        date: NaiveDate,
+        answer: String,
+    ) {
+        let request = match call {
+            "send" => format!("{} {} won", kind.as_str(), record.amount),
+            _ => format!("transfer/result {} {} won", kind.as_str(), record.amount),
+        };
+        let logged = self.app.store().record_call(&CallRecord {
+            transfer_id: record.id.clone(),
+            leg: kind,
+            call,
+            bank_tran_id: leg.bank_tran_id.clone(),
+            date,
+            request,
+            answer,
+            at: self.now(),
+        });
+        if let Err(e) = logged {
+            tracing::warn!(transfer = %record.id, error = %e, "a call could not be logged");
+        }
+    }
+
+    fn collection_account(&self, record: &TransferRecord) -> String {
+        if record.collection_account.is_empty() {
+            self.app.settings().collection_account.clone()
+        } else {
+            record.collection_account.clone()
+        }
+    }
+
+    fn payout_account(&self, record: &TransferRecord) -> String {
+        if record.payout_account.is_empty() {
+            self.app.settings().payout_account.clone()
+        } else {
+            record.payout_account.clone()
+        }
     }
 
     fn person(&self, record: &TransferRecord) -> Result<PersonRecord> {
@@ -651,15 +845,12 @@ impl Saga<'_> {
 
     /// One move of the state machine; `false` when the transfer must wait.
     async fn step(&self, record: TransferRecord) -> Result<(TransferRecord, bool)> {
-        let waiting = matches!(
-            record.state,
-            TransferState::Withdrawing | TransferState::Depositing
-        ) || (record.state == TransferState::Refunding && record.refund.is_some());
         let refunding = record.state == TransferState::Refunding && record.refund.is_none();
-        let before = record.version;
+        let before = record.state;
+        let checks = record.checks;
         let next = self.advance(record).await?;
-        // Settling that learned nothing leaves the journal as it was: wait for a later resume.
-        let learned_nothing = waiting && next.version == before;
+        // Asking about a leg that learned nothing: wait for its next question.
+        let learned_nothing = next.state == before && next.checks > checks;
         // A refund the bank refused leaves no refund out: the next one waits for a later
         // resume too, rather than asking the refusing bank again at once, round after round.
         let refund_refused =
@@ -673,51 +864,54 @@ impl Saga<'_> {
             TransferState::Created => self.withdraw(record).await,
             TransferState::Withdrawing => {
                 let leg = record.withdraw.clone().ok_or(ErrorCode::Internal)?;
-                match self
-                    .settle(CheckType::Withdraw, &leg, record.amount)
-                    .await?
-                {
-                    Some(TransferOutcome::Succeeded) => {
-                        self.move_to(&record, TransferState::Withdrawn)
-                    }
-                    Some(TransferOutcome::Failed(code)) => {
-                        self.fail(&record, &format!("bank_refused:{}", code.code()))
-                    }
-                    Some(TransferOutcome::NotFound) => self.fail(&record, "withdraw_not_applied"),
-                    // Still pending: leave it journaled for the next resume.
-                    _ => Ok(record),
+                match self.settle(&record, LegKind::Withdraw, &leg).await? {
+                    Settled::Applied(date) => self.applied(
+                        &record,
+                        TransferState::Withdrawn,
+                        LegKind::Withdraw,
+                        Some(date),
+                    ),
+                    Settled::Refused(code) => self.fail(&record, &format!("bank_refused:{code}")),
+                    Settled::NeverApplied => self.fail(&record, "withdraw_not_applied"),
+                    Settled::Unknown => self.ask_later(&record),
                 }
             }
             TransferState::Withdrawn => self.deposit(record).await,
             TransferState::Depositing => {
                 let leg = record.deposit.clone().ok_or(ErrorCode::Internal)?;
-                match self.settle(CheckType::Deposit, &leg, record.amount).await? {
-                    Some(TransferOutcome::Succeeded) => {
-                        self.move_to(&record, TransferState::Completed)
+                match self.settle(&record, LegKind::Deposit, &leg).await? {
+                    Settled::Applied(date) => self.applied(
+                        &record,
+                        TransferState::Completed,
+                        LegKind::Deposit,
+                        Some(date),
+                    ),
+                    Settled::Refused(code) => {
+                        self.refund_next(&record, &format!("bank_refused:{code}"))
                     }
-                    Some(TransferOutcome::Failed(code)) => {
-                        self.refund_next(&record, &format!("bank_refused:{}", code.code()))
-                    }
-                    Some(TransferOutcome::NotFound) => self.deposit_not_applied(&record),
-                    _ => Ok(record),
+                    Settled::NeverApplied => self.deposit_not_applied(&record),
+                    Settled::Unknown => self.ask_later(&record),
                 }
             }
             TransferState::Refunding => match record.refund.clone() {
                 None => self.refund(record).await,
-                Some(leg) => match self.settle(CheckType::Deposit, &leg, record.amount).await? {
-                    Some(TransferOutcome::Succeeded) => {
-                        self.move_to(&record, TransferState::Refunded)
-                    }
-                    // The refund did not happen: forget it, so the next round makes a new one.
-                    Some(TransferOutcome::Failed(_)) | Some(TransferOutcome::NotFound) => self
-                        .save(
-                            &record,
-                            Change {
-                                clear_refund: true,
-                                ..Change::default()
-                            },
-                        ),
-                    _ => Ok(record),
+                Some(leg) => match self.settle(&record, LegKind::Refund, &leg).await? {
+                    Settled::Applied(date) => self.applied(
+                        &record,
+                        TransferState::Refunded,
+                        LegKind::Refund,
+                        Some(date),
+                    ),
+                    // The refund did not happen and never will: forget it, so the next round
+                    // makes a new one.
+                    Settled::Refused(..) | Settled::NeverApplied => self.save(
+                        &record,
+                        Change {
+                            clear_refund: true,
+                            ..Change::default()
+                        },
+                    ),
+                    Settled::Unknown => self.ask_later(&record),
                 },
             },
             TransferState::Completed | TransferState::Refunded | TransferState::Failed => {
@@ -749,7 +943,8 @@ impl Saga<'_> {
         )
     }
 
-    /// A deposit the center never applied: try again with a new id, a few times, then refund.
+    /// A deposit the center never applied and never will: try again with a new id, a few
+    /// times, then refund.
     fn deposit_not_applied(&self, record: &TransferRecord) -> Result<TransferRecord> {
         if record.deposit_attempts < DEPOSIT_ATTEMPTS {
             self.save(
@@ -773,7 +968,7 @@ impl Saga<'_> {
             &record,
             Change {
                 state: Some(TransferState::Withdrawing),
-                withdraw: Some(leg),
+                withdraw: Some(leg.clone()),
                 ..Change::default()
             },
         )?;
@@ -781,12 +976,13 @@ impl Saga<'_> {
         let center = self.app.center();
         let token = match center.user_token(record.person_id).await {
             Ok(token) => token,
+            // Nothing was sent.
             Err(e) => return self.fail(&record, e.code().as_str()),
         };
         let request = WithdrawRequest {
             bank_tran_id: id,
             cntr_account_type: CntrAccountType::Account,
-            cntr_account_num: self.app.settings().collection_account.clone(),
+            cntr_account_num: self.collection_account(&record),
             dps_print_content: printable(&memo_or_name(&record.memo, &person), 10),
             fintech_use_num: fintech(&from)?,
             wd_print_content: Some(printable(&record.to_holder_name, 10)),
@@ -807,9 +1003,20 @@ impl Saga<'_> {
         };
         let answer = center.client().withdraw(&token, &request).await;
         self.observe("withdraw", &answer);
+        self.log_call(
+            &record,
+            LegKind::Withdraw,
+            "send",
+            &leg,
+            leg.date,
+            answer_text(&answer),
+        );
         self.hook(Step::AfterWithdraw);
-        match leg_of(answer) {
-            Leg::Applied => self.move_to(&record, TransferState::Withdrawn),
+        let answer = answer.map(|a| center_date(a.bank.bank_tran_date, leg.date));
+        match classify(answer) {
+            Leg::Applied(date) => {
+                self.applied(&record, TransferState::Withdrawn, LegKind::Withdraw, date)
+            }
             Leg::Refused(code) => self.fail(&record, &code),
             // Unknown: the journal says `withdrawing`; the next step settles it.
             Leg::Unknown => Ok(record),
@@ -826,21 +1033,27 @@ impl Saga<'_> {
                 account_holder_name: record.to_holder_name.clone(),
             },
         };
+        // The `oob` token first: without one nothing is sent, and nothing is journaled as out.
+        let token = self.app.center().oob_token().await?;
         let (id, leg) = self.new_leg()?;
         let record = self.save(
             &record,
             Change {
                 state: Some(TransferState::Depositing),
-                deposit: Some(leg),
+                deposit: Some(leg.clone()),
                 ..Change::default()
             },
         )?;
         self.hook(Step::BeforeDeposit);
         let memo = record.memo.clone();
-        let answer = self.send_deposit(&record, id, to, &memo).await;
+        let answer = self
+            .send_deposit(&record, LegKind::Deposit, &token, (id, &leg), to, &memo)
+            .await;
         self.hook(Step::AfterDeposit);
         match answer {
-            Leg::Applied => self.move_to(&record, TransferState::Completed),
+            Leg::Applied(date) => {
+                self.applied(&record, TransferState::Completed, LegKind::Deposit, date)
+            }
             Leg::Refused(code) => self.refund_next(&record, &code),
             Leg::Unknown => Ok(record),
         }
@@ -848,11 +1061,12 @@ impl Saga<'_> {
 
     async fn refund(&self, record: TransferRecord) -> Result<TransferRecord> {
         let from = self.account(record.from_account)?;
+        let token = self.app.center().oob_token().await?;
         let (id, leg) = self.new_leg()?;
         let record = self.save(
             &record,
             Change {
-                refund: Some(leg),
+                refund: Some(leg.clone()),
                 ..Change::default()
             },
         )?;
@@ -860,14 +1074,18 @@ impl Saga<'_> {
         let answer = self
             .send_deposit(
                 &record,
-                id,
+                LegKind::Refund,
+                &token,
+                (id, &leg),
                 DepositTo::FintechUseNum(fintech(&from)?),
                 "모아 환불",
             )
             .await;
         self.hook(Step::AfterRefund);
         match answer {
-            Leg::Applied => self.move_to(&record, TransferState::Refunded),
+            Leg::Applied(date) => {
+                self.applied(&record, TransferState::Refunded, LegKind::Refund, date)
+            }
             // Not applied: forget this refund; the transfer stays `refunding` until a later
             // resume gets the money back.
             Leg::Refused(_) => self.save(
@@ -896,29 +1114,24 @@ impl Saga<'_> {
     async fn send_deposit(
         &self,
         record: &TransferRecord,
-        id: BankTranId,
+        kind: LegKind,
+        token: &AccessToken,
+        (id, leg): (BankTranId, &LegId),
         to: DepositTo,
         memo: &str,
     ) -> Leg {
-        let (person, from) = match (self.person(record), self.account(record.from_account)) {
-            (Ok(person), Ok(from)) => (person, from),
-            _ => return Leg::Refused("internal".into()),
-        };
-        let Ok(from_fintech) = fintech(&from) else {
-            return Leg::Refused("internal".into());
-        };
-        let center = self.app.center();
-        let token = match center.oob_token().await {
-            Ok(token) => token,
-            // No call was sent.
-            Err(e) => return Leg::Refused(e.code().as_str().into()),
-        };
-        let Ok(amount) = won(record.amount) else {
-            return Leg::Refused("amount_not_positive".into());
+        // The leg is journaled as out: whatever stops it now, it is settled by asking, never
+        // by taking it for refused.
+        let prepared = self.person(record).and_then(|person| {
+            let from = self.account(record.from_account)?;
+            Ok((person, fintech(&from)?, won(record.amount)?))
+        });
+        let Ok((person, from_fintech, amount)) = prepared else {
+            return Leg::Unknown;
         };
         let request = DepositRequest {
             cntr_account_type: CntrAccountType::Account,
-            cntr_account_num: self.app.settings().payout_account.clone(),
+            cntr_account_num: self.payout_account(record),
             wd_pass_phrase: WdPassPhrase::new("NONE"),
             wd_print_content: printable(&person.name, 10),
             name_check_option: if record.to_account.is_some() {
@@ -943,38 +1156,36 @@ impl Saga<'_> {
                 cms_num: None,
             },
         };
-        let answer = center.client().deposit(&token, &request).await;
+        let center = self.app.center();
+        let answer = center.client().deposit(token, &request).await;
         self.observe("deposit", &answer);
+        self.log_call(record, kind, "send", leg, leg.date, answer_text(&answer));
         if let Err(e) = &answer
             && e.should_refresh_token()
         {
             center.forget_oob_token().await;
         }
-        leg_of(answer)
+        classify(answer.map(|a| {
+            let answered = a.res_list.first().and_then(|r| r.bank.bank_tran_date);
+            center_date(answered, leg.date)
+        }))
     }
 
-    /// Asks `transfer/result` about a leg until it is known, with doubling waits. `None` when
-    /// the center could not be asked at all (the journal keeps the question for later).
-    async fn settle(
-        &self,
-        check: CheckType,
-        leg: &LegId,
-        amount: i64,
-    ) -> Result<Option<TransferOutcome>> {
-        let policy = self.app.options().settle;
+    /// Asks `transfer/result` once about `leg`, on every business date the center may have
+    /// filed it under, and logs each question.
+    async fn settle(&self, record: &TransferRecord, kind: LegKind, leg: &LegId) -> Result<Settled> {
         let center = self.app.center();
-        let mut delay = policy.first_delay;
-        let mut last = None;
-        for attempt in 0..policy.attempts.max(1) {
-            if attempt > 0 {
-                tokio::time::sleep(delay).await;
-                delay = delay.saturating_mul(2);
-            }
-            let Ok(token) = center.oob_token().await else {
-                continue;
-            };
-            let bank_tran_id = BankTranId::parse(&leg.bank_tran_id)
-                .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+        let check = match kind {
+            LegKind::Withdraw => CheckType::Withdraw,
+            LegKind::Deposit | LegKind::Refund => CheckType::Deposit,
+        };
+        let bank_tran_id = BankTranId::parse(&leg.bank_tran_id)
+            .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+        let Ok(token) = center.oob_token().await else {
+            return Ok(Settled::Unknown);
+        };
+        let mut all_not_found = true;
+        for date in leg.candidate_dates() {
             let answer = center
                 .client()
                 .transfer_result(
@@ -982,26 +1193,51 @@ impl Saga<'_> {
                     &TransferResultRequest {
                         check_type: check.clone(),
                         items: vec![TransferQuery {
-                            org_bank_tran_id: bank_tran_id,
-                            org_bank_tran_date: leg.date,
-                            org_tran_amt: won(amount)?,
+                            org_bank_tran_id: bank_tran_id.clone(),
+                            org_bank_tran_date: date,
+                            org_tran_amt: won(record.amount)?,
                         }],
                     },
                 )
                 .await;
-            match outcome_of(answer) {
-                Ok(TransferOutcome::Pending) => last = Some(TransferOutcome::Pending),
-                Ok(TransferOutcome::NotFound) => last = Some(TransferOutcome::NotFound),
-                Ok(known) => return Ok(Some(known)),
+            let outcome = outcome_of(answer);
+            let said = match &outcome {
+                Ok(TransferOutcome::Succeeded) => "applied".to_owned(),
+                Ok(TransferOutcome::Failed(code)) => format!("refused/{}", code.code()),
+                Ok(TransferOutcome::NotFound) => "not found".to_owned(),
+                Ok(_) => "pending".to_owned(),
+                Err(e) => error_text(e),
+            };
+            self.log_call(record, kind, "result", leg, date, said);
+            match outcome {
+                Ok(TransferOutcome::Succeeded) => return Ok(Settled::Applied(date)),
+                Ok(TransferOutcome::Failed(code)) => {
+                    return Ok(Settled::Refused(code.code().to_owned()));
+                }
+                Ok(TransferOutcome::NotFound) => {}
+                Ok(_) => all_not_found = false,
                 Err(e) => {
                     if e.should_refresh_token() {
                         center.forget_oob_token().await;
                     }
-                    last = None;
+                    all_not_found = false;
                 }
             }
         }
-        Ok(last)
+        Ok(if all_not_found && self.now() >= cutoff(leg) {
+            Settled::NeverApplied
+        } else {
+            Settled::Unknown
+        })
+    }
+}
+
+/// How a money-moving call's answer leaves its leg.
+fn classify(answer: std::result::Result<Option<NaiveDate>, moa_openbanking::Error>) -> Leg {
+    match answer {
+        Ok(date) => Leg::Applied(date),
+        Err(e) if outcome_unknown(&e) => Leg::Unknown,
+        Err(e) => Leg::Refused(refusal_code(&e)),
     }
 }
 

@@ -24,6 +24,12 @@ const AMOUNT: i64 = 23_000;
 /// The test hook `moa-server` reads (see its `main.rs`).
 const CRASH_AT: &str = "MOA_SERVER_CRASH_AT";
 
+/// The test hook that moves `moa-server`'s clock (see its `main.rs`).
+const CLOCK_OFFSET: &str = "MOA_SERVER_CLOCK_OFFSET";
+
+/// How far the clocks move to let the saga's cutoff pass: three days.
+const PAST_CUTOFF: chrono::Duration = chrono::Duration::days(3);
+
 /// The longest any one wait here may take: a server starting, dying or finishing a transfer.
 /// The server's own settling of a call that never left takes about 8 s.
 const PATIENCE: Duration = Duration::from_secs(40);
@@ -40,12 +46,18 @@ impl Server {
     /// Starts `moa-server serve --config CONFIG`, crashing at `crash_at` if given, and waits
     /// until it listens.
     async fn start(config: &Path, crash_at: Option<Step>) -> Server {
+        Server::start_at(config, crash_at, chrono::Duration::zero()).await
+    }
+
+    /// As [`Server::start`], with the server's clock moved by `offset`.
+    async fn start_at(config: &Path, crash_at: Option<Step>, offset: chrono::Duration) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_moa-server"));
         command
             .arg("serve")
             .arg("--config")
             .arg(config)
             .env("RUST_LOG", "error")
+            .env(CLOCK_OFFSET, offset.num_seconds().to_string())
             .env_remove(CRASH_AT)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -208,7 +220,7 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
     );
 
     // A new process on the same database: it resumes open transfers as it starts.
-    let server = Server::start(&config, None).await;
+    let mut server = Server::start(&config, None).await;
     device.base_url = server.base_url.clone();
     // The same key is the same transfer, whether or not the first answer arrived.
     let (status, body) = device.transfer(&key, &request).await;
@@ -216,6 +228,27 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
     let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
     if let Some((_, first)) = &answered {
         assert_eq!(first["id"], made.id.as_str(), "{name}: the same transfer");
+    }
+    if matches!(
+        step,
+        Step::BeforeWithdraw | Step::BeforeDeposit | Step::BeforeRefund
+    ) {
+        // The call was journaled but never sent: the center has never seen it, and says so.
+        // That is not "never applied" until the cutoff, so the transfer waits, asking again.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (status, waiting) = device.get(&format!("/v1/transfers/{}", made.id)).await;
+        assert_eq!(status, 200, "{name}: {waiting}");
+        let waiting: api::Transfer = serde_json::from_value(waiting).expect("a transfer");
+        assert!(
+            !waiting.state.is_final(),
+            "{name}: a call the center never saw stays unknown until the cutoff: {waiting:?}"
+        );
+        // Days pass, for the server and the center alike; the next start settles it.
+        server.stop().await;
+        admin.set_clock_offset(PAST_CUTOFF.num_seconds()).await;
+        server = Server::start_at(&config, None, PAST_CUTOFF).await;
+        device.base_url = server.base_url.clone();
+        device.clock.shift(PAST_CUTOFF);
     }
     let done = tokio::time::timeout(PATIENCE, device.wait_final(&made.id))
         .await

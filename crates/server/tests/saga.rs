@@ -61,10 +61,15 @@ fn parties(sb: &Sandbox) -> Parties {
     }
 }
 
+/// Questions about a leg, all unanswered, after which a test lets the cutoff pass.
+const CHECKS_BEFORE_CUTOFF: u32 = 3;
+
 /// Follows transfer `id` until it ends: its progress stream first, for [`STREAM_WAIT`]; a
 /// transfer still open then waits for a later round, and the saga is resumed here, round after
-/// round, as the server's background would.
-async fn finish(sb: &Sandbox, device: &Device, id: &str) -> api::Transfer {
+/// round, as the server's background would. A leg the center keeps saying it never saw stays
+/// unknown until the cutoff: once the saga has asked about it [`CHECKS_BEFORE_CUTOFF`] times,
+/// the days pass. Also answers how many times they had to.
+async fn finish(sb: &Sandbox, device: &Device, id: &str) -> (api::Transfer, u32) {
     let path = format!("/v1/transfers/{id}/events");
     let streamed = tokio::time::timeout(STREAM_WAIT, device.ndjson(Method::GET, &path)).await;
     if let Ok((200, lines)) = streamed {
@@ -72,11 +77,12 @@ async fn finish(sb: &Sandbox, device: &Device, id: &str) -> api::Transfer {
             let transfer: api::Transfer =
                 serde_json::from_value(line).expect("each line is a transfer");
             if transfer.state.is_final() {
-                return transfer;
+                return (transfer, 0);
             }
         }
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut cutoffs = 0;
     loop {
         moa_server::saga::resume(sb.app())
             .await
@@ -85,7 +91,17 @@ async fn finish(sb: &Sandbox, device: &Device, id: &str) -> api::Transfer {
         assert_eq!(status, 200, "the transfer: {body}");
         let transfer: api::Transfer = serde_json::from_value(body).expect("a transfer");
         if transfer.state.is_final() {
-            return transfer;
+            return (transfer, cutoffs);
+        }
+        let record = sb
+            .app()
+            .store()
+            .transfer(id)
+            .expect("the journal reads")
+            .expect("the transfer is journaled");
+        if record.checks >= CHECKS_BEFORE_CUTOFF {
+            sb.pass_cutoff().await;
+            cutoffs += 1;
         }
         assert!(
             tokio::time::Instant::now() < deadline,
@@ -96,26 +112,26 @@ async fn finish(sb: &Sandbox, device: &Device, id: &str) -> api::Transfer {
 }
 
 /// Makes a transfer of [`AMOUNT`] from person 0's first account to their second and follows it
-/// to its end; the journal's record of it comes back too.
+/// to its end; the journal's record of it comes back too, and how many cutoffs it waited for.
 async fn transfer(
     sb: &Sandbox,
     device: &Device,
     accounts: &[api::Account],
-) -> (api::Transfer, TransferRecord) {
+) -> (api::Transfer, TransferRecord, u32) {
     let key = uuid::Uuid::new_v4().to_string();
     let (status, body) = device
         .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
         .await;
     assert_eq!(status, 201, "the transfer is made: {body}");
     let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
-    let done = finish(sb, device, &made.id).await;
+    let (done, cutoffs) = finish(sb, device, &made.id).await;
     let record = sb
         .app()
         .store()
         .transfer(&made.id)
         .expect("the journal reads")
         .expect("the transfer is journaled");
-    (done, record)
+    (done, record, cutoffs)
 }
 
 /// What the center did with a `bank_tran_id`: `done`, `refused`, or `None` when the call never
@@ -265,55 +281,64 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
     let w = |f: Value| fault_rule("withdraw", source, 1, f);
     let d = |n: u32, f: Value| fault_rule("deposit", target, n, f);
     let r = |f: Value| fault_rule("deposit", source, 1, f);
-    // Each case: its name, the faults, how the transfer ends, and how many deposits it tried.
-    let cases: Vec<(&str, Vec<Value>, TransferState, u32)> = vec![
+    // Each case: its name, the faults, how the transfer ends, how many deposits it tried, and
+    // how many times it had to wait for the cutoff: once for each call the center never saw.
+    let cases: Vec<(&str, Vec<Value>, TransferState, u32, u32)> = vec![
         // The withdraw.
         (
             "withdraw timeout, applied",
             vec![w(timeout(true, "A0007"))],
             Completed,
             1,
+            0,
         ),
         (
             "withdraw bank timeout, applied",
             vec![w(timeout(true, "A0017"))],
             Completed,
             1,
+            0,
         ),
         (
             "withdraw timeout, not applied",
             vec![w(timeout(false, "A0007"))],
             Failed,
             0,
+            1,
         ),
         (
             "withdraw bank timeout, not applied",
             vec![w(timeout(false, "A0017"))],
             Failed,
             0,
+            1,
         ),
         (
             "withdraw dropped after commit",
             vec![w(dropped(true))],
             Completed,
             1,
+            0,
         ),
         (
             "withdraw dropped before commit",
             vec![w(dropped(false))],
             Failed,
             0,
+            1,
         ),
         (
             "withdraw refused by the bank",
             vec![w(refused())],
             Failed,
             0,
+            0,
         ),
         (
             "withdraw over the usage plan",
             vec![w(usage_limit())],
             Failed,
+            0,
             0,
         ),
         // The deposit.
@@ -322,59 +347,69 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
             vec![d(1, timeout(true, "A0007"))],
             Completed,
             1,
+            0,
         ),
         (
             "deposit bank timeout, applied",
             vec![d(1, timeout(true, "A0017"))],
             Completed,
             1,
+            0,
         ),
         (
             "deposit timeout, not applied",
             vec![d(1, timeout(false, "A0007"))],
             Completed,
             2,
+            1,
         ),
         (
             "deposit bank timeout, not applied",
             vec![d(1, timeout(false, "A0017"))],
             Completed,
             2,
+            1,
         ),
         (
             "deposit dropped after commit",
             vec![d(1, dropped(true))],
             Completed,
             1,
+            0,
         ),
         (
             "deposit dropped before commit",
             vec![d(1, dropped(false))],
             Completed,
             2,
+            1,
         ),
         (
             "deposit refused by the bank",
             vec![d(1, refused())],
             Refunded,
             1,
+            0,
         ),
         (
             "deposit over the usage plan",
             vec![d(1, usage_limit())],
             Refunded,
             1,
+            0,
         ),
         (
             "deposit never applied three times",
             vec![d(3, dropped(false))],
             Refunded,
             3,
+            3,
         ),
         (
             "deposit timed out unapplied three times",
             vec![d(3, timeout(false, "A0007"))],
             Refunded,
+            3,
             3,
         ),
         // The refund, after a refused deposit.
@@ -383,23 +418,27 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
             vec![d(1, refused()), r(timeout(false, "A0007"))],
             Refunded,
             1,
+            1,
         ),
         (
             "refund applied, its answer timed out",
             vec![d(1, refused()), r(timeout(true, "A0017"))],
             Refunded,
             1,
+            0,
         ),
         (
             "refund applied, its answer lost",
             vec![d(1, refused()), r(dropped(true))],
             Refunded,
             1,
+            0,
         ),
         (
             "refund dropped before commit",
             vec![d(1, refused()), r(dropped(false))],
             Refunded,
+            1,
             1,
         ),
         (
@@ -407,16 +446,21 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
             vec![d(1, refused()), r(refused())],
             Refunded,
             1,
+            0,
         ),
     ];
     let admin = sb.admin();
-    for (name, faults, expected, deposits) in cases {
+    for (name, faults, expected, deposits, cutoffs) in cases {
         let before = admin.ledger().await;
         let records_before = admin.transfers().await.len();
         for rule in faults {
             admin.add_fault(rule).await;
         }
-        let (done, record) = transfer(&sb, &device, &accounts).await;
+        let (done, record, waited) = transfer(&sb, &device, &accounts).await;
+        assert_eq!(
+            waited, cutoffs,
+            "{name}: a call the center never saw stays unknown until the cutoff"
+        );
         // The fault struck: every rule is used up, each call it scripted was made.
         let left = admin.faults().await;
         admin.clear_faults().await;
@@ -447,7 +491,7 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let before = admin.ledger().await;
     let records_before = admin.transfers().await.len();
     admin.set_bank_status(&accounts[1].bank_code, "D").await;
-    let (done, record) = transfer(&sb, &device, &accounts).await;
+    let (done, record, _) = transfer(&sb, &device, &accounts).await;
     admin.set_bank_status(&accounts[1].bank_code, "Y").await;
     assert_eq!(
         done.failure_code.as_deref(),

@@ -99,13 +99,71 @@ impl TransferState {
     }
 }
 
+/// The three kinds of call that move money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LegKind {
+    /// From the source account into the collection account, with the person's token.
+    Withdraw,
+    /// From the payout account into the target account, with the `oob` token.
+    Deposit,
+    /// From the payout account back into the source account, with the `oob` token.
+    Refund,
+}
+
+impl LegKind {
+    /// The name stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Withdraw => "withdraw",
+            Self::Deposit => "deposit",
+            Self::Refund => "refund",
+        }
+    }
+}
+
 /// A leg's call as journaled: its `bank_tran_id` and business date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegId {
     /// The `bank_tran_id` sent.
     pub bank_tran_id: String,
-    /// The day it was sent (Korean business date).
+    /// The business date it is filed under: the center's own once it said so, else the Korean
+    /// day the saga sent it.
     pub date: NaiveDate,
+    /// Whether `date` is the center's own word. Until it is, the center may have filed the call
+    /// on the day after `date` (sent just before its midnight, or by a clock running behind it).
+    pub dated_by_center: bool,
+}
+
+impl LegId {
+    /// A call about to be sent on `date` (the sender's Korean day).
+    pub fn sent(bank_tran_id: &str, date: NaiveDate) -> Self {
+        Self {
+            bank_tran_id: bank_tran_id.to_owned(),
+            date,
+            dated_by_center: false,
+        }
+    }
+
+    /// The business dates the center may have filed the call under: its own when it said so,
+    /// else the day it was sent and the days either side (either clock may be a little off).
+    pub fn candidate_dates(&self) -> Vec<NaiveDate> {
+        if self.dated_by_center {
+            return vec![self.date];
+        }
+        [Some(self.date), self.date.succ_opt(), self.date.pred_opt()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// The latest business date the center may have filed the call under.
+    pub fn latest_date(&self) -> NaiveDate {
+        if self.dated_by_center {
+            self.date
+        } else {
+            self.date.succ_opt().unwrap_or(self.date)
+        }
+    }
 }
 
 /// One transfer as the journal holds it.
@@ -145,6 +203,14 @@ pub struct TransferRecord {
     pub refund: Option<LegId>,
     /// Deposit calls made so far.
     pub deposit_attempts: u32,
+    /// Questions asked about the leg now out without learning its outcome.
+    pub checks: u32,
+    /// When to ask about the leg out next; `None` when nothing waits.
+    pub next_check_at: Option<DateTime<Utc>>,
+    /// The institution's collection account when the transfer was made (withdraws go there).
+    pub collection_account: String,
+    /// The institution's payout account when the transfer was made (deposits come from it).
+    pub payout_account: String,
     /// Why it failed or is being refunded: a stable code.
     pub failure_code: Option<String>,
     /// When it was asked for.
@@ -176,6 +242,14 @@ pub struct NewTransfer {
     pub amount: i64,
     /// Memo.
     pub memo: String,
+    /// The institution's collection account now.
+    pub collection_account: String,
+    /// The institution's payout account now.
+    pub payout_account: String,
+    /// Refuse the transfer when what left the person's accounts since `.0`, with this one,
+    /// would pass `.1` won: checked in the transaction that journals it, so transfers made side
+    /// by side cannot pass the limit together.
+    pub daily_limit: Option<(DateTime<Utc>, i64)>,
 }
 
 /// A change to a journaled transfer.
@@ -195,13 +269,39 @@ pub struct Change {
     pub clear_refund: bool,
     /// Why it failed or is refunding: a stable code.
     pub failure: Option<String>,
+    /// The business date the center filed a leg under, as it said.
+    pub dated: Option<(LegKind, NaiveDate)>,
+    /// The leg out is still unknown: count the question and ask next at this time.
+    pub ask_again_at: Option<DateTime<Utc>>,
 }
 
-fn leg(id: Option<String>, date: Option<String>) -> Result<Option<LegId>> {
+/// One call to the center about a transfer, for the append-only call log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// The transfer it was about.
+    pub transfer_id: String,
+    /// The leg.
+    pub leg: LegKind,
+    /// `send` (the leg itself) or `result` (a `transfer/result` question about it).
+    pub call: &'static str,
+    /// The leg's `bank_tran_id`.
+    pub bank_tran_id: String,
+    /// The business date sent under or asked about.
+    pub date: NaiveDate,
+    /// What was asked, without account numbers.
+    pub request: String,
+    /// What came back: `rsp_code[/bank_rsp_code]`, or why nothing did.
+    pub answer: String,
+    /// When the answer (or its absence) was known.
+    pub at: DateTime<Utc>,
+}
+
+fn leg(id: Option<String>, date: Option<String>, dated: bool) -> Result<Option<LegId>> {
     match (id, date) {
         (Some(bank_tran_id), Some(date)) => Ok(Some(LegId {
             bank_tran_id,
             date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
+            dated_by_center: dated,
         })),
         _ => Ok(None),
     }
@@ -210,9 +310,18 @@ fn leg(id: Option<String>, date: Option<String>) -> Result<Option<LegId>> {
 const COLUMNS: &str = "id, person_id, idempotency_key, request_hash, from_account, to_account,
     to_bank_code, to_account_num, to_holder_name, amount, memo, state, version, withdraw_id,
     withdraw_date, deposit_id, deposit_date, refund_id, refund_date, deposit_attempts,
-    failure_code, created_at, updated_at";
+    failure_code, created_at, updated_at, withdraw_dated, deposit_dated, refund_dated, checks,
+    next_check_at, collection_account, payout_account";
 
-type Raw = (TransferRecord, [Option<String>; 6], String, String, String);
+type Raw = (
+    TransferRecord,
+    [Option<String>; 6],
+    [bool; 3],
+    Option<String>,
+    String,
+    String,
+    String,
+);
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
@@ -234,6 +343,10 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
             deposit: None,
             refund: None,
             deposit_attempts: r.get(19)?,
+            checks: r.get(26)?,
+            next_check_at: None,
+            collection_account: r.get(28)?,
+            payout_account: r.get(29)?,
             failure_code: r.get(20)?,
             created_at: DateTime::<Utc>::MIN_UTC,
             updated_at: DateTime::<Utc>::MIN_UTC,
@@ -246,6 +359,8 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
             r.get(17)?,
             r.get(18)?,
         ],
+        [r.get(23)?, r.get(24)?, r.get(25)?],
+        r.get(27)?,
         r.get(11)?,
         r.get(21)?,
         r.get(22)?,
@@ -253,11 +368,13 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
 }
 
 fn finish(raw: Raw) -> Result<TransferRecord> {
-    let (mut record, [wi, wd, di, dd, ri, rd], state, created, updated) = raw;
+    let (mut record, [wi, wd, di, dd, ri, rd], [wx, dx, rx], next_check, state, created, updated) =
+        raw;
     record.state = TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?;
-    record.withdraw = leg(wi, wd)?;
-    record.deposit = leg(di, dd)?;
-    record.refund = leg(ri, rd)?;
+    record.withdraw = leg(wi, wd, wx)?;
+    record.deposit = leg(di, dd, dx)?;
+    record.refund = leg(ri, rd, rx)?;
+    record.next_check_at = super::parse_ts(next_check)?;
     let time = |t: String| {
         DateTime::parse_from_rfc3339(&t)
             .map(|t| t.with_timezone(&Utc))
@@ -296,21 +413,36 @@ impl From<rusqlite::Error> for JournalError {
 
 impl Store {
     /// Journals a new transfer in state `created`, or returns the one the person already made
-    /// with the same idempotency key (`false`: not new).
+    /// with the same idempotency key (`false`: not new). `None` when the new transfer would
+    /// pass its daily limit: nothing is journaled.
     pub fn create_transfer(
         &self,
         t: &NewTransfer,
         now: DateTime<Utc>,
-    ) -> Result<(TransferRecord, bool)> {
+    ) -> Result<Option<(TransferRecord, bool)>> {
         let id = uuid::Uuid::new_v4().to_string();
         let inserted = {
             let conn = self.lock();
             let tx = conn.unchecked_transaction()?;
+            let known: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2",
+                    params![t.person_id, t.idempotency_key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if known.is_none()
+                && let Some((since, limit)) = t.daily_limit
+                && transferred_since_on(&tx, t.person_id, since)?.saturating_add(t.amount) > limit
+            {
+                return Ok(None);
+            }
             let inserted = tx.execute(
                 "INSERT INTO transfers (id, person_id, idempotency_key, request_hash, from_account,
                     to_account, to_bank_code, to_account_num, to_holder_name, amount, memo, state,
-                    version, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', 0, ?12, ?12)
+                    version, created_at, updated_at, collection_account, payout_account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', 0, ?12, ?12,
+                    ?13, ?14)
                  ON CONFLICT (person_id, idempotency_key) DO NOTHING",
                 params![
                     id,
@@ -324,7 +456,9 @@ impl Store {
                     t.to_holder_name,
                     t.amount,
                     t.memo,
-                    ts(&now)
+                    ts(&now),
+                    t.collection_account,
+                    t.payout_account
                 ],
             )? == 1;
             if inserted {
@@ -344,7 +478,10 @@ impl Store {
         } else {
             self.transfer_by_key(t.person_id, &t.idempotency_key)?
         };
-        Ok((found.ok_or(StoreError::Corrupt("transfer"))?, inserted))
+        Ok(Some((
+            found.ok_or(StoreError::Corrupt("transfer"))?,
+            inserted,
+        )))
     }
 
     /// Applies `change` to `record` as the writer read it: refused unless the transition is in
@@ -374,18 +511,42 @@ impl Store {
             let (wi, wd) = leg_cols(&change.withdraw);
             let (di, dd) = leg_cols(&change.deposit);
             let (ri, rd) = leg_cols(&change.refund);
+            let dated = |kind: LegKind| {
+                change
+                    .dated
+                    .filter(|(k, _)| *k == kind)
+                    .map(|(_, d)| d.to_string())
+            };
+            // A new state or a new call out starts its questions afresh.
+            let fresh = change.state.is_some_and(|s| s != record.state)
+                || change.withdraw.is_some()
+                || change.deposit.is_some()
+                || change.refund.is_some()
+                || change.clear_deposit
+                || change.clear_refund;
             let changed = tx.execute(
                 "UPDATE transfers SET
                     state = ?2,
                     version = version + 1,
-                    withdraw_id = COALESCE(?3, withdraw_id), withdraw_date = COALESCE(?4, withdraw_date),
+                    withdraw_id = COALESCE(?3, withdraw_id),
+                    withdraw_date = COALESCE(?15, ?4, withdraw_date),
                     deposit_id = CASE WHEN ?7 THEN NULL ELSE COALESCE(?5, deposit_id) END,
-                    deposit_date = CASE WHEN ?7 THEN NULL ELSE COALESCE(?6, deposit_date) END,
+                    deposit_date = CASE WHEN ?7 THEN NULL ELSE COALESCE(?16, ?6, deposit_date) END,
                     deposit_attempts = deposit_attempts + (?5 IS NOT NULL),
                     refund_id = CASE WHEN ?10 THEN NULL ELSE COALESCE(?8, refund_id) END,
-                    refund_date = CASE WHEN ?10 THEN NULL ELSE COALESCE(?9, refund_date) END,
+                    refund_date = CASE WHEN ?10 THEN NULL ELSE COALESCE(?17, ?9, refund_date) END,
                     failure_code = COALESCE(?11, failure_code),
-                    updated_at = ?12
+                    updated_at = ?12,
+                    withdraw_dated = CASE WHEN ?15 IS NOT NULL THEN 1
+                                          WHEN ?3 IS NOT NULL THEN 0 ELSE withdraw_dated END,
+                    deposit_dated = CASE WHEN ?16 IS NOT NULL THEN 1
+                                         WHEN ?5 IS NOT NULL OR ?7 THEN 0 ELSE deposit_dated END,
+                    refund_dated = CASE WHEN ?17 IS NOT NULL THEN 1
+                                        WHEN ?8 IS NOT NULL OR ?10 THEN 0 ELSE refund_dated END,
+                    checks = CASE WHEN ?18 IS NOT NULL THEN checks + 1
+                                  WHEN ?19 THEN 0 ELSE checks END,
+                    next_check_at = CASE WHEN ?18 IS NOT NULL THEN ?18
+                                         WHEN ?19 THEN NULL ELSE next_check_at END
                  WHERE id = ?1 AND state = ?13 AND version = ?14",
                 params![
                     record.id,
@@ -401,7 +562,12 @@ impl Store {
                     change.failure,
                     ts(&now),
                     record.state.as_str(),
-                    record.version
+                    record.version,
+                    dated(LegKind::Withdraw),
+                    dated(LegKind::Deposit),
+                    dated(LegKind::Refund),
+                    change.ask_again_at.as_ref().map(ts),
+                    fresh
                 ],
             )?;
             if changed != 1 {
@@ -466,15 +632,85 @@ impl Store {
         rows.map(|r| finish(r?)).collect()
     }
 
+    /// Open transfers with something to do at `now`: every one, except those waiting to ask
+    /// about a leg again later.
+    pub fn due_transfers(&self, now: DateTime<Utc>) -> Result<Vec<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM transfers
+             WHERE state NOT IN ('completed', 'refunded', 'failed')
+               AND (next_check_at IS NULL OR next_check_at <= ?1)
+             ORDER BY created_at, rowid"
+        );
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([ts(&now)], raw)?;
+        rows.map(|r| finish(r?)).collect()
+    }
+
+    /// Appends a call to the transfer's call log.
+    pub fn record_call(&self, call: &CallRecord) -> Result<()> {
+        self.lock()
+            .prepare_cached(
+                "INSERT INTO transfer_calls (transfer_id, leg, call, bank_tran_id, date, request,
+                    answer, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                call.transfer_id,
+                call.leg.as_str(),
+                call.call,
+                call.bank_tran_id,
+                call.date.to_string(),
+                call.request,
+                call.answer,
+                ts(&call.at)
+            ])?;
+        Ok(())
+    }
+
+    /// Every call made about a transfer, oldest first.
+    pub fn calls(&self, transfer_id: &str) -> Result<Vec<CallRecord>> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT leg, call, bank_tran_id, date, request, answer, at FROM transfer_calls
+             WHERE transfer_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([transfer_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (leg, call, bank_tran_id, date, request, answer, at) = row?;
+            Ok(CallRecord {
+                transfer_id: transfer_id.to_owned(),
+                leg: match leg.as_str() {
+                    "withdraw" => LegKind::Withdraw,
+                    "deposit" => LegKind::Deposit,
+                    "refund" => LegKind::Refund,
+                    _ => return Err(StoreError::Corrupt("call leg")),
+                },
+                call: if call == "send" { "send" } else { "result" },
+                bank_tran_id,
+                date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
+                request,
+                answer,
+                at: super::parse_ts(Some(at))?.ok_or(StoreError::Corrupt("time"))?,
+            })
+        })
+        .collect()
+    }
+
     /// What left the person's accounts by transfer since `since`, counting transfers still
     /// under way: the part of the daily limit already used.
     pub fn transferred_since(&self, person_id: i64, since: DateTime<Utc>) -> Result<i64> {
-        Ok(self.lock().query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM transfers
-             WHERE person_id = ?1 AND created_at >= ?2 AND state NOT IN ('failed', 'refunded')",
-            params![person_id, ts(&since)],
-            |r| r.get(0),
-        )?)
+        transferred_since_on(&self.lock(), person_id, since)
     }
 
     /// How many transfers stand in each state: the `/metrics` gauge.
@@ -486,6 +722,19 @@ impl Store {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+fn transferred_since_on(
+    conn: &rusqlite::Connection,
+    person_id: i64,
+    since: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(amount), 0) FROM transfers
+         WHERE person_id = ?1 AND created_at >= ?2 AND state NOT IN ('failed', 'refunded')",
+        params![person_id, ts(&since)],
+        |r| r.get(0),
+    )?)
 }
 
 #[cfg(test)]

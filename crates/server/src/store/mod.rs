@@ -22,7 +22,9 @@ use rusqlite::Connection;
 pub use accounts::{AccountRecord, AccountUpsert};
 pub use audit::AuditEntry;
 pub use devices::{DeviceRecord, PendingRegistration};
-pub use journal::{Change, JournalError, LegId, NewTransfer, TransferRecord, TransferState};
+pub use journal::{
+    CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, TransferRecord, TransferState,
+};
 pub use people::PersonRecord;
 
 /// What went wrong in the database.
@@ -51,7 +53,8 @@ pub enum StoreError {
 /// The server's results from the database.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 -- A person, as the center knows them (user_seq_no), with their KFTC tokens sealed (AEAD) by the
 -- server's key: a dump of this table alone reveals no token.
 CREATE TABLE people (
@@ -157,7 +160,43 @@ CREATE TABLE tran_id_counters (
     next            INTEGER NOT NULL,
     PRIMARY KEY (client_use_code, day)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+-- A leg's date is the one the center filed it under once the center said so (dated = 1); until
+-- then, the day the saga sent it, and the center may have filed it on the next.
+ALTER TABLE transfers ADD COLUMN withdraw_dated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN deposit_dated  INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN refund_dated   INTEGER NOT NULL DEFAULT 0;
+-- Settling an unknown outcome: how many times the center was asked about the leg out, and when
+-- to ask next. Kept here so that the backoff survives a restart.
+ALTER TABLE transfers ADD COLUMN checks        INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN next_check_at TEXT;
+-- The institution's contract accounts when the transfer was made: the saga finishes it with
+-- those, whatever the configuration says later.
+ALTER TABLE transfers ADD COLUMN collection_account TEXT NOT NULL DEFAULT '';
+ALTER TABLE transfers ADD COLUMN payout_account     TEXT NOT NULL DEFAULT '';
+CREATE INDEX transfers_due ON transfers (state, next_check_at);
+
+-- Every call the saga made to the center, and every question about one, with what came back:
+-- appended, never changed.
+CREATE TABLE transfer_calls (
+    id           INTEGER PRIMARY KEY,
+    transfer_id  TEXT NOT NULL REFERENCES transfers(id),
+    leg          TEXT NOT NULL,          -- withdraw / deposit / refund
+    call         TEXT NOT NULL,          -- send / result
+    bank_tran_id TEXT NOT NULL,
+    date         TEXT NOT NULL,          -- the business date asked about or sent under
+    request      TEXT NOT NULL,          -- what was asked, without account numbers
+    answer       TEXT NOT NULL,          -- rsp_code[/bank_rsp_code], or why there was none
+    at           TEXT NOT NULL
+);
+CREATE INDEX transfer_calls_of_transfer ON transfer_calls (transfer_id, id);
+CREATE TRIGGER transfer_calls_are_kept BEFORE UPDATE ON transfer_calls
+BEGIN SELECT RAISE(ABORT, 'transfer_calls is append-only'); END;
+CREATE TRIGGER transfer_calls_are_never_deleted BEFORE DELETE ON transfer_calls
+BEGIN SELECT RAISE(ABORT, 'transfer_calls is append-only'); END;
+"#,
+];
 
 /// The server's database; cheap to clone.
 #[derive(Clone)]
@@ -268,10 +307,14 @@ impl moa_openbanking::CounterStore for Store {
         count: u64,
     ) -> std::result::Result<u64, moa_openbanking::CounterError> {
         let store_error = |e: rusqlite::Error| moa_openbanking::CounterError::Store(Box::new(e));
+        // A new day starts past every earlier day's serials: an id sent just before midnight
+        // may be filed by the center on the next day, and must not be issued again then.
         let first: i64 = self
             .lock()
             .query_row(
-                "INSERT INTO tran_id_counters (client_use_code, day, next) VALUES (?1, ?2, ?3)
+                "INSERT INTO tran_id_counters (client_use_code, day, next)
+                 VALUES (?1, ?2, ?3 + (SELECT COALESCE(MAX(next), 0) FROM tran_id_counters
+                                       WHERE client_use_code = ?1 AND day < ?2))
                  ON CONFLICT DO UPDATE SET next = next + ?3
                  RETURNING next - ?3",
                 rusqlite::params![client_use_code.as_str(), day.to_string(), count as i64],

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -52,12 +52,40 @@ impl Drop for DataDir {
 pub fn options() -> moa_server::Options {
     moa_server::Options {
         settle: SettlePolicy {
-            attempts: 3,
             first_delay: Duration::from_millis(20),
+            max_delay: Duration::from_millis(200),
+            wait_in_run: Duration::from_secs(2),
             resume_every: Duration::from_secs(3600),
         },
         rate_per_second: 10_000,
         ..moa_server::Options::default()
+    }
+}
+
+/// The system's clock moved by an offset the test sets: days passing without waiting for them.
+#[derive(Debug, Default)]
+pub struct TestClock(Mutex<chrono::Duration>);
+
+impl TestClock {
+    /// Moves the clock on by `by`.
+    pub fn shift(&self, by: chrono::Duration) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) += by;
+    }
+
+    /// How far the clock is from the system's.
+    pub fn offset(&self) -> chrono::Duration {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the clock to read `at` now.
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at - Utc::now();
+    }
+}
+
+impl moa_openbanking::Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset()
     }
 }
 
@@ -68,6 +96,8 @@ pub struct Sandbox {
     pub inner: moa_server::sandbox::Sandbox,
     /// The ledger at start: what the auditor compares with.
     pub opening: Ledger,
+    /// The server's clock.
+    pub clock: Arc<TestClock>,
     /// The folder of both databases; dropped last.
     pub dir: DataDir,
 }
@@ -123,6 +153,23 @@ impl Sandbox {
         assert_money_invariants(&self.inner.center, &self.opening).await;
     }
 
+    /// Lets the saga's cutoff pass for every call made so far: the server's clock and the
+    /// center's move on three days together, as if the days had passed.
+    pub async fn pass_cutoff(&self) {
+        let by = chrono::Duration::days(3);
+        self.clock.shift(by);
+        let admin = self.admin();
+        let now = admin.call(Method::GET, "/testbed/admin/clock", None).await;
+        let offset = now["offset_seconds"].as_i64().expect("the center's offset");
+        admin
+            .call(
+                Method::PUT,
+                "/testbed/admin/clock",
+                Some(serde_json::json!({ "offset_seconds": offset + by.num_seconds() })),
+            )
+            .await;
+    }
+
     /// Stops the server and the center, then removes the folder.
     pub async fn stop(self) {
         let Sandbox { inner, dir, .. } = self;
@@ -134,14 +181,16 @@ impl Sandbox {
     /// `options`: a restart of the server, keeping the opening ledger. The server comes back
     /// on the same address, so devices keep talking to it (their proofs name its URL); the
     /// center may come back on another port: [`Device::follow`] catches a device up.
-    pub async fn restart(self, options: moa_server::Options) -> Sandbox {
+    pub async fn restart(self, mut options: moa_server::Options) -> Sandbox {
         let Sandbox {
             inner,
             dir,
             opening,
+            clock,
         } = self;
         let addr = inner.server.addr;
         inner.shutdown().await;
+        options.clock = clock.clone();
         let mut sandbox = sandbox_options(&dir, options);
         sandbox.addr = addr;
         let inner = moa_server::sandbox::start(sandbox)
@@ -150,6 +199,7 @@ impl Sandbox {
         Sandbox {
             inner,
             opening,
+            clock,
             dir,
         }
     }
@@ -168,8 +218,10 @@ pub async fn start() -> Sandbox {
     start_with(options()).await
 }
 
-/// Starts a sandbox with `options` in a fresh folder.
-pub async fn start_with(options: moa_server::Options) -> Sandbox {
+/// Starts a sandbox with `options` in a fresh folder; its server reads a [`TestClock`].
+pub async fn start_with(mut options: moa_server::Options) -> Sandbox {
+    let clock = Arc::new(TestClock::default());
+    options.clock = clock.clone();
     let dir = DataDir::new("sandbox");
     let inner = moa_server::sandbox::start(sandbox_options(&dir, options))
         .await
@@ -178,6 +230,7 @@ pub async fn start_with(options: moa_server::Options) -> Sandbox {
     Sandbox {
         inner,
         opening,
+        clock,
         dir,
     }
 }
@@ -243,6 +296,8 @@ pub struct Device {
     pub id: Option<String>,
     http: reqwest::Client,
     pages: CenterPages,
+    /// The device's clock, which agrees with the server's, as a proof's `iat` must.
+    pub clock: Arc<TestClock>,
 }
 
 impl Device {
@@ -258,6 +313,7 @@ impl Device {
                 base_url: sandbox.center().base_url.clone(),
                 manifest: Arc::new(sandbox.manifest().clone()),
             },
+            clock: sandbox.clock.clone(),
         }
     }
 
@@ -280,6 +336,7 @@ impl Device {
             id: self.id.clone(),
             http: self.http.clone(),
             pages: self.pages.clone(),
+            clock: self.clock.clone(),
         }
     }
 
@@ -308,7 +365,9 @@ impl Device {
 
     /// A fresh proof for `method` and `path`, bound to the device token when it has one.
     pub fn proof(&self, method: &str, path: &str) -> String {
-        self.proof_at(method, &self.url(path), self.token.as_deref(), Utc::now())
+        use moa_openbanking::Clock as _;
+        let now = self.clock.now();
+        self.proof_at(method, &self.url(path), self.token.as_deref(), now)
     }
 
     /// The headers an honest request carries: `Authorization` and `DPoP`.
@@ -817,6 +876,16 @@ pub fn fault_rule(api: &str, bank_code: Option<&str>, remaining: u32, fault: Val
 }
 
 impl Admin {
+    /// Sets the center's clock `seconds` away from the system's.
+    pub async fn set_clock_offset(&self, seconds: i64) {
+        self.call(
+            Method::PUT,
+            "/testbed/admin/clock",
+            Some(serde_json::json!({ "offset_seconds": seconds })),
+        )
+        .await;
+    }
+
     /// Scripts a fault after those already waiting (`POST /testbed/admin/faults`).
     pub async fn add_fault(&self, rule: Value) {
         self.call(Method::POST, "/testbed/admin/faults", Some(rule))
@@ -864,6 +933,7 @@ impl Device {
                 base_url: center.base_url.clone(),
                 manifest: Arc::new(center.manifest.clone()),
             },
+            clock: Arc::new(TestClock::default()),
         }
     }
 
