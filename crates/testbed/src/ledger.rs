@@ -2,9 +2,16 @@
 //! one credit, each with its history row and chained after-balance — written in one transaction
 //! together with the transfer's record, so an acknowledged transfer is whole and durable, and a
 //! refused one moves nothing.
+//!
+//! A transfer is filed under the business date of the call that made it (`bank_tran_date`),
+//! but its postings carry the time the writer applied it: writes run one group after another,
+//! so an account's history ordered by time is the order in which its balance changed, and its
+//! after-balances chain even when calls overtake each other on the way to the writer.
 
+use chrono::{DateTime, FixedOffset};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
 
+use crate::clock;
 use crate::db::DbError;
 use crate::wire::{ApiError, code};
 
@@ -53,8 +60,8 @@ pub struct Party {
 #[derive(Debug, Clone)]
 pub struct Movement {
     pub institution_id: i64,
+    /// The business date the call arrived on: the transfer is filed under it.
     pub bank_tran_date: String,
-    pub bank_tran_time: String,
     pub bank_tran_id: String,
     pub kind: Kind,
     pub from: i64,
@@ -73,8 +80,6 @@ pub struct Movement {
     pub credit_counterpart: Party,
     /// The bank refuses this transfer with this code, whatever the balances (a scripted fault).
     pub forced_refusal: Option<String>,
-    /// `yyyyMMddHHmmss` of the center.
-    pub created_at: String,
 }
 
 /// How a transfer ended at the bank.
@@ -204,10 +209,16 @@ fn state_refusal(state: &str) -> Option<(&'static str, &'static str)> {
     }
 }
 
-/// Applies `m` inside the caller's transaction. `Err` means the center refused before the bank
-/// saw it (a reused `bank_tran_id`, a limit) and nothing was written; a bank refusal is an
-/// `Outcome::Refused`, recorded so that `transfer/result` can tell it.
-pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
+/// Applies `m` inside the caller's transaction at `at`, the writer's time for it (see
+/// [`crate::db::Db::write_at`]): the record's creation and the postings carry it. `Err` means
+/// the center refused before the bank saw it (a reused `bank_tran_id`, a limit) and nothing
+/// was written; a bank refusal is an `Outcome::Refused`, recorded so that `transfer/result` can
+/// tell it.
+pub fn apply(
+    conn: &Connection,
+    m: &Movement,
+    at: &DateTime<FixedOffset>,
+) -> Result<Outcome, ApiError> {
     if already_used(conn, m)? {
         return Err(ApiError::new(
             code::DUPLICATE_BANK_TRAN_ID,
@@ -233,7 +244,7 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
             m.fintech_use_num,
             m.wd_print_content,
             m.dps_print_content,
-            m.created_at
+            clock::dtime(at)
         ],
     ));
     match inserted {
@@ -280,7 +291,7 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
     }
     let from_balance = post(
         conn,
-        m,
+        at,
         transfer_id,
         m.from,
         -m.amount,
@@ -289,7 +300,7 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
     )?;
     let to_balance = post(
         conn,
-        m,
+        at,
         transfer_id,
         m.to,
         m.amount,
@@ -311,10 +322,10 @@ pub fn apply(conn: &Connection, m: &Movement) -> Result<Outcome, ApiError> {
     })
 }
 
-/// One posting: the balance change and its history row. Returns the balance after it.
+/// One posting at `at`: the balance change and its history row. Returns the balance after it.
 fn post(
     conn: &Connection,
-    m: &Movement,
+    at: &DateTime<FixedOffset>,
     transfer_id: i64,
     account: i64,
     delta: i64,
@@ -336,8 +347,8 @@ fn post(
     .and_then(|mut stmt| {
         stmt.execute(params![
             account,
-            m.bank_tran_date,
-            m.bank_tran_time,
+            clock::date(at),
+            clock::time(at),
             if delta > 0 { "입금" } else { "출금" },
             content,
             delta.abs(),

@@ -240,10 +240,10 @@ fn consent_holds(
 impl Testbed {
     /// Opens the database (seeding an empty one) and loads what every request needs.
     pub async fn open(config: Config) -> Result<Self, Error> {
-        let db = Db::open(&config.db)?;
         let clock = Clock::default();
         // Before seeding: the seed's history ends on the center's yesterday, not the real one.
         clock.set_offset(config.clock_offset);
+        let db = Db::open(&config.db, clock.clone())?;
         let today = clock.now().date_naive();
         db.write(move |conn| -> Result<(), DbError> {
             let seeded: Option<String> = conn
@@ -615,7 +615,7 @@ impl Testbed {
         late.spawn(async move {
             tokio::time::sleep(delay).await;
             let id = movement.bank_tran_id.clone();
-            match db.write(move |conn| ledger::apply(conn, &movement)).await {
+            match db.write_at(move |conn, at| ledger::apply(conn, &movement, at)).await {
                 Ok(Outcome::Done { .. }) => tracing::info!(bank_tran_id = %id, "late transfer applied"),
                 Ok(Outcome::Refused { bank_rsp_code, .. }) => {
                     tracing::info!(bank_tran_id = %id, %bank_rsp_code, "late transfer refused by the bank")

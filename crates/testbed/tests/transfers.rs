@@ -844,3 +844,60 @@ async fn a_deposit_timeout_is_an_unknown_outcome_not_a_refusal() {
     }
     assert_eq!(balance_of(&bed, 1).await, before + 6_000);
 }
+
+#[tokio::test]
+async fn history_follows_the_order_money_moved_even_when_an_earlier_call_lands_last() {
+    let (bed, user, fintech, oob) = setup().await;
+    let arrival = bed.today().format("%Y%m%d").to_string();
+    bed.inject(
+        json!({"api": "withdraw", "bank_code": "004", "remaining": 1,
+        "fault": {"kind": "late", "after_ms": 1_000}}),
+    )
+    .await;
+    let first = bed.next_id(0);
+    let answer = classify(bed.withdraw(&user, &first, &fintech[0], 1_000).await);
+    assert_eq!(answer, Answer::Unknown("A0007".into()));
+    // A minute passes at the center; the second call is applied before the first lands.
+    bed.spawned
+        .testbed
+        .clock()
+        .set_offset(chrono::TimeDelta::seconds(60));
+    let second = bed.next_id(0);
+    let answer = classify(bed.withdraw(&user, &second, &fintech[0], 2_000).await);
+    assert_eq!(answer, Answer::Applied);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while bed.settle_on(&oob, true, &first, 1_000, &arrival).await != Some(true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first never landed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Newest first: the first call's row, which moved the money last, then the second's, then
+    // the seed's newest; each after-balance is the one before it less what left.
+    let page = bed.history_page(&user, &fintech[0], &[]).await;
+    let rows = page["res_list"].as_array().expect("res_list");
+    let moved: Vec<(i64, i64)> = rows[..3]
+        .iter()
+        .map(|r| {
+            (
+                common::amount(&r["tran_amt"]),
+                common::amount(&r["after_balance_amt"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        (moved[0].0, moved[1].0),
+        (1_000, 2_000),
+        "the row of the call applied last is the newest: {moved:?}"
+    );
+    for pair in moved.windows(2) {
+        let ((amount, after), (_, before)) = (pair[0], pair[1]);
+        assert_eq!(
+            after,
+            before - amount,
+            "the after-balances chain: {moved:?}"
+        );
+    }
+}

@@ -115,7 +115,6 @@ pub(crate) async fn withdraw(
     let movement = Movement {
         institution_id: institution.id,
         bank_tran_date: clock::date(&now),
-        bank_tran_time: clock::time(&now),
         bank_tran_id,
         kind: Kind::Withdraw,
         from: registration.account_id,
@@ -136,7 +135,6 @@ pub(crate) async fn withdraw(
             account_num: registration.account_num.clone(),
         },
         forced_refusal,
-        created_at: clock::dtime(&now),
     };
     if let Some(Fault::Late { after_ms, answer }) = after {
         testbed.land_later(movement, std::time::Duration::from_millis(after_ms));
@@ -144,8 +142,8 @@ pub(crate) async fn withdraw(
     }
     let (outcome, withdrawn_today) = testbed
         .db()
-        .write(move |conn| -> Result<_, ApiError> {
-            let outcome = ledger::apply(conn, &movement)?;
+        .write_at(move |conn, at| -> Result<_, ApiError> {
+            let outcome = ledger::apply(conn, &movement, at)?;
             Ok((outcome, ledger::withdrawn_today(conn, &movement)?))
         })
         .await?;
@@ -375,7 +373,6 @@ async fn deposit(
     let movement = Movement {
         institution_id: institution.id,
         bank_tran_date: clock::date(&now),
-        bank_tran_time: clock::time(&now),
         bank_tran_id,
         kind: Kind::Deposit,
         from: payout.id,
@@ -393,7 +390,6 @@ async fn deposit(
         },
         credit_counterpart: requester,
         forced_refusal,
-        created_at: clock::dtime(&now),
     };
     if let Some(Fault::Late { after_ms, answer }) = after {
         testbed.land_later(movement, std::time::Duration::from_millis(after_ms));
@@ -401,7 +397,7 @@ async fn deposit(
     }
     let outcome = testbed
         .db()
-        .write(move |conn| ledger::apply(conn, &movement))
+        .write_at(move |conn, at| ledger::apply(conn, &movement, at))
         .await?;
     after_commit(after, &block)?;
     let account = &target.account;
