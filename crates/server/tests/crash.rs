@@ -350,6 +350,10 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
     assert_eq!(kept, 0, "{name}: the institution kept or lost money");
     assert_only_moved(&before, &after, &center, name);
     common::assert_money_invariants(&center, &opening).await;
+    let store =
+        Store::open(&dir.path().join("moa-server.db")).expect("the server's database opens");
+    common::assert_journal_agrees(&store, &admin, chrono::Utc::now() + PAST_CUTOFF).await;
+    drop(store);
     center.shutdown().await;
     drop(dir);
 }

@@ -70,6 +70,18 @@ const CHECKS_BEFORE_CUTOFF: u32 = 3;
 /// unknown until the cutoff: once the saga has asked about it [`CHECKS_BEFORE_CUTOFF`] times,
 /// the days pass. Also answers how many times they had to.
 async fn finish(sb: &Sandbox, device: &Device, id: &str) -> (api::Transfer, u32) {
+    finish_holding(sb, device, id, Duration::ZERO).await
+}
+
+/// As [`finish`], but no day passes before `hold` has: a center still working on a call (a
+/// late fault) applies it within that time, as a real one would before its cutoff.
+async fn finish_holding(
+    sb: &Sandbox,
+    device: &Device,
+    id: &str,
+    hold: Duration,
+) -> (api::Transfer, u32) {
+    let started = tokio::time::Instant::now();
     let path = format!("/v1/transfers/{id}/events");
     let streamed = tokio::time::timeout(STREAM_WAIT, device.ndjson(Method::GET, &path)).await;
     if let Ok((200, lines)) = streamed {
@@ -99,7 +111,7 @@ async fn finish(sb: &Sandbox, device: &Device, id: &str) -> (api::Transfer, u32)
             .transfer(id)
             .expect("the journal reads")
             .expect("the transfer is journaled");
-        if record.checks >= CHECKS_BEFORE_CUTOFF {
+        if record.checks >= CHECKS_BEFORE_CUTOFF && started.elapsed() >= hold {
             sb.pass_cutoff().await;
             cutoffs += 1;
         }
@@ -118,13 +130,23 @@ async fn transfer(
     device: &Device,
     accounts: &[api::Account],
 ) -> (api::Transfer, TransferRecord, u32) {
+    transfer_holding(sb, device, accounts, Duration::ZERO).await
+}
+
+/// As [`transfer`], with no day passing before `hold` (see [`finish_holding`]).
+async fn transfer_holding(
+    sb: &Sandbox,
+    device: &Device,
+    accounts: &[api::Account],
+    hold: Duration,
+) -> (api::Transfer, TransferRecord, u32) {
     let key = uuid::Uuid::new_v4().to_string();
     let (status, body) = device
         .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
         .await;
     assert_eq!(status, 201, "the transfer is made: {body}");
     let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
-    let (done, cutoffs) = finish(sb, device, &made.id).await;
+    let (done, cutoffs) = finish_holding(sb, device, &made.id, hold).await;
     let record = sb
         .app()
         .store()
@@ -251,6 +273,7 @@ async fn assert_ended(
         "{name}: other money moved: {elsewhere:?}"
     );
     sb.assert_money_invariants().await;
+    common::assert_journal_agrees(sb.app().store(), &admin, sb.clock_now()).await;
 }
 
 fn timeout(applied: bool, rsp_code: &str) -> Value {
@@ -615,6 +638,240 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
         &sb,
         "refund refused several times",
         Refunded,
+        (&done, &record),
+        &before,
+        records_before,
+    )
+    .await;
+    sb.stop().await;
+}
+
+fn late(after_ms: u64, answer: &str) -> Value {
+    json!({"kind": "late", "after_ms": after_ms, "answer": answer})
+}
+
+/// A center that keeps working on a call after answering "timeout" (or dropping it), and
+/// applies it a while later, says "no such transfer" meanwhile. The saga must not read that as
+/// "never applied": a withdraw would end Failed with the source debited, a deposit or a refund
+/// would be sent twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_lands_after_the_saga_asked_is_never_taken_for_one_that_did_not() {
+    /// How long after its answer the call lands.
+    const LATE_MS: u64 = 1_200;
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let p = parties(&sb);
+    let (source, target) = (Some(p.source.0.as_str()), Some(p.target.0.as_str()));
+    let cases: Vec<(&str, Vec<Value>, TransferState)> = vec![
+        (
+            "withdraw lands late after a timeout",
+            vec![fault_rule("withdraw", source, 1, late(LATE_MS, "timeout"))],
+            Completed,
+        ),
+        (
+            "withdraw lands late after a dropped connection",
+            vec![fault_rule("withdraw", source, 1, late(LATE_MS, "drop"))],
+            Completed,
+        ),
+        (
+            "deposit lands late after a bank timeout",
+            vec![fault_rule(
+                "deposit",
+                target,
+                1,
+                late(LATE_MS, "bank_timeout"),
+            )],
+            Completed,
+        ),
+        (
+            "deposit lands late after a dropped connection",
+            vec![fault_rule("deposit", target, 1, late(LATE_MS, "drop"))],
+            Completed,
+        ),
+        (
+            "refund lands late after a timeout",
+            vec![
+                fault_rule("deposit", target, 1, refused()),
+                fault_rule("deposit", source, 1, late(LATE_MS, "timeout")),
+            ],
+            Refunded,
+        ),
+    ];
+    let admin = sb.admin();
+    for (name, faults, expected) in cases {
+        let before = admin.ledger().await;
+        let records_before = admin.transfers().await.len();
+        for rule in faults {
+            admin.add_fault(rule).await;
+        }
+        let hold = Duration::from_millis(LATE_MS * 2);
+        let (done, record, cutoffs) = transfer_holding(&sb, &device, &accounts, hold).await;
+        assert!(admin.faults().await.is_empty(), "{name}: the fault struck");
+        assert_eq!(cutoffs, 0, "{name}: the call landed before its cutoff");
+        assert_ended(
+            &sb,
+            name,
+            expected,
+            (&done, &record),
+            &before,
+            records_before,
+        )
+        .await;
+        assert_eq!(
+            record.deposit_attempts, 1,
+            "{name}: one deposit, never a second"
+        );
+        let asked = sb
+            .app()
+            .store()
+            .calls(&record.id)
+            .expect("the call log reads")
+            .into_iter()
+            .filter(|c| c.call == "result" && c.answer == "not found")
+            .count();
+        assert!(
+            asked > 0,
+            "{name}: the saga asked while the call was still out"
+        );
+    }
+    sb.stop().await;
+}
+
+/// KST midnight between the server's clock and the center's: the server reads 23:59:5x on day
+/// D while the center already reads 00:00:0x on D+1, and files every call under D+1. A call
+/// whose answer was lost must be found there, not taken for one that never happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_the_center_filed_on_the_next_day_is_found_there() {
+    let cases: Vec<(&str, &str, TransferState)> = vec![
+        (
+            "withdraw timed out, applied on the center's next day",
+            "withdraw",
+            Completed,
+        ),
+        (
+            "deposit timed out, applied on the center's next day",
+            "deposit",
+            Completed,
+        ),
+    ];
+    for (name, api_name, expected) in cases {
+        let sb = common::start().await;
+        let device = sb.person(0).await;
+        let accounts = device.demo_accounts(0).await;
+        let p = parties(&sb);
+        let admin = sb.admin();
+        // The server: 23:59:55 KST today; the center: ten seconds later, past its midnight.
+        let kst = chrono::FixedOffset::east_opt(9 * 3600).expect("KST");
+        let today = chrono::Utc::now().with_timezone(&kst).date_naive();
+        let server_at = today
+            .and_hms_opt(23, 59, 55)
+            .expect("a time")
+            .and_local_timezone(kst)
+            .single()
+            .expect("one instant")
+            .with_timezone(&chrono::Utc);
+        sb.clock.set(server_at);
+        let center_offset = (server_at + chrono::Duration::seconds(10)) - chrono::Utc::now();
+        admin.set_clock_offset(center_offset.num_seconds()).await;
+        let bank = if api_name == "withdraw" {
+            &p.source.0
+        } else {
+            &p.target.0
+        };
+        admin
+            .add_fault(fault_rule(api_name, Some(bank), 1, timeout(true, "A0007")))
+            .await;
+        let before = admin.ledger().await;
+        let records_before = admin.transfers().await.len();
+        let (done, record, cutoffs) = transfer(&sb, &device, &accounts).await;
+        assert!(admin.faults().await.is_empty(), "{name}: the fault struck");
+        assert_eq!(cutoffs, 0, "{name}: found before any cutoff");
+        assert_ended(
+            &sb,
+            name,
+            expected,
+            (&done, &record),
+            &before,
+            records_before,
+        )
+        .await;
+        let leg = if api_name == "withdraw" {
+            &record.withdraw
+        } else {
+            &record.deposit
+        };
+        let leg = leg.as_ref().expect("the leg is journaled");
+        assert_eq!(
+            (leg.date, leg.dated_by_center),
+            (today.succ_opt().expect("tomorrow"), true),
+            "{name}: the journal keeps the center's date"
+        );
+        assert_eq!(record.deposit_attempts, 1, "{name}: one deposit");
+        sb.stop().await;
+    }
+}
+
+/// Two executors of one transfer: several resumes at once in one server, and a second server
+/// process on the same database. Exactly one deposit lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transfer_has_exactly_one_executor() {
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let p = parties(&sb);
+    let admin = sb.admin();
+    let before = admin.ledger().await;
+    let records_before = admin.transfers().await.len();
+    // The deposit's answer is lost and the deposit never made: the transfer waits at
+    // `depositing`, and every resume that finds it due could be tempted to deposit again.
+    admin
+        .add_fault(fault_rule("deposit", Some(&p.target.0), 1, dropped(false)))
+        .await;
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, body) = device
+        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_str().expect("an id").to_owned();
+    let journal = || {
+        sb.app()
+            .store()
+            .transfer(&id)
+            .expect("the journal reads")
+            .expect("journaled")
+    };
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while journal().state != TransferState::Depositing || journal().checks == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{:?}", journal());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // A second server on the same database is refused: the first holds its lock.
+    let refused = moa_server::store::Store::open(&sb.dir.path().join("moa-server.db"));
+    assert!(
+        refused.is_err(),
+        "a second server opened a database another one runs"
+    );
+    // The cutoff passes; eight resumes race for the transfer.
+    sb.pass_cutoff().await;
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let app = sb.app().clone();
+        racing.spawn(async move { moa_server::saga::resume(&app).await });
+    }
+    while let Some(ended) = racing.join_next().await {
+        ended.expect("a resume ran").expect("a resume succeeded");
+    }
+    let (done, _) = finish(&sb, &device, &id).await;
+    let record = journal();
+    assert_eq!(
+        record.deposit_attempts, 2,
+        "one deposit after the lost one, not eight"
+    );
+    assert_ended(
+        &sb,
+        "two executors",
+        Completed,
         (&done, &record),
         &before,
         records_before,

@@ -632,6 +632,15 @@ impl Store {
         rows.map(|r| finish(r?)).collect()
     }
 
+    /// Every transfer, oldest first: for audits, which compare the journal with the center.
+    pub fn every_transfer(&self) -> Result<Vec<TransferRecord>> {
+        let conn = self.lock();
+        let sql = format!("SELECT {COLUMNS} FROM transfers ORDER BY created_at, rowid");
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], raw)?;
+        rows.map(|r| finish(r?)).collect()
+    }
+
     /// Open transfers with something to do at `now`: every one, except those waiting to ask
     /// about a leg again later.
     pub fn due_transfers(&self, now: DateTime<Utc>) -> Result<Vec<TransferRecord>> {

@@ -153,6 +153,12 @@ impl Sandbox {
         assert_money_invariants(&self.inner.center, &self.opening).await;
     }
 
+    /// What the server's clock reads.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        use moa_openbanking::Clock as _;
+        self.clock.now()
+    }
+
     /// Lets the saga's cutoff pass for every call made so far: the server's clock and the
     /// center's move on three days together, as if the days had passed.
     pub async fn pass_cutoff(&self) {
@@ -856,6 +862,97 @@ pub async fn assert_money_invariants(center: &moa_testbed::Spawned, opening: &Le
             }
             "refused" => assert_eq!(postings, 0, "a refused transfer posts nothing: {transfer}"),
             other => panic!("unknown transfer status {other}: {transfer}"),
+        }
+    }
+}
+
+/// The journal's auditor, run after every saga scenario beside [`assert_money_invariants`]: for
+/// every transfer the server journaled, the calls it sent (its call log and the legs it
+/// journaled) agree with what the center applied, and the transfer's state says the same.
+///
+/// - `completed`: the withdraw applied once, one deposit applied, no refund;
+/// - `refunded`: the withdraw applied once, no deposit, one refund;
+/// - `failed`: nothing applied;
+/// - still open: at most one of each applied, never a deposit and a refund both — and not open
+///   at all once the cutoff of its leg out has passed at `now`;
+/// - no `bank_tran_id` belongs to two transfers.
+pub async fn assert_journal_agrees(
+    store: &moa_server::store::Store,
+    admin: &Admin,
+    now: DateTime<Utc>,
+) {
+    use moa_server::store::{LegKind, TransferState};
+    let center = admin.transfers().await;
+    let status_of = |id: &str| {
+        let mut found = center.iter().filter(|r| r["bank_tran_id"] == id);
+        let first = found
+            .next()
+            .map(|r| r["status"].as_str().unwrap_or("").to_owned());
+        assert!(found.next().is_none(), "{id} reached a bank only once");
+        first
+    };
+    let mut seen = HashSet::new();
+    for record in store.every_transfer().expect("the journal reads") {
+        let calls = store.calls(&record.id).expect("the call log reads");
+        let mut sent: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        for call in calls.iter().filter(|c| c.call == "send") {
+            sent.entry(call.leg.as_str())
+                .or_default()
+                .push(call.bank_tran_id.clone());
+        }
+        for (kind, leg) in [
+            (LegKind::Withdraw, &record.withdraw),
+            (LegKind::Deposit, &record.deposit),
+            (LegKind::Refund, &record.refund),
+        ] {
+            if let Some(leg) = leg {
+                sent.entry(kind.as_str())
+                    .or_default()
+                    .push(leg.bank_tran_id.clone());
+            }
+        }
+        let mut applied = BTreeMap::new();
+        for (kind, ids) in &mut sent {
+            ids.sort();
+            ids.dedup();
+            for id in ids.iter() {
+                assert!(
+                    seen.insert(id.clone()),
+                    "{id} is journaled for two transfers or two legs"
+                );
+            }
+            let done = ids
+                .iter()
+                .filter(|id| status_of(id).as_deref() == Some("done"))
+                .count();
+            applied.insert(*kind, done);
+        }
+        let of = |kind: &str| applied.get(kind).copied().unwrap_or(0);
+        let legs = (of("withdraw"), of("deposit"), of("refund"));
+        let context = format!(
+            "transfer {} ({}): {record:?}; calls {calls:?}",
+            record.id,
+            record.state.as_str()
+        );
+        match record.state {
+            TransferState::Completed => assert_eq!(legs, (1, 1, 0), "{context}"),
+            TransferState::Refunded => assert_eq!(legs, (1, 0, 1), "{context}"),
+            TransferState::Failed => assert_eq!(legs, (0, 0, 0), "{context}"),
+            _ => {
+                assert!(legs.0 <= 1 && legs.1 + legs.2 <= 1, "{context}");
+                let out = match record.state {
+                    TransferState::Withdrawing => record.withdraw.as_ref(),
+                    TransferState::Depositing => record.deposit.as_ref(),
+                    TransferState::Refunding => record.refund.as_ref(),
+                    _ => None,
+                };
+                if let Some(leg) = out {
+                    assert!(
+                        now < moa_server::saga::cutoff(leg) + chrono::Duration::hours(1),
+                        "left open after its cutoff: {context}"
+                    );
+                }
+            }
         }
     }
 }
