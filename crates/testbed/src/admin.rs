@@ -1,6 +1,7 @@
 //! The testbed's own admin API under `/testbed/admin`, guarded by the manifest's `admin_token`:
 //! bank status and latency, scripted faults, the clock, account states, read-outs of the
-//! ledger for tests that check money is conserved, and extra accounts and bulk history for
+//! ledger for tests that check money is conserved, the database writer's counters and
+//! durability settings, and extra accounts and bulk history for
 //! benchmarks that need more than the demo seed holds.
 
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub(crate) fn routes() -> Router<Testbed> {
         )
         .route("/testbed/admin/ledger", get(ledger))
         .route("/testbed/admin/transfers", get(transfers))
+        .route("/testbed/admin/writer", get(writer))
 }
 
 /// An admin failure: plain JSON with a status, since this API is the testbed's own.
@@ -571,4 +573,26 @@ async fn transfers(
         })
         .await?;
     Ok(Json(records))
+}
+
+#[derive(Serialize)]
+struct Writer {
+    #[serde(flatten)]
+    stats: crate::db::WriterStats,
+    #[serde(flatten)]
+    pragmas: crate::db::Pragmas,
+}
+
+/// The database writer's counters and the settings that make its commits durable.
+async fn writer(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+) -> Result<Json<Writer>, AdminError> {
+    guard(&testbed, &headers)?;
+    // The pragmas first: reading them is a write job, and the counters then include it.
+    let pragmas = testbed.writer_pragmas().await?;
+    Ok(Json(Writer {
+        stats: testbed.writer_stats(),
+        pragmas,
+    }))
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::clock::{self, Clock};
-use crate::db::{Db, DbError};
+use crate::db::{CommitHold, Db, DbError, Pragmas, WriterStats};
 use crate::faults::{Fault, Faults, LateAnswer};
 use crate::ledger::{self, Movement, Outcome};
 use crate::manifest::{self, Manifest};
@@ -810,6 +810,23 @@ impl Testbed {
     /// The token that guards `/testbed/admin`.
     pub fn admin_token(&self) -> &str {
         &self.inner.admin_token
+    }
+
+    /// What the database writer has committed so far (also `GET /testbed/admin/writer`).
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.db.stats()
+    }
+
+    /// The writer connection's durability settings, read from the connection.
+    pub async fn writer_pragmas(&self) -> Result<Pragmas, DbError> {
+        self.inner.db.pragmas().await
+    }
+
+    /// Holds every commit back until the hold is dropped: no write, and so no answer that
+    /// waits for one, completes meanwhile. For tests that prove nothing is acknowledged before
+    /// it is durable.
+    pub fn hold_commits(&self) -> CommitHold {
+        self.inner.db.hold_commits()
     }
 }
 
