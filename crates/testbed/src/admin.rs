@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::db::DbError;
 use crate::faults::FaultRule;
+use crate::harness::{CenterTransfer, Ledger, LedgerAccount, TransferKind, TransferStatus};
 use crate::state::Testbed;
 
 pub(crate) fn routes() -> Router<Testbed> {
@@ -477,24 +478,8 @@ async fn append_history(
     Ok(Json(appended))
 }
 
-#[derive(Serialize)]
-struct LedgerAccount {
-    bank_code_std: String,
-    account_num: String,
-    account_holder_name: String,
-    balance: i64,
-}
-
-#[derive(Serialize)]
-struct Ledger {
-    /// The sum of every balance: what no transfer may change.
-    total: i64,
-    /// The smallest balance: never below zero.
-    min_balance: i64,
-    accounts: Vec<LedgerAccount>,
-}
-
-/// Every balance, read in one transaction so the total is consistent.
+/// Every balance, read in one transaction so the total is consistent. The answer is
+/// [`crate::harness::Ledger`]'s JSON form, which the harness reads back.
 async fn ledger(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
@@ -517,37 +502,19 @@ async fn ledger(
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await?;
-    Ok(Json(Ledger {
-        total: accounts.iter().map(|a| a.balance).sum(),
-        min_balance: accounts.iter().map(|a| a.balance).min().unwrap_or(0),
-        accounts,
-    }))
+    Ok(Json(Ledger::from_accounts(accounts)))
 }
 
-#[derive(Serialize)]
-struct TransferRecord {
-    client_use_code: String,
-    bank_tran_date: String,
-    bank_tran_id: String,
-    kind: String,
-    amount: i64,
-    status: String,
-    bank_rsp_code: String,
-    /// History rows the transfer wrote: 2 when applied, 0 when refused.
-    postings: i64,
-    /// Their signed sum: 0 for every transfer.
-    postings_sum: i64,
-}
-
-/// Every transfer that reached a bank, with its postings.
+/// Every transfer that reached a bank, with its postings, oldest first, as
+/// [`crate::harness::CenterTransfer`]s.
 async fn transfers(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
-) -> Result<Json<Vec<TransferRecord>>, AdminError> {
+) -> Result<Json<Vec<CenterTransfer>>, AdminError> {
     guard(&testbed, &headers)?;
     let records = testbed
         .db()
-        .read(|conn| -> Result<Vec<TransferRecord>, DbError> {
+        .read(|conn| -> Result<Vec<CenterTransfer>, DbError> {
             let mut stmt = conn.prepare(
                 "SELECT i.client_use_code, t.bank_tran_date, t.bank_tran_id, t.kind, t.amount,
                     t.status, t.bank_rsp_code, COUNT(x.id),
@@ -557,14 +524,26 @@ async fn transfers(
                  GROUP BY t.id ORDER BY t.id",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok(TransferRecord {
-                    client_use_code: r.get(0)?,
-                    bank_tran_date: r.get(1)?,
-                    bank_tran_id: r.get(2)?,
-                    kind: r.get(3)?,
+                let text = |i: usize| -> rusqlite::Result<String> { r.get(i) };
+                let kind = match text(3)?.as_str() {
+                    "withdraw" => TransferKind::Withdraw,
+                    "deposit" => TransferKind::Deposit,
+                    other => return Err(unreadable(3, "kind", other)),
+                };
+                // A transfer is pending only inside the transaction that applies it.
+                let status = match text(5)?.as_str() {
+                    "done" => TransferStatus::Done,
+                    "refused" => TransferStatus::Refused,
+                    other => return Err(unreadable(5, "status", other)),
+                };
+                Ok(CenterTransfer {
+                    client_use_code: text(0)?,
+                    bank_tran_date: text(1)?,
+                    bank_tran_id: text(2)?,
+                    kind,
                     amount: r.get(4)?,
-                    status: r.get(5)?,
-                    bank_rsp_code: r.get(6)?,
+                    status,
+                    bank_rsp_code: text(6)?,
                     postings: r.get(7)?,
                     postings_sum: r.get(8)?,
                 })
@@ -573,6 +552,15 @@ async fn transfers(
         })
         .await?;
     Ok(Json(records))
+}
+
+/// A stored value the read-out has no word for.
+fn unreadable(column: usize, what: &str, value: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(
+        column,
+        rusqlite::types::Type::Text,
+        format!("transfer {what} {value:?}").into(),
+    )
 }
 
 #[derive(Serialize)]

@@ -24,6 +24,7 @@ mod api;
 pub mod clock;
 pub mod db;
 pub mod faults;
+pub mod harness;
 mod history;
 mod ledger;
 pub mod manifest;

@@ -63,23 +63,6 @@ async fn register(bed: &Bed, person: usize, accounts: &[(&str, &str)]) -> User {
     bed.user_from(0, &token)
 }
 
-async fn ledger_balance(bed: &Bed, bank: &str, number: &str) -> i64 {
-    let (_, ledger) = admin(
-        bed,
-        reqwest::Method::GET,
-        "/testbed/admin/ledger",
-        json!({}),
-    )
-    .await;
-    ledger["accounts"]
-        .as_array()
-        .expect("accounts")
-        .iter()
-        .find(|a| a["bank_code_std"] == bank && a["account_num"] == number)
-        .and_then(|a| a["balance"].as_i64())
-        .expect("the account is in the ledger")
-}
-
 #[tokio::test]
 async fn an_opened_account_can_be_registered_and_answers_its_balance() {
     let bed = common::spawn().await;
@@ -100,7 +83,7 @@ async fn an_opened_account_can_be_registered_and_answers_its_balance() {
         all
     };
     assert_eq!(balances, vec![0, 250_000]);
-    assert_eq!(ledger_balance(&bed, "004", &first).await, 250_000);
+    assert_eq!(bed.ledger_balance("004", &first).await, 250_000);
 }
 
 #[tokio::test]
@@ -118,7 +101,7 @@ async fn appended_history_chains_from_the_balance_and_ends_at_the_new_one() {
     assert_eq!(status, 200, "{appended}");
     assert_eq!(appended["rows"], 1_000);
     let balance = appended["balance"].as_i64().expect("the new balance");
-    assert_eq!(ledger_balance(&bed, "088", &number).await, balance);
+    assert_eq!(bed.ledger_balance("088", &number).await, balance);
 
     let user = register(&bed, 1, &[("088", &number)]).await;
     let fintech = bed.fintech_nums(&user).await.remove(0);

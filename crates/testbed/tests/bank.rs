@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -14,6 +13,8 @@ use std::time::Duration;
 use common::money::{Answer, classify};
 use common::{Bed, User};
 use moa_testbed::Config;
+use moa_testbed::harness::{self, CenterTransfer, Ledger};
+use moa_testbed::manifest::ContractAccount;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -166,16 +167,9 @@ async fn money_is_conserved_and_never_doubled_while_faults_strike() {
         users.push(user);
     }
     let oob = Arc::new(bed.oob_token(0).await);
-    let (initial_total, _, initial_accounts) = bed.ledger().await;
-    let contract = |accounts: &[serde_json::Value], number: &str| {
-        accounts
-            .iter()
-            .find(|a| a["account_num"] == number)
-            .and_then(|a| a["balance"].as_i64())
-            .unwrap()
-    };
-    let collection_num = bed.institution(0).collection_account.account_num.clone();
-    let payout_num = bed.institution(0).payout_account.account_num.clone();
+    let initial = bed.admin.ledger().await;
+    let collection = bed.institution(0).collection_account.clone();
+    let payout = bed.institution(0).payout_account.clone();
 
     // Faults arrive at random while the workers run; a reader watches the ledger meanwhile.
     let running = Arc::new(AtomicBool::new(true));
@@ -185,7 +179,7 @@ async fn money_is_conserved_and_never_doubled_while_faults_strike() {
             let mut rng = StdRng::seed_from_u64(7);
             let mut injected = 0;
             while running.load(Ordering::Relaxed) && injected < 400 {
-                bed.inject(random_fault(&mut rng)).await;
+                bed.admin.add_fault(random_fault(&mut rng)).await;
                 injected += 1;
                 tokio::time::sleep(Duration::from_millis(15)).await;
             }
@@ -197,12 +191,10 @@ async fn money_is_conserved_and_never_doubled_while_faults_strike() {
         tokio::spawn(async move {
             let mut reads = 0;
             while running.load(Ordering::Relaxed) && reads < 2_000 {
-                let (total, min, _) = bed.ledger().await;
-                assert_eq!(
-                    total, initial_total,
-                    "the sum of all balances moved during the run"
-                );
-                assert!(min >= 0, "a balance went below zero during the run");
+                // Mid-run only the ledger's own invariants hold still: transfers are in flight.
+                let now = bed.admin.ledger().await;
+                let broken = harness::check(&bed.opening, &now, &[]);
+                assert!(broken.is_empty(), "during the run: {broken:?}");
                 reads += 1;
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
@@ -226,46 +218,20 @@ async fn money_is_conserved_and_never_doubled_while_faults_strike() {
     running.store(false, Ordering::Relaxed);
     let injected = injector.await.unwrap();
     let reads = reader.await.unwrap();
-    bed.admin(reqwest::Method::DELETE, "/testbed/admin/faults", None)
-        .await;
+    bed.admin.clear_faults().await;
 
-    // The ledger at the end.
-    let (total, min, accounts) = bed.ledger().await;
-    assert_eq!(total, initial_total, "the sum of all balances moved");
-    assert!(min >= 0, "a balance went below zero");
-
-    // Each transfer is applied at most once, as balanced postings.
-    let records = bed
-        .admin(reqwest::Method::GET, "/testbed/admin/transfers", None)
-        .await;
-    let records = records.as_array().unwrap();
-    let mut by_id: HashMap<String, &serde_json::Value> = HashMap::new();
-    for r in records {
-        let key = format!(
-            "{}/{}/{}",
-            r["client_use_code"], r["bank_tran_date"], r["bank_tran_id"]
-        );
-        assert!(
-            by_id.insert(key, r).is_none(),
-            "a bank_tran_id was recorded twice"
-        );
-        match r["status"].as_str() {
-            Some("done") => {
-                assert_eq!(r["postings"], 2, "{r}");
-                assert_eq!(r["postings_sum"], 0, "{r}");
-            }
-            _ => assert_eq!(r["postings"], 0, "a refused transfer moved money: {r}"),
-        }
-    }
+    // The ledger at the end: money conserved, nothing below zero, each transfer applied at
+    // most once as balanced postings.
+    bed.assert_invariants().await;
+    let accounts = bed.admin.ledger().await;
+    let records = bed.admin.transfers().await;
 
     // What every client believes, after settlement, is what the ledger did.
     let mut unknown = 0;
     let (mut withdrawn, mut deposited) = (0, 0);
     for leg in &legs {
-        let record = records
-            .iter()
-            .find(|r| r["bank_tran_id"] == leg.id.as_str());
-        let done = record.is_some_and(|r| r["status"] == "done");
+        let record = records.iter().find(|r| r.bank_tran_id == leg.id);
+        let done = record.is_some_and(CenterTransfer::applied);
         assert_eq!(
             leg.applied, done,
             "the client and the ledger disagree on {leg:?}: {record:?}"
@@ -282,12 +248,15 @@ async fn money_is_conserved_and_never_doubled_while_faults_strike() {
         }
     }
     // The institution's contract accounts moved by exactly what the clients know was applied.
+    let contract = |ledger: &Ledger, account: &ContractAccount| {
+        ledger.balance(&account.bank_code_std, &account.account_num)
+    };
     assert_eq!(
-        contract(&accounts, &collection_num) - contract(&initial_accounts, &collection_num),
+        contract(&accounts, &collection) - contract(&initial, &collection),
         withdrawn
     );
     assert_eq!(
-        contract(&initial_accounts, &payout_num) - contract(&accounts, &payout_num),
+        contract(&initial, &payout) - contract(&accounts, &payout),
         deposited
     );
 

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use moa_testbed::Manifest;
+use moa_testbed::harness::{self, Admin, CenterTransfer, Ledger};
 use serde_json::{Value, json};
 
 /// The real binary, killed when the test is done with it, however the test ends.
@@ -71,18 +72,6 @@ impl Client {
             .await?
             .json()
             .await
-    }
-
-    async fn admin(&self, path: &str, token: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("admin answers")
-            .json()
-            .await
-            .expect("JSON")
     }
 
     async fn form(&self, fields: &[(&str, &str)]) -> Value {
@@ -173,8 +162,8 @@ async fn acknowledged_transfers_survive_a_kill_9_under_load() {
         .iter()
         .map(|a| a["fintech_use_num"].as_str().unwrap().to_owned())
         .collect();
-    let initial = client
-        .admin("/testbed/admin/ledger", &manifest.admin_token)
+    let initial = Admin::new(&server.base_url, &manifest.admin_token)
+        .ledger()
         .await;
 
     // Load: workers withdraw small amounts as fast as they can, noting every acknowledgement.
@@ -228,41 +217,30 @@ async fn acknowledged_transfers_survive_a_kill_9_under_load() {
         http: reqwest::Client::new(),
         base: server.base_url.clone(),
     };
-    let after = client
-        .admin("/testbed/admin/ledger", &manifest.admin_token)
-        .await;
-    assert_eq!(
-        after["total"], initial["total"],
-        "the sum of all balances moved across the crash"
-    );
-    assert!(after["min_balance"].as_i64().unwrap() >= 0);
-    let records = client
-        .admin("/testbed/admin/transfers", &manifest.admin_token)
-        .await;
-    let done: std::collections::HashSet<&str> = records
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["status"] == "done" && r["postings"] == 2 && r["postings_sum"] == 0)
-        .map(|r| r["bank_tran_id"].as_str().unwrap())
+    let admin = Admin::new(&server.base_url, &manifest.admin_token);
+    // Money conserved, nothing below zero, every applied transfer balanced and applied once.
+    harness::assert_invariants(&admin, &initial).await;
+    let after = admin.ledger().await;
+    let done: std::collections::HashSet<String> = admin
+        .transfers()
+        .await
+        .into_iter()
+        .filter(CenterTransfer::applied)
+        .map(|t| t.bank_tran_id)
         .collect();
     for id in &acknowledged {
         assert!(
-            done.contains(id.as_str()),
+            done.contains(id),
             "acknowledged {id} is missing after the crash"
         );
     }
     // Applied ones that were never acknowledged (answer lost in the kill) are there once, too:
     // the collection account holds exactly the applied withdrawals.
-    let collection = |ledger: &Value| {
-        ledger["accounts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["account_num"] == moa.collection_account.account_num.as_str())
-            .unwrap()["balance"]
-            .as_i64()
-            .unwrap()
+    let collection = |ledger: &Ledger| {
+        ledger.balance(
+            &moa.collection_account.bank_code_std,
+            &moa.collection_account.account_num,
+        )
     };
     assert_eq!(
         collection(&after) - collection(&initial),

@@ -44,7 +44,10 @@ async fn on_file(dir: &TempDir) -> Bed {
 async fn the_writer_commits_with_synchronous_full_in_wal_mode() {
     let dir = TempDir::new();
     let bed = on_file(&dir).await;
-    let writer = bed.admin(Method::GET, "/testbed/admin/writer", None).await;
+    let writer = bed
+        .admin
+        .call(Method::GET, "/testbed/admin/writer", None)
+        .await;
     assert_eq!(writer["synchronous"], 2, "FULL: {writer}");
     assert_eq!(writer["journal_mode"], "wal", "{writer}");
     let pragmas = bed

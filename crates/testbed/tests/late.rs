@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::money::{Answer, classify};
 use common::{Bed, User};
 use moa_testbed::Config;
-use reqwest::Method;
+use moa_testbed::harness::{CenterTransfer, TransferStatus};
 use serde_json::{Value, json};
 
 /// Long enough that the checks made right after the answer run before the transfer lands, even
@@ -34,17 +34,10 @@ async fn balance_of(bed: &Bed, index: usize) -> i64 {
 }
 
 /// The center's records of `id`.
-async fn records_of(bed: &Bed, id: &str) -> Vec<Value> {
-    let transfers = bed
-        .admin(Method::GET, "/testbed/admin/transfers", None)
-        .await;
+async fn records_of(bed: &Bed, id: &str) -> Vec<CenterTransfer> {
+    let mut transfers = bed.admin.transfers().await;
+    transfers.retain(|t| t.bank_tran_id == id);
     transfers
-        .as_array()
-        .expect("a list of transfers")
-        .iter()
-        .filter(|t| t["bank_tran_id"] == id)
-        .cloned()
-        .collect()
 }
 
 /// Asks `transfer/result` about `id` filed under `date` until it knows it; its verdict.
@@ -73,9 +66,9 @@ async fn a_late_withdraw_is_answered_unknown_then_lands_once_under_the_day_it_ar
     let bed = common::spawn().await;
     let (user, fintech, oob) = setup(&bed).await;
     assert_eq!(bed.person(0).accounts[0].bank_code_std, "004");
-    let (before, (total, _, _)) = (balance_of(&bed, 0).await, bed.ledger().await);
+    let before = balance_of(&bed, 0).await;
     let arrival = bed.today().format("%Y%m%d").to_string();
-    bed.inject(late("withdraw", "timeout")).await;
+    bed.admin.add_fault(late("withdraw", "timeout")).await;
     let id = bed.next_id(0);
 
     let answer = classify(bed.withdraw(&user, &id, &fintech[0], 7_000).await);
@@ -97,11 +90,11 @@ async fn a_late_withdraw_is_answered_unknown_then_lands_once_under_the_day_it_ar
     assert!(settled(&bed, &oob, true, &id, 7_000, &arrival).await);
     let records = records_of(&bed, &id).await;
     assert_eq!(records.len(), 1, "{records:?}");
-    assert_eq!(records[0]["bank_tran_date"], arrival.as_str());
-    assert_eq!(records[0]["status"], "done");
+    assert_eq!(records[0].bank_tran_date, arrival);
+    assert_eq!(records[0].status, TransferStatus::Done);
     assert_eq!(balance_of(&bed, 0).await, before - 7_000, "moved once");
-    assert_eq!(bed.ledger().await.0, total);
     assert_eq!(bed.spawned.testbed.late_pending(), 0);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -109,7 +102,7 @@ async fn a_late_deposit_whose_connection_dropped_lands_after_its_delay() {
     let bed = common::spawn().await;
     let (_, fintech, oob) = setup(&bed).await;
     let before = balance_of(&bed, 0).await;
-    bed.inject(late("deposit", "drop")).await;
+    bed.admin.add_fault(late("deposit", "drop")).await;
     let id = bed.next_id(0);
 
     let answer = classify(bed.deposit(0, &oob, &id, &fintech[0], 9_000).await);
@@ -124,6 +117,7 @@ async fn a_late_deposit_whose_connection_dropped_lands_after_its_delay() {
     assert!(settled(&bed, &oob, false, &id, 9_000, &today).await);
     assert_eq!(balance_of(&bed, 0).await, before + 9_000);
     assert_eq!(records_of(&bed, &id).await.len(), 1);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -132,31 +126,26 @@ async fn a_late_transfer_the_bank_refuses_when_it_lands_is_recorded_refused_and_
     let (user, fintech, oob) = setup(&bed).await;
     let account = bed.person(0).accounts[0].clone();
     let before = balance_of(&bed, 0).await;
-    bed.inject(late("withdraw", "bank_timeout")).await;
+    bed.admin.add_fault(late("withdraw", "bank_timeout")).await;
     let id = bed.next_id(0);
 
     let answer = classify(bed.withdraw(&user, &id, &fintech[0], 4_000).await);
     assert_eq!(answer, Answer::Unknown("A0017".into()));
     // The bank suspends the account before the transfer lands: its checks run when it lands.
-    bed.admin(
-        Method::PUT,
-        &format!(
-            "/testbed/admin/accounts/{}/{}",
-            account.bank_code_std, account.account_num
-        ),
-        Some(json!({"state": "suspended"})),
-    )
-    .await;
+    bed.admin
+        .set_account_state(&account.bank_code_std, &account.account_num, "suspended")
+        .await;
 
     let today = bed.today().format("%Y%m%d").to_string();
     assert!(!settled(&bed, &oob, true, &id, 4_000, &today).await);
     let records = records_of(&bed, &id).await;
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(
-        (&records[0]["status"], &records[0]["bank_rsp_code"]),
-        (&json!("refused"), &json!("420"))
+        (records[0].status, records[0].bank_rsp_code.as_str()),
+        (TransferStatus::Refused, "420")
     );
     assert_eq!(balance_of(&bed, 0).await, before);
+    bed.assert_invariants().await;
 }
 
 /// A private folder under the system's temp dir, removed when the test ends.
@@ -180,11 +169,11 @@ async fn a_late_transfer_that_has_not_landed_when_the_testbed_stops_never_lands(
     let bed = common::spawn_with(Config::file(&db)).await;
     let (user, fintech, _) = setup(&bed).await;
     let before = balance_of(&bed, 0).await;
-    bed.inject(late("withdraw", "timeout")).await;
+    bed.admin.add_fault(late("withdraw", "timeout")).await;
     let id = bed.next_id(0);
     let answer = classify(bed.withdraw(&user, &id, &fintech[0], 3_000).await);
     assert_eq!(answer, Answer::Unknown("A0007".into()));
-    let Bed { spawned, http } = bed;
+    let Bed { spawned, http, .. } = bed;
     spawned.shutdown().await;
     drop(http);
 

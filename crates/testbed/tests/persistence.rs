@@ -48,7 +48,7 @@ async fn registrations_and_tokens_survive_a_restart_of_the_library() {
     let fintech = bed.fintech_nums(&user).await;
     let balance = bed.balance(&user, &fintech[0]).await["balance_amt"].clone();
     let manifest = bed.spawned.manifest.clone();
-    let Bed { spawned, http } = bed;
+    let Bed { spawned, http, .. } = bed;
     spawned.shutdown().await;
     drop(http);
 

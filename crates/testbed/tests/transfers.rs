@@ -29,7 +29,6 @@ async fn balance_of(bed: &Bed, index: usize) -> i64 {
 async fn a_withdraw_and_a_deposit_move_money_between_a_persons_accounts() {
     let (bed, user, fintech, oob) = setup().await;
     let (from, to) = (balance_of(&bed, 0).await, balance_of(&bed, 1).await);
-    let (total, _, _) = bed.ledger().await;
     let id = bed.next_id(0);
     let answer = bed.withdraw(&user, &id, &fintech[0], 12_345).await.unwrap();
     assert_eq!(answer["rsp_code"], "A0000", "{answer}");
@@ -52,7 +51,6 @@ async fn a_withdraw_and_a_deposit_move_money_between_a_persons_accounts() {
     assert_eq!(answer["res_list"][0]["bank_rsp_code"], "000");
     assert_eq!(balance_of(&bed, 0).await, from - 12_345);
     assert_eq!(balance_of(&bed, 1).await, to + 12_345);
-    assert_eq!(bed.ledger().await.0, total);
     // Both sides show the transfer in their history, and the after-balances chain on.
     let newest = bed.history_page(&user, &fintech[0], &[]).await;
     let row = &newest["res_list"][0];
@@ -64,6 +62,7 @@ async fn a_withdraw_and_a_deposit_move_money_between_a_persons_accounts() {
         from
     );
     assert_eq!(bed.settle(&oob, true, &id, 12_345).await, Some(true));
+    bed.assert_invariants().await;
 }
 
 /// A withdraw body changed by `edit`, and the code the center must answer.
@@ -173,7 +172,7 @@ async fn malformed_withdraws_are_refused_with_their_code_and_move_nothing() {
             "A0111",
         ),
     ];
-    let (total, _, before) = bed.ledger().await;
+    let before = bed.admin.ledger().await;
     for (name, edit, expected) in cases {
         let mut body = bed.withdraw_body(0, &bed.next_id(0), &fintech[0], 1_000);
         edit(&mut body);
@@ -191,16 +190,16 @@ async fn malformed_withdraws_are_refused_with_their_code_and_move_nothing() {
         answer["rsp_code"], "A0004",
         "another institution's prefix: {answer}"
     );
-    let (after_total, _, after) = bed.ledger().await;
     assert_eq!(
-        (after_total, after),
-        (total, before),
+        bed.admin.ledger().await,
+        before,
         "a refused withdraw moved money"
     );
-    let records = bed
-        .admin(Method::GET, "/testbed/admin/transfers", None)
-        .await;
-    assert_eq!(records, json!([]), "a refused withdraw left a record");
+    assert_eq!(
+        bed.admin.transfers().await,
+        vec![],
+        "a refused withdraw left a record"
+    );
 }
 
 #[tokio::test]
@@ -214,14 +213,10 @@ async fn a_reused_bank_tran_id_is_refused_and_applied_only_once() {
     assert_eq!(again["rsp_code"], "A0326", "{again}");
     assert_eq!(balance_of(&bed, 0).await, before - 1_000);
     // The same id is new again on the next business day.
-    bed.admin(
-        Method::PUT,
-        "/testbed/admin/clock",
-        Some(json!({"offset_seconds": 86_400})),
-    )
-    .await;
+    bed.admin.set_clock_offset(86_400).await;
     let tomorrow = bed.withdraw(&user, &id, &fintech[0], 1_000).await.unwrap();
     assert_eq!(tomorrow["rsp_code"], "A0000", "{tomorrow}");
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -283,12 +278,7 @@ async fn a_withdraw_needs_the_persons_withdraw_consent_and_it_expires() {
             .unwrap()["rsp_code"],
         "A0000"
     );
-    bed.admin(
-        Method::PUT,
-        "/testbed/admin/clock",
-        Some(json!({"offset_seconds": 366 * 86_400})),
-    )
-    .await;
+    bed.admin.set_clock_offset(366 * 86_400).await;
     let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry transfer");
     body["transfer_agree"] = json!("N");
     let code = bed.sandbox_authorize_raw(body).await["code"]
@@ -337,15 +327,9 @@ async fn the_bank_refuses_what_the_account_cannot_pay_and_nothing_moves() {
     );
     // A closed account refuses both ways.
     let account = bed.person(0).accounts[1].clone();
-    bed.admin(
-        Method::PUT,
-        &format!(
-            "/testbed/admin/accounts/{}/{}",
-            account.bank_code_std, account.account_num
-        ),
-        Some(json!({"state": "closed"})),
-    )
-    .await;
+    bed.admin
+        .set_account_state(&account.bank_code_std, &account.account_num, "closed")
+        .await;
     let answer = bed
         .withdraw(&user, &bed.next_id(0), &fintech[1], 1_000)
         .await
@@ -364,6 +348,7 @@ async fn the_bank_refuses_what_the_account_cannot_pay_and_nothing_moves() {
         "{answer}"
     );
     assert_eq!(balance_of(&bed, 0).await, balance);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -389,6 +374,7 @@ async fn the_daily_withdraw_limit_counts_what_was_withdrawn_today() {
         .unwrap();
     assert_eq!(answer["rsp_code"], "A0112", "{answer}");
     assert_eq!(balance_of(&bed, 0).await, before);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -433,7 +419,7 @@ async fn malformed_deposits_are_refused_with_their_code_and_move_nothing() {
             "A0106",
         ),
     ];
-    let (total, _, before) = bed.ledger().await;
+    let before = bed.admin.ledger().await;
     for (name, edit, expected) in cases {
         let mut body = bed.deposit_body(0, &bed.next_id(0), &fintech[0], 1_000);
         edit(&mut body);
@@ -442,7 +428,11 @@ async fn malformed_deposits_are_refused_with_their_code_and_move_nothing() {
             .await;
         assert_eq!(answer["rsp_code"], expected, "{name}: {answer}");
     }
-    assert_eq!(bed.ledger().await, (total, bed.ledger().await.1, before));
+    assert_eq!(
+        bed.admin.ledger().await,
+        before,
+        "a refused deposit moved money"
+    );
 }
 
 #[tokio::test]
@@ -517,11 +507,13 @@ async fn a_deposit_by_account_number_checks_the_holders_name() {
             .await,
         before + 5_000
     );
+    bed.assert_invariants().await;
 }
 
 /// Injects `fault` for the next withdraw from bank 004 and makes one.
 async fn withdraw_under(bed: &Bed, user: &User, fintech: &str, fault: Value) -> (String, Answer) {
-    bed.inject(json!({"api": "withdraw", "bank_code": "004", "remaining": 1, "fault": fault}))
+    bed.admin
+        .add_fault(json!({"api": "withdraw", "bank_code": "004", "remaining": 1, "fault": fault}))
         .await;
     let id = bed.next_id(0);
     let answer = classify(bed.withdraw(user, &id, fintech, 2_000).await);
@@ -591,21 +583,14 @@ async fn each_scripted_fault_does_what_it_says_and_transfer_result_tells_the_tru
         ),
         Answer::Applied
     );
-    assert_eq!(
-        bed.admin(Method::GET, "/testbed/admin/faults", None).await,
-        json!([])
-    );
+    assert_eq!(bed.admin.faults().await, vec![]);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
 async fn a_bank_in_outage_refuses_and_shows_in_bank_status() {
     let (bed, user, fintech, oob) = setup().await;
-    bed.admin(
-        Method::PUT,
-        "/testbed/admin/banks/088",
-        Some(json!({"status": "D"})),
-    )
-    .await;
+    bed.admin.set_bank_status("088", "D").await;
     let status = bed.get("/v2.0/bank/status", &oob, &[]).await;
     let shinhan = status["res_list"]
         .as_array()
@@ -638,35 +623,21 @@ async fn a_bank_in_outage_refuses_and_shows_in_bank_status() {
     assert_eq!(balance["rsp_code"], "A0002", "{balance}");
     assert_eq!(balance_of(&bed, 1).await, before);
     for (status, _) in [("L", ()), ("E", ())] {
-        bed.admin(
-            Method::PUT,
-            "/testbed/admin/banks/088",
-            Some(json!({"status": status})),
-        )
-        .await;
+        bed.admin.set_bank_status("088", status).await;
         assert_eq!(
             bed.balance(&user, &fintech[1]).await["bank_rsp_code"],
             "499"
         );
     }
-    bed.admin(
-        Method::PUT,
-        "/testbed/admin/banks/088",
-        Some(json!({"status": "Y"})),
-    )
-    .await;
+    bed.admin.set_bank_status("088", "Y").await;
     assert_eq!(bed.balance(&user, &fintech[1]).await["rsp_code"], "A0000");
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
 async fn injected_latency_holds_a_banks_answers_back() {
     let (bed, user, fintech, _) = setup().await;
-    bed.admin(
-        Method::PUT,
-        "/testbed/admin/banks/004",
-        Some(json!({"latency_ms": 300})),
-    )
-    .await;
+    bed.admin.set_bank_latency("004", Some(300)).await;
     let started = std::time::Instant::now();
     assert_eq!(bed.balance(&user, &fintech[0]).await["rsp_code"], "A0000");
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
@@ -796,6 +767,7 @@ async fn a_return_claim_is_recorded_for_a_real_deposit_only() {
         )
         .await;
     assert_eq!(unknown["rsp_code"], "A0310");
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
@@ -836,24 +808,26 @@ async fn a_deposit_timeout_is_an_unknown_outcome_not_a_refusal() {
     let (bed, _, fintech, oob) = setup().await;
     let before = balance_of(&bed, 1).await;
     for (applied, truth) in [(false, None), (true, Some(true))] {
-        bed.inject(json!({"api": "deposit", "remaining": 1, "fault": {"kind": "timeout", "applied": applied}})).await;
+        bed.admin.add_fault(json!({"api": "deposit", "remaining": 1, "fault": {"kind": "timeout", "applied": applied}})).await;
         let id = bed.next_id(0);
         let answer = bed.deposit(0, &oob, &id, &fintech[1], 6_000).await.unwrap();
         assert_eq!(answer["rsp_code"], "A0007", "{answer}");
         assert_eq!(bed.settle(&oob, false, &id, 6_000).await, truth);
     }
     assert_eq!(balance_of(&bed, 1).await, before + 6_000);
+    bed.assert_invariants().await;
 }
 
 #[tokio::test]
 async fn history_follows_the_order_money_moved_even_when_an_earlier_call_lands_last() {
     let (bed, user, fintech, oob) = setup().await;
     let arrival = bed.today().format("%Y%m%d").to_string();
-    bed.inject(
-        json!({"api": "withdraw", "bank_code": "004", "remaining": 1,
+    bed.admin
+        .add_fault(
+            json!({"api": "withdraw", "bank_code": "004", "remaining": 1,
         "fault": {"kind": "late", "after_ms": 1_000}}),
-    )
-    .await;
+        )
+        .await;
     let first = bed.next_id(0);
     let answer = classify(bed.withdraw(&user, &first, &fintech[0], 1_000).await);
     assert_eq!(answer, Answer::Unknown("A0007".into()));
@@ -900,4 +874,5 @@ async fn history_follows_the_order_money_moved_even_when_an_earlier_call_lands_l
             "the after-balances chain: {moved:?}"
         );
     }
+    bed.assert_invariants().await;
 }

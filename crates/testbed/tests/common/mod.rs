@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use moa_testbed::harness::{self, Admin, Ledger};
 use moa_testbed::manifest::{ManifestInstitution, ManifestUser};
 use moa_testbed::{Config, Spawned};
 use serde_json::{Value, json};
@@ -14,11 +15,13 @@ use serde_json::{Value, json};
 /// registered without one.
 pub const CALLBACK: &str = "http://127.0.0.1:53127/callback";
 
-/// A running testbed and a client that never follows redirects (the pages answer with 302s the
-/// tests want to read).
+/// A running testbed, a client that never follows redirects (the pages answer with 302s the
+/// tests want to read), its admin API, and its ledger as it was at the start.
 pub struct Bed {
     pub spawned: Spawned,
     pub http: reqwest::Client,
+    pub admin: Admin,
+    pub opening: Ledger,
 }
 
 /// A person's tokens with one institution.
@@ -47,9 +50,13 @@ pub async fn spawn_with(config: Config) -> Bed {
     let spawned = moa_testbed::spawn(config)
         .await
         .expect("the testbed starts");
+    let admin = Admin::of(&spawned);
+    let opening = admin.ledger().await;
     Bed {
         spawned,
         http: http_client(),
+        admin,
+        opening,
     }
 }
 
@@ -77,6 +84,17 @@ pub fn jwt_claims(token: &str) -> Value {
 }
 
 impl Bed {
+    /// The auditor, run at the end of every scenario that may move money: see
+    /// [`harness::check`].
+    pub async fn assert_invariants(&self) {
+        harness::assert_invariants(&self.admin, &self.opening).await;
+    }
+
+    /// The balance the ledger holds for one account.
+    pub async fn ledger_balance(&self, bank_code: &str, account_num: &str) -> i64 {
+        self.admin.ledger().await.balance(bank_code, account_num)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.spawned.base_url)
     }

@@ -1,5 +1,6 @@
-//! Moving money in tests: withdraw and deposit calls whose answers may be lost, their
-//! settlement through `transfer/result`, and the admin read-outs that prove money is conserved.
+//! Moving money in tests: withdraw and deposit calls whose answers may be lost, and their
+//! settlement through `transfer/result`. The read-outs that prove money is conserved are
+//! `moa_testbed::harness`'s.
 
 use serde_json::{Value, json};
 
@@ -176,51 +177,5 @@ impl Bed {
             Some("A0310") => None,
             _ => panic!("transfer/result answered {answer}"),
         }
-    }
-
-    /// An admin API call.
-    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method, self.url(path))
-            .bearer_auth(&self.spawned.manifest.admin_token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("admin answers");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
-    /// Every balance: `(total, min_balance, accounts)`.
-    pub async fn ledger(&self) -> (i64, i64, Vec<Value>) {
-        let ledger = self
-            .admin(reqwest::Method::GET, "/testbed/admin/ledger", None)
-            .await;
-        (
-            ledger["total"].as_i64().expect("total"),
-            ledger["min_balance"].as_i64().expect("min"),
-            ledger["accounts"].as_array().expect("accounts").clone(),
-        )
-    }
-
-    /// The balance the ledger holds for one account.
-    pub async fn ledger_balance(&self, bank_code: &str, account_num: &str) -> i64 {
-        let (_, _, accounts) = self.ledger().await;
-        accounts
-            .iter()
-            .find(|a| a["bank_code_std"] == bank_code && a["account_num"] == account_num)
-            .and_then(|a| a["balance"].as_i64())
-            .expect("the account is in the ledger")
-    }
-
-    /// Schedules a fault through the admin API.
-    pub async fn inject(&self, rule: Value) {
-        self.admin(reqwest::Method::POST, "/testbed/admin/faults", Some(rule))
-            .await;
     }
 }
