@@ -14,7 +14,7 @@ use moa_server::api::{self, TransferState};
 use moa_server::saga::Step;
 use moa_server::seal::SealingKey;
 use moa_server::store::Store;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
@@ -181,10 +181,51 @@ fn center_status<'a>(records: &'a [Value], bank_tran_id: &str) -> Option<&'a str
 }
 
 /// One scenario: a server that dies at `step` in a transfer — one whose deposit the target's
-/// bank refuses, when `refund` — and a second server that finishes it as `expected`.
-async fn crash_at(step: Step, refund: bool, expected: TransferState) {
-    let name = step.as_str();
-    let dir = DataDir::new(&format!("crash-{name}"));
+/// bank refuses, when `refund` — with `fault` scripted for the call made at that step, and the
+/// next server that finishes it: as `expected`, when the case says, and always with each leg
+/// applied at most once, the journal agreeing with the center, and the money adding up.
+struct Case {
+    step: Step,
+    refund: bool,
+    fault: Option<(&'static str, Value)>,
+    expected: Option<TransferState>,
+}
+
+impl Case {
+    fn name(&self) -> String {
+        match &self.fault {
+            Some((fault, _)) => format!("{} × {fault}", self.step.as_str()),
+            None => self.step.as_str().to_owned(),
+        }
+    }
+}
+
+/// Polls transfer `id` until it ends or `wait` passes.
+async fn final_within(device: &Device, id: &str, wait: Duration) -> Option<api::Transfer> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let (status, body) = device.get(&format!("/v1/transfers/{id}")).await;
+        assert_eq!(status, 200, "{body}");
+        let transfer: api::Transfer = serde_json::from_value(body).expect("a transfer");
+        if transfer.state.is_final() {
+            return Some(transfer);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn crash_at(case: Case) {
+    let Case {
+        step,
+        refund,
+        ref fault,
+        expected,
+    } = case;
+    let name = case.name();
+    let dir = DataDir::new(&format!("crash-{}", step.as_str()));
     let mut center_config = moa_testbed::Config::file(dir.path().join("center.db"));
     center_config.latency = Duration::ZERO;
     let center = moa_testbed::spawn(center_config)
@@ -204,6 +245,17 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
     if refund {
         // The target's bank is in outage: the deposit is refused and the saga refunds.
         admin.set_bank_status(&target.bank_code, "D").await;
+    }
+    if let Some((_, fault)) = fault {
+        // The fault strikes the call of the step's own leg.
+        let (api_name, bank) = match step {
+            Step::BeforeWithdraw | Step::AfterWithdraw => ("withdraw", &source.bank_code),
+            Step::BeforeDeposit | Step::AfterDeposit => ("deposit", &target.bank_code),
+            Step::BeforeRefund | Step::AfterRefund => ("deposit", &source.bank_code),
+        };
+        admin
+            .add_fault(common::fault_rule(api_name, Some(bank), 1, fault.clone()))
+            .await;
     }
     let before = admin.ledger().await;
     let key = uuid::Uuid::new_v4().to_string();
@@ -229,38 +281,54 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
     if let Some((_, first)) = &answered {
         assert_eq!(first["id"], made.id.as_str(), "{name}: the same transfer");
     }
-    if matches!(
+    let settled = final_within(&device, &made.id, Duration::from_secs(4)).await;
+    let never_sent = matches!(
         step,
         Step::BeforeWithdraw | Step::BeforeDeposit | Step::BeforeRefund
-    ) {
+    );
+    if never_sent {
         // The call was journaled but never sent: the center has never seen it, and says so.
         // That is not "never applied" until the cutoff, so the transfer waits, asking again.
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let (status, waiting) = device.get(&format!("/v1/transfers/{}", made.id)).await;
-        assert_eq!(status, 200, "{name}: {waiting}");
-        let waiting: api::Transfer = serde_json::from_value(waiting).expect("a transfer");
         assert!(
-            !waiting.state.is_final(),
-            "{name}: a call the center never saw stays unknown until the cutoff: {waiting:?}"
+            settled.is_none(),
+            "{name}: a call the center never saw stays unknown until the cutoff: {settled:?}"
         );
-        // Days pass, for the server and the center alike; the next start settles it.
+    }
+    // While it waits, days pass, for the server and the center alike, and the next start
+    // settles what it can: a call that fails unknown after the cutoff waits for another one.
+    let mut settled = settled;
+    let mut offset = chrono::Duration::zero();
+    for _ in 0..4 {
+        if settled.is_some() {
+            break;
+        }
         server.stop().await;
-        admin.set_clock_offset(PAST_CUTOFF.num_seconds()).await;
-        server = Server::start_at(&config, None, PAST_CUTOFF).await;
+        offset += PAST_CUTOFF;
+        admin.set_clock_offset(offset.num_seconds()).await;
+        server = Server::start_at(&config, None, offset).await;
         device.base_url = server.base_url.clone();
         device.clock.shift(PAST_CUTOFF);
+        settled = final_within(&device, &made.id, Duration::from_secs(4)).await;
     }
-    let done = tokio::time::timeout(PATIENCE, device.wait_final(&made.id))
-        .await
-        .unwrap_or_else(|_| panic!("{name}: the transfer ends in time"));
-    assert_eq!(done.state, expected, "{name}: {done:?}");
-    if refund {
+    let done = settled.unwrap_or_else(|| panic!("{name}: the transfer ends"));
+    if let Some(expected) = expected {
+        assert_eq!(done.state, expected, "{name}: {done:?}");
+    }
+    if refund && fault.is_none() {
         assert_eq!(
             done.failure_code.as_deref(),
             Some("bank_refused:499"),
             "{name}: the refund says why"
         );
     }
+    let faults_left = admin.faults().await;
+    if fault.is_some() && step != Step::BeforeWithdraw {
+        assert!(
+            faults_left.is_empty(),
+            "{name}: the fault struck: {faults_left:?}"
+        );
+    }
+    admin.clear_faults().await;
     let (status, listed) = device.get("/v1/transfers").await;
     assert_eq!(status, 200, "{name}: {listed}");
     let listed: Vec<api::Transfer> = serde_json::from_value(listed).expect("a list");
@@ -273,7 +341,7 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
         .transfer(&made.id)
         .expect("the journal reads")
         .expect("the transfer is journaled");
-    assert_eq!(record.state, expected, "{name}: the journal agrees");
+    assert_eq!(record.state, done.state, "{name}: the journal agrees");
     let records = admin.transfers().await;
     let applied: Vec<(&str, i64)> = records
         .iter()
@@ -287,7 +355,7 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
         .collect();
     let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
     let withdrawn = center_status(&records, &withdraw.bank_tran_id);
-    match expected {
+    match done.state {
         TransferState::Failed => {
             assert_ne!(
                 withdrawn,
@@ -296,9 +364,9 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
             );
             assert!(applied.is_empty(), "{name}: nothing applied: {applied:?}");
         }
-        _ => {
+        state => {
             assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
-            let last = if refund {
+            let last = if state == TransferState::Refunded {
                 record.refund.as_ref().expect("a refund was journaled")
             } else {
                 record.deposit.as_ref().expect("a deposit was journaled")
@@ -333,7 +401,7 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
             &person.accounts[1].account_num,
         ),
     );
-    let expected_move = if expected == TransferState::Completed {
+    let expected_move = if done.state == TransferState::Completed {
         AMOUNT
     } else {
         0
@@ -348,11 +416,11 @@ async fn crash_at(step: Step, refund: bool, expected: TransferState) {
         &institution.payout_account.account_num,
     );
     assert_eq!(kept, 0, "{name}: the institution kept or lost money");
-    assert_only_moved(&before, &after, &center, name);
+    assert_only_moved(&before, &after, &center, &name);
     common::assert_money_invariants(&center, &opening).await;
     let store =
         Store::open(&dir.path().join("moa-server.db")).expect("the server's database opens");
-    common::assert_journal_agrees(&store, &admin, chrono::Utc::now() + PAST_CUTOFF).await;
+    common::assert_journal_agrees(&store, &admin, chrono::Utc::now() + offset).await;
     drop(store);
     center.shutdown().await;
     drop(dir);
@@ -391,6 +459,62 @@ fn assert_only_moved(before: &Ledger, after: &Ledger, center: &moa_testbed::Spaw
     );
 }
 
+/// The faults every step is crossed with, by name: each one that can strike a call.
+fn faults() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "timeout, applied",
+            json!({"kind": "timeout", "applied": true, "rsp_code": "A0007"}),
+        ),
+        (
+            "timeout, not applied",
+            json!({"kind": "timeout", "applied": false, "rsp_code": "A0017"}),
+        ),
+        (
+            "dropped after commit",
+            json!({"kind": "drop", "after_commit": true}),
+        ),
+        (
+            "dropped before commit",
+            json!({"kind": "drop", "after_commit": false}),
+        ),
+        (
+            "refused",
+            json!({"kind": "bank_error", "bank_rsp_code": "499"}),
+        ),
+        (
+            "lands late",
+            json!({"kind": "late", "after_ms": 800, "answer": "timeout"}),
+        ),
+    ]
+}
+
+/// Runs `cases` a few at a time, each with its own center and server processes.
+async fn run_cases(cases: Vec<Case>) {
+    const SIDE_BY_SIDE: usize = 6;
+    let mut pending = cases.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    loop {
+        while running.len() < SIDE_BY_SIDE {
+            match pending.next() {
+                Some(case) => {
+                    running.spawn(crash_at(case));
+                }
+                None => break,
+            }
+        }
+        let Some(ended) = running.join_next().await else {
+            break;
+        };
+        if let Err(e) = ended {
+            match e.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(e) => panic!("a case did not finish: {e}"),
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_killed_at_any_step_of_a_transfer_is_finished_by_the_next_one_exactly_once() {
     let cases = [
@@ -401,18 +525,32 @@ async fn a_server_killed_at_any_step_of_a_transfer_is_finished_by_the_next_one_e
         (Step::BeforeRefund, true, TransferState::Refunded),
         (Step::AfterRefund, true, TransferState::Refunded),
     ];
-    // Each case has its own center and server, so they run side by side: the slow part is the
-    // second server settling calls the first never sent.
-    let mut running = tokio::task::JoinSet::new();
-    for (step, refund, expected) in cases {
-        running.spawn(crash_at(step, refund, expected));
-    }
-    while let Some(ended) = running.join_next().await {
-        if let Err(e) = ended {
-            match e.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(e) => panic!("a case did not finish: {e}"),
-            }
+    run_cases(
+        cases
+            .into_iter()
+            .map(|(step, refund, expected)| Case {
+                step,
+                refund,
+                fault: None,
+                expected: Some(expected),
+            })
+            .collect(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_killed_at_any_step_with_any_fault_at_that_call_loses_and_doubles_nothing() {
+    let mut cases = Vec::new();
+    for step in Step::ALL {
+        for fault in faults() {
+            cases.push(Case {
+                step,
+                refund: matches!(step, Step::BeforeRefund | Step::AfterRefund),
+                fault: Some(fault),
+                expected: None,
+            });
         }
     }
+    run_cases(cases).await;
 }
