@@ -608,6 +608,102 @@ async fn history_of_an_unknown_or_another_persons_account_is_no_such_account() {
 // Moving money
 // ---------------------------------------------------------------------------------------------
 
+/// What left the person's accounts today counts toward the daily limit, both when a transfer
+/// is checked and when it is made: a day already spent to 5,000 won short of the limit leaves
+/// room for 5,000 won and not one more.
+#[tokio::test]
+async fn the_daily_limit_counts_what_the_day_already_moved() {
+    use moa_server::saga::{DAILY_LIMIT, start_of_business_day};
+    use moa_server::store::{Change, LegId, NewTransfer, TransferState as Journaled};
+    let sb = common::start().await;
+    let device = sb.person(0).await;
+    let accounts = device.accounts().await;
+    let (main, spending) = (fin_at(&accounts, "004"), fin_at(&accounts, "088"));
+    let store = sb.app().store();
+    let person = store.people_with_tokens().expect("people")[0];
+    let rows = store.accounts(person).expect("accounts");
+    let row = |fin: &str| {
+        rows.iter()
+            .find(|a| a.fintech_use_num == fin)
+            .expect("the account's row")
+            .id
+    };
+    // Earlier today: a transfer that moved all but 5,000 won of the day's limit.
+    let now = sb.clock_now();
+    let (earlier, _) = store
+        .create_transfer(
+            &NewTransfer {
+                person_id: person,
+                idempotency_key: "earlier-today".into(),
+                request_hash: String::new(),
+                from_account: row(&main),
+                to_account: Some(row(&spending)),
+                to_bank_code: "088".into(),
+                to_account_num: String::new(),
+                to_holder_name: "홍길동".into(),
+                amount: DAILY_LIMIT - 5_000,
+                memo: String::new(),
+                collection_account: String::new(),
+                payout_account: String::new(),
+                daily_limit: Some((start_of_business_day(now), DAILY_LIMIT)),
+            },
+            now,
+        )
+        .expect("the journal writes")
+        .expect("within the limit");
+    let mut record = earlier;
+    let leg = |n: u32| LegId::sent(&format!("T991589220U99999999{n}"), now.date_naive());
+    for change in [
+        Change {
+            state: Some(Journaled::Withdrawing),
+            withdraw: Some(leg(1)),
+            ..Change::default()
+        },
+        Change {
+            state: Some(Journaled::Withdrawn),
+            ..Change::default()
+        },
+        Change {
+            state: Some(Journaled::Depositing),
+            deposit: Some(leg(2)),
+            ..Change::default()
+        },
+        Change {
+            state: Some(Journaled::Completed),
+            ..Change::default()
+        },
+    ] {
+        record = store
+            .update_transfer(&record, &change, now)
+            .expect("a journal move");
+    }
+
+    let (status, body) = device
+        .post("/v1/transfers/check", own_transfer(&main, &spending, 1_000))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["remaining_limit"], 5_000, "{body}");
+    assert_refused(
+        &device
+            .post("/v1/transfers/check", own_transfer(&main, &spending, 5_001))
+            .await,
+        ErrorCode::OverLimit,
+    );
+    assert_refused(
+        &device
+            .transfer("one-won-over", &own_transfer(&main, &spending, 5_001))
+            .await,
+        ErrorCode::OverLimit,
+    );
+    let (status, body) = device
+        .transfer("exactly-the-rest", &own_transfer(&main, &spending, 5_000))
+        .await;
+    assert_eq!(status, 201, "the rest of the day's limit may move: {body}");
+    let done = device.wait_final(body["id"].as_str().expect("an id")).await;
+    assert_eq!(done.state, TransferState::Completed, "{done:?}");
+    sb.stop().await;
+}
+
 #[tokio::test]
 async fn a_transfer_check_names_the_recipient_and_moves_nothing() {
     let sb = common::start().await;
