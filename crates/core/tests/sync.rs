@@ -16,7 +16,6 @@ use moa_core::sync::{BalanceOutcome, BankState, HistoryOutcome, StaleCode};
 use moa_core::transfer::{Recipient, TransferRequest};
 use moa_core::{Moa, Options};
 use moa_openbanking::ManualClock;
-use reqwest::Method;
 use serde_json::json;
 
 /// Person 0 of the demo seed, 홍길동: four accounts at 004, 088, 090 and 081.
@@ -113,9 +112,9 @@ async fn a_bank_down_not_open_or_gone_leaves_its_account_stale_with_the_last_goo
     let first = moa.refresh_balances(None).await.unwrap();
     assert_eq!(first.fresh, 4);
     let ids = accounts_by_bank(&moa).await;
-    common::set_bank(&moa, "088", json!({ "status": "D" })).await;
-    common::set_bank(&moa, "090", json!({ "status": "L" })).await;
-    common::set_bank(&moa, "081", json!({ "status": "E" })).await;
+    common::center(&moa).await.set_bank_status("088", "D").await;
+    common::center(&moa).await.set_bank_status("090", "L").await;
+    common::center(&moa).await.set_bank_status("081", "E").await;
 
     let second = moa.refresh_balances(None).await.unwrap();
     assert_eq!(second.fresh, 1);
@@ -164,7 +163,7 @@ async fn a_bank_down_not_open_or_gone_leaves_its_account_stale_with_the_last_goo
     );
 
     // Back up: fresh again, no longer stale.
-    common::set_bank(&moa, "088", json!({ "status": "Y" })).await;
+    common::center(&moa).await.set_bank_status("088", "Y").await;
     let third = moa.refresh_balances(None).await.unwrap();
     assert!(third.outcome(ids["088"]).unwrap().is_fresh());
     assert_eq!(
@@ -182,7 +181,10 @@ async fn slow_banks_time_out_alone_and_the_refresh_takes_one_timeout_not_their_s
     let moa = registered_with(options).await;
     let ids = accounts_by_bank(&moa).await;
     for bank in ["088", "090", "081"] {
-        common::set_bank(&moa, bank, json!({ "latency_ms": 3_000 })).await;
+        common::center(&moa)
+            .await
+            .set_bank_latency(bank, Some(3_000))
+            .await;
     }
     let summary = moa.refresh_balances(None).await.unwrap();
     assert!(summary.outcome(ids["004"]).unwrap().is_fresh());
@@ -206,14 +208,11 @@ async fn a_bank_refusal_keeps_the_banks_code_and_an_unexplained_one_reads_as_dow
     let (_dir, moa) = registered("sync-refused").await;
     let ids = accounts_by_bank(&moa).await;
     for (bank, code) in [("088", "467"), ("090", "499")] {
-        common::admin(
-            &moa,
-            Method::POST,
-            "/testbed/admin/faults",
-            json!({ "api": "balance", "bank_code": bank,
-                    "fault": { "kind": "bank_error", "bank_rsp_code": code } }),
-        )
-        .await;
+        common::center(&moa)
+            .await
+            .add_fault(json!({ "api": "balance", "bank_code": bank,
+                    "fault": { "kind": "bank_error", "bank_rsp_code": code } }))
+            .await;
     }
     let summary = moa.refresh_balances(None).await.unwrap();
     let BalanceOutcome::Stale { reason, .. } = summary.outcome(ids["088"]).unwrap() else {
@@ -314,13 +313,10 @@ async fn a_token_the_center_calls_expired_is_renewed_by_the_server_and_every_bal
     // The center is 91 days on, past the token's 90; the server's clock is not, so only the
     // center's O0003 can tell. The four calls all hear it; one renewal serves them all (a
     // refresh token is single use, so a second renewal would fail).
-    common::admin(
-        &moa,
-        Method::PUT,
-        "/testbed/admin/clock",
-        json!({ "offset_seconds": 91 * 86_400 }),
-    )
-    .await;
+    common::center(&moa)
+        .await
+        .set_clock_offset(91 * 86_400)
+        .await;
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!(summary.fresh, 4, "{summary:?}");
     let after = common::kftc_tokens(&dir);
@@ -336,13 +332,10 @@ async fn when_the_center_has_moved_past_the_refresh_token_too_accounts_say_auth_
     let (_dir, moa, clock) = on_manual_clock("sync-gone").await;
     let first = moa.refresh_balances(None).await.unwrap();
     assert_eq!(first.fresh, 4);
-    common::admin(
-        &moa,
-        Method::PUT,
-        "/testbed/admin/clock",
-        json!({ "offset_seconds": 101 * 86_400 }),
-    )
-    .await;
+    common::center(&moa)
+        .await
+        .set_clock_offset(101 * 86_400)
+        .await;
     clock.advance(chrono::TimeDelta::minutes(1));
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!(
@@ -362,13 +355,10 @@ async fn when_the_center_has_moved_past_the_refresh_token_too_accounts_say_auth_
 async fn moving_both_clocks_past_expiry_renews_before_asking() {
     let (dir, moa, clock) = on_manual_clock("sync-both").await;
     let before = common::kftc_tokens(&dir);
-    common::admin(
-        &moa,
-        Method::PUT,
-        "/testbed/admin/clock",
-        json!({ "offset_seconds": 91 * 86_400 }),
-    )
-    .await;
+    common::center(&moa)
+        .await
+        .set_clock_offset(91 * 86_400)
+        .await;
     clock.advance(chrono::TimeDelta::days(91));
     let summary = moa.refresh_balances(None).await.unwrap();
     assert_eq!(summary.fresh, 4, "{summary:?}");
@@ -545,7 +535,7 @@ async fn syncing_every_history_reports_each_account_and_a_bank_down_fails_alone(
     let (dir, moa) = registered("sync-all-history").await;
     let ids = accounts_by_bank(&moa).await;
     let numbers = numbers_by_bank(&moa).await;
-    common::set_bank(&moa, "081", json!({ "status": "D" })).await;
+    common::center(&moa).await.set_bank_status("081", "D").await;
     let (sender, mut events) = tokio::sync::mpsc::channel(16);
     let outcomes = moa.sync_all_history(Some(sender)).await.unwrap();
     let mut done = Vec::new();
@@ -581,8 +571,8 @@ async fn bank_statuses_list_every_bank_and_show_an_outage() {
     let banks = moa.bank_statuses().await.unwrap();
     assert_eq!(banks.len(), 24);
     assert!(banks.iter().all(|b| b.state == BankState::Available));
-    common::set_bank(&moa, "088", json!({ "status": "D" })).await;
-    common::set_bank(&moa, "090", json!({ "status": "L" })).await;
+    common::center(&moa).await.set_bank_status("088", "D").await;
+    common::center(&moa).await.set_bank_status("090", "L").await;
     let banks = moa.bank_statuses().await.unwrap();
     let shinhan = banks.iter().find(|b| b.bank_code == "088").unwrap();
     assert_eq!(

@@ -1,18 +1,18 @@
 //! What the core's tests share: a Moa on a fresh data folder with an in-memory vault and the
 //! sandbox (an in-process moa-server whose center is the testbed), a person who goes through
 //! the center's consent pages like a browser, the testbed's admin API, and the money auditor
-//! every test that moves money runs at its end.
+//! every test that moves money runs at its end (both `moa_testbed::harness`'s).
 #![allow(dead_code)] // Each test binary uses its own part.
 #![allow(clippy::unwrap_used)] // Test support: a failure here is a failed test.
 
-use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use moa_core::{MemoryVault, Moa, Options};
 use moa_openbanking::Lang;
-use reqwest::Method;
+pub use moa_testbed::harness::Ledger;
+use moa_testbed::harness::{self, Admin};
 use serde_json::Value;
 
 /// A data folder removed when dropped.
@@ -179,150 +179,26 @@ pub async fn register(
         .expect("the registration completes")
 }
 
-/// The sandbox center's admin API; its JSON answer (`null` when it has none).
-pub async fn admin(moa: &Moa, method: Method, path: &str, body: Value) -> Value {
+/// The sandbox center's admin API.
+pub async fn center(moa: &Moa) -> Admin {
     let (base, manifest) = moa.sandbox().await.expect("the sandbox runs");
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(&manifest.admin_token);
-    if !body.is_null() {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the admin API answers");
-    let status = response.status();
-    let text = response.text().await.expect("the admin answer is read");
-    assert!(status.is_success(), "{path}: {status} {text}");
-    serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-/// Sets a bank's status or latency (`{"status": "D"}`, `{"latency_ms": 500}`).
-pub async fn set_bank(moa: &Moa, bank: &str, body: Value) {
-    admin(
-        moa,
-        Method::PUT,
-        &format!("/testbed/admin/banks/{bank}"),
-        body,
-    )
-    .await;
-}
-
-/// Every balance the center holds, read in one transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ledger {
-    /// The center's sum of every balance.
-    pub total: i64,
-    /// The smallest balance, as the center reports it.
-    pub min_balance: i64,
-    /// Every account's balance, by bank code and account number.
-    pub balances: HashMap<(String, String), i64>,
-}
-
-impl Ledger {
-    /// The balance of `account_num` at `bank`.
-    pub fn balance(&self, bank: &str, account_num: &str) -> i64 {
-        *self
-            .balances
-            .get(&(bank.to_owned(), account_num.to_owned()))
-            .unwrap_or_else(|| panic!("no account {bank}-{account_num} in the ledger"))
-    }
-
-    /// How each account that changed moved since `before`.
-    pub fn changes_since(&self, before: &Ledger) -> Vec<((String, String), i64)> {
-        let mut changes: Vec<_> = self
-            .balances
-            .iter()
-            .filter_map(|(k, v)| {
-                let moved = v - before.balances.get(k).copied().unwrap_or(0);
-                (moved != 0).then(|| (k.clone(), moved))
-            })
-            .collect();
-        changes.sort();
-        changes
-    }
+    Admin::new(&base, &manifest.admin_token)
 }
 
 /// The center's ledger now.
 pub async fn ledger(moa: &Moa) -> Ledger {
-    let ledger = admin(moa, Method::GET, "/testbed/admin/ledger", Value::Null).await;
-    let balances = ledger["accounts"]
-        .as_array()
-        .expect("the ledger lists accounts")
-        .iter()
-        .map(|a| {
-            (
-                (
-                    a["bank_code_std"].as_str().expect("bank code").to_owned(),
-                    a["account_num"]
-                        .as_str()
-                        .expect("account number")
-                        .to_owned(),
-                ),
-                a["balance"].as_i64().expect("balance"),
-            )
-        })
-        .collect();
-    Ledger {
-        total: ledger["total"].as_i64().expect("the ledger's total"),
-        min_balance: ledger["min_balance"]
-            .as_i64()
-            .expect("the ledger's minimum"),
-        balances,
-    }
+    center(moa).await.ledger().await
 }
 
-/// The auditor, run at the end of every test that moves money: against the ledger `opening`
-/// read before the test moved any, the total of all balances is unchanged and no balance is
-/// below zero; every transfer the center applied wrote two postings that sum to zero, every
-/// refused one none; and no `bank_tran_id` was applied twice (per institution and day).
+/// The auditor, run at the end of every test that moves money, against the ledger `opening`
+/// read before the test moved any: see `moa_testbed::harness::check`.
 pub async fn assert_money_invariants(moa: &Moa, opening: &Ledger) {
-    let ledger = ledger(moa).await;
-    let sum: i64 = ledger.balances.values().sum();
-    assert_eq!(sum, ledger.total, "the ledger's total is its balances' sum");
-    assert_eq!(
-        ledger.total,
-        opening.total,
-        "money is conserved; changes: {:?}",
-        ledger.changes_since(opening)
-    );
-    assert!(
-        ledger.min_balance >= 0 && ledger.balances.values().all(|b| *b >= 0),
-        "no balance below zero"
-    );
-    let transfers = admin(moa, Method::GET, "/testbed/admin/transfers", Value::Null).await;
-    let mut applied = HashSet::new();
-    for transfer in transfers.as_array().expect("a list of transfers") {
-        let postings = transfer["postings"].as_i64().expect("postings");
-        let postings_sum = transfer["postings_sum"].as_i64().expect("postings' sum");
-        match transfer["status"].as_str().expect("a transfer status") {
-            "done" => {
-                assert_eq!(
-                    (postings, postings_sum),
-                    (2, 0),
-                    "an applied transfer posts twice, summing to zero: {transfer}"
-                );
-                let id = (
-                    transfer["client_use_code"].to_string(),
-                    transfer["bank_tran_date"].to_string(),
-                    transfer["bank_tran_id"].to_string(),
-                );
-                assert!(
-                    applied.insert(id),
-                    "a bank_tran_id is applied at most once: {transfer}"
-                );
-            }
-            "refused" => assert_eq!(postings, 0, "a refused transfer posts nothing: {transfer}"),
-            other => panic!("unknown transfer status {other}: {transfer}"),
-        }
-    }
+    harness::assert_invariants(&center(moa).await, opening).await;
 }
 
 /// How many transfers reached a bank, applied or refused.
 pub async fn center_transfer_count(moa: &Moa) -> usize {
-    admin(moa, Method::GET, "/testbed/admin/transfers", Value::Null)
-        .await
-        .as_array()
-        .expect("a list of transfers")
-        .len()
+    center(moa).await.transfers().await.len()
 }
 
 /// Every KFTC token (access and refresh) the sandbox's server holds now, opened from its
