@@ -156,12 +156,7 @@ struct Stored {
 fn seed(app: &MoaApp) -> Result<Stored> {
     let window = app.launch()?;
     let center = app.center()?;
-    let has = center
-        .ledger()?
-        .accounts
-        .iter()
-        .filter(|a| a.account_holder_name == HONG.name)
-        .count();
+    let has = center.ledger()?.accounts_of(HONG.name).len();
     // The busy account is his only one at its bank, so its card is found by the bank.
     let busy = center.open_account(HONG.cell_no, BUSY_BANK, 1_000_000)?;
     for i in has + 1..ACCOUNTS {

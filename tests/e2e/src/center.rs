@@ -1,11 +1,14 @@
 //! The sandbox's center as the app started it, seen from outside: its address from the app's
 //! store (`moa.db`, where the app records the environment it talks to) and its admin token from
 //! the center's own database (`sandbox-center.db`), both opened read-only. The tests then ask the
-//! center's admin API for the ledger's truth and set banks down, over HTTP like any client.
+//! center's admin API for the ledger's truth and set banks down, over HTTP like any client,
+//! reading its answers as `moa_testbed::harness`'s types and auditing them with its checker.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use moa_testbed::harness;
+pub use moa_testbed::harness::{CenterTransfer, Ledger, LedgerAccount, TransferKind};
 use reqwest::blocking::Client;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _};
 use serde::Deserialize;
@@ -22,57 +25,18 @@ pub struct SandboxCenter {
     db: PathBuf,
 }
 
-/// One account as the center's ledger holds it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerAccount {
-    /// The bank's code, e.g. `004`.
-    pub bank_code_std: String,
-    /// The full account number.
-    pub account_num: String,
-    /// Whose it is.
-    pub account_holder_name: String,
-    /// Whole won.
-    pub balance: i64,
-}
-
-/// A transfer that reached a bank, as the center's admin API lists it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct CenterTransfer {
-    /// `withdraw` or `deposit`.
-    pub kind: String,
-    /// Whole won.
-    pub amount: i64,
-    /// The center's status of it.
-    pub status: String,
-    /// History rows it wrote: 2 when applied, 0 when refused.
-    pub postings: i64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Ledger {
-    accounts: Vec<LedgerAccount>,
-    total: i64,
-    min_balance: i64,
-}
-
-/// The ledger's accounts with the invariants the center reports alongside.
-#[derive(Debug)]
-pub struct LedgerView {
-    /// Every account, people's and institutions'.
-    pub accounts: Vec<LedgerAccount>,
-    /// The sum of all balances.
-    pub total: i64,
-    /// The smallest balance.
-    pub min_balance: i64,
-}
-
-impl LedgerView {
+/// Finding a person's account in the center's ledger by its holder and bank.
+pub trait AccountOf {
     /// The account `holder` has at `bank`; the seed gives each person at most one per bank.
-    pub fn account_of(&self, holder: &str, bank: &str) -> Result<&LedgerAccount> {
+    fn account_of(&self, holder: &str, bank: &str) -> Result<LedgerAccount>;
+}
+
+impl AccountOf for Ledger {
+    fn account_of(&self, holder: &str, bank: &str) -> Result<LedgerAccount> {
         let mut found = self
-            .accounts
-            .iter()
-            .filter(|a| a.account_holder_name == holder && a.bank_code_std == bank);
+            .accounts_of(holder)
+            .into_iter()
+            .filter(|a| a.bank_code_std == bank);
         match (found.next(), found.next()) {
             (Some(one), None) => Ok(one),
             (None, _) => Err(Error::Setup(format!(
@@ -155,20 +119,14 @@ impl SandboxCenter {
     }
 
     /// Every account's balance, now.
-    pub fn ledger(&self) -> Result<LedgerView> {
-        let ledger: Ledger = self
-            .http
+    pub fn ledger(&self) -> Result<Ledger> {
+        self.http
             .get(format!("{}/testbed/admin/ledger", self.base_url))
             .bearer_auth(&self.admin_token)
             .send()
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
-            .map_err(|e| Error::Transport(format!("the center's ledger: {e}")))?;
-        Ok(LedgerView {
-            accounts: ledger.accounts,
-            total: ledger.total,
-            min_balance: ledger.min_balance,
-        })
+            .map_err(|e| Error::Transport(format!("the center's ledger: {e}")))
     }
 
     /// Every transfer that reached a bank, oldest first.
@@ -180,6 +138,23 @@ impl SandboxCenter {
             .and_then(|r| r.error_for_status())
             .and_then(|r| r.json())
             .map_err(|e| Error::Transport(format!("the center's transfers: {e}")))
+    }
+
+    /// The money auditor every harness shares (`moa_testbed::harness::check`): against the
+    /// ledger `opening`, the center's money is conserved, no balance is below zero, every
+    /// applied transfer posted twice summing to zero and every refused one not at all, and no
+    /// `bank_tran_id` was applied twice.
+    pub fn check_invariants(&self, opening: &Ledger) -> Result<()> {
+        let broken = harness::check(opening, &self.ledger()?, &self.transfers()?);
+        if broken.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = broken.iter().map(|v| format!("  - {v}")).collect();
+        Err(Error::Check(format!(
+            "the center's money broke {} invariant(s):\n{}",
+            broken.len(),
+            list.join("\n")
+        )))
     }
 
     /// Sets a bank's status: `Y` available, `D` down, `L` not open yet, `E` terminated.

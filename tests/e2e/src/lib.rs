@@ -30,7 +30,7 @@ pub mod server;
 pub mod webdriver;
 
 pub use app::{MoaApp, Window, native_window_titles};
-pub use center::{CenterTransfer, LedgerAccount, LedgerView, SandboxCenter};
+pub use center::{AccountOf, CenterTransfer, Ledger, LedgerAccount, SandboxCenter, TransferKind};
 pub use consent::{HONG, Person};
 pub use secrets::{Scan, Secrets};
 pub use server::MoaServer;

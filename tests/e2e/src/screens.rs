@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::app::Window;
-use crate::center::{LedgerView, SandboxCenter};
+use crate::center::{AccountOf, Ledger, SandboxCenter};
 use crate::consent::{Person, agree_to_everything};
 use crate::webdriver::{Element, Error, Result, testid, wait_for};
 
@@ -84,18 +84,14 @@ pub fn wait_for_ledger_balances(
     center: &SandboxCenter,
     holder: &str,
     timeout: Duration,
-) -> Result<(Vec<Card>, LedgerView)> {
+) -> Result<(Vec<Card>, Ledger)> {
     wait_for(
         &format!("the dashboard to show {holder}'s balances as the ledger holds them"),
         timeout,
         |last| {
             let ledger = center.ledger()?;
             let shown = cards(window)?;
-            let theirs: Vec<_> = ledger
-                .accounts
-                .iter()
-                .filter(|a| a.account_holder_name == holder)
-                .collect();
+            let theirs = ledger.accounts_of(holder);
             let matches = shown.len() == theirs.len()
                 && shown.iter().all(|card| {
                     !card.stale
