@@ -1267,3 +1267,95 @@ pub fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
         updated_at: record.updated_at,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use moa_openbanking::error::{BankReply, CenterError};
+    use moa_openbanking::{BankRspCode, RspCode};
+
+    fn center(code: &str, bank: Option<&str>) -> moa_openbanking::Error {
+        moa_openbanking::Error::Center(Box::new(CenterError {
+            endpoint: "/v2.0/transfer/withdraw/fin_num",
+            code: RspCode::from_code(code),
+            message: String::new(),
+            detail: None,
+            bank: bank.map(|b| BankReply {
+                code: BankRspCode::from_code(b),
+                message: String::new(),
+            }),
+            api_tran_id: None,
+        }))
+    }
+
+    #[test]
+    fn only_a_refusal_the_protocol_defines_is_taken_for_nothing_moved() {
+        for (code, bank) in [
+            ("A0001", None),
+            ("A0007", None),
+            ("A0017", None),
+            ("A0003", None),
+            ("A0999", None),
+            ("A0002", Some("777")),
+        ] {
+            assert!(
+                outcome_unknown(&center(code, bank)),
+                "{code}/{bank:?} leaves the outcome unknown"
+            );
+        }
+        for (code, bank) in [
+            ("A0002", Some("453")),
+            ("A0002", Some("499")),
+            ("O0009", None),
+        ] {
+            assert!(
+                !outcome_unknown(&center(code, bank)),
+                "{code}/{bank:?} is a refusal"
+            );
+        }
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).expect("a date")
+    }
+
+    #[test]
+    fn the_cutoff_is_the_end_of_the_centers_next_business_day() {
+        let kst_midnight = |d: u32| {
+            kst()
+                .from_local_datetime(&day(d).and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("one instant")
+                .with_timezone(&Utc)
+        };
+        let dated = LegId {
+            bank_tran_id: "T991589220U000000001".into(),
+            date: day(10),
+            dated_by_center: true,
+        };
+        assert_eq!(cutoff(&dated), kst_midnight(12));
+        // Not dated by the center: it may have filed the call on the 11th.
+        let sent = LegId::sent("T991589220U000000001", day(10));
+        assert_eq!(cutoff(&sent), kst_midnight(13));
+        assert_eq!(sent.candidate_dates(), vec![day(10), day(11), day(9)]);
+        assert_eq!(dated.candidate_dates(), vec![day(10)]);
+    }
+
+    #[test]
+    fn questions_wait_longer_each_time_up_to_a_limit() {
+        let policy = SettlePolicy::default();
+        let waits: Vec<u64> = (0..4).map(|n| policy.delay(n).as_millis() as u64).collect();
+        assert_eq!(waits, vec![500, 1_000, 2_000, 4_000]);
+        assert_eq!(policy.delay(40), policy.max_delay);
+    }
+
+    #[test]
+    fn a_date_the_center_answers_is_kept_only_when_it_can_be_the_calls() {
+        assert_eq!(center_date(Some(day(11)), day(10)), Some(day(11)));
+        assert_eq!(center_date(Some(day(10)), day(10)), Some(day(10)));
+        // KFTC's test host answers a fixed date: not the call's.
+        let fixed = NaiveDate::from_ymd_opt(2019, 1, 1).expect("a date");
+        assert_eq!(center_date(Some(fixed), day(10)), None);
+        assert_eq!(center_date(None, day(10)), None);
+    }
+}

@@ -358,6 +358,13 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
             0,
         ),
         (
+            "withdraw refused with a bank code the server does not know: settled by asking",
+            vec![w(json!({"kind": "bank_error", "bank_rsp_code": "777"}))],
+            Failed,
+            0,
+            0,
+        ),
+        (
             "withdraw over the usage plan",
             vec![w(usage_limit())],
             Failed,
