@@ -16,7 +16,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! or call [`Testbed::router`] without a socket.
+//! or call [`Testbed::router`] without a socket. [`harness`] holds what every harness that drives
+//! it shares: a typed client of its admin API and the one checker of the money invariants.
 #![deny(missing_docs)]
 
 mod admin;
