@@ -5,6 +5,8 @@
 
 mod common;
 
+use moa_testbed::harness::TransferKind::{self, Deposit, Withdraw};
+
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -164,20 +166,6 @@ fn aborted(status: ExitStatus) -> bool {
     {
         !status.success()
     }
-}
-
-/// What the center did with a `bank_tran_id`: `done`, `refused`, or `None` when the call never
-/// reached a bank.
-fn center_status<'a>(records: &'a [Value], bank_tran_id: &str) -> Option<&'a str> {
-    let mut found = records.iter().filter(|r| r["bank_tran_id"] == bank_tran_id);
-    let first = found
-        .next()
-        .map(|r| r["status"].as_str().expect("a status"));
-    assert!(
-        found.next().is_none(),
-        "{bank_tran_id} reached a bank only once"
-    );
-    first
 }
 
 /// One scenario: a server that dies at `step` in a transfer — one whose deposit the target's
@@ -343,42 +331,33 @@ async fn crash_at(case: Case) {
         .expect("the transfer is journaled");
     assert_eq!(record.state, done.state, "{name}: the journal agrees");
     let records = admin.transfers().await;
-    let applied: Vec<(&str, i64)> = records
+    let applied: Vec<(TransferKind, i64)> = records
         .iter()
-        .filter(|r| r["status"] == "done")
-        .map(|r| {
-            (
-                r["kind"].as_str().expect("a kind"),
-                r["amount"].as_i64().expect("an amount"),
-            )
-        })
+        .filter(|r| r.applied())
+        .map(|r| (r.kind, r.amount))
         .collect();
     let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
-    let withdrawn = center_status(&records, &withdraw.bank_tran_id);
+    let withdrawn = common::center_verdict(&records, &withdraw.bank_tran_id);
     match done.state {
         TransferState::Failed => {
-            assert_ne!(
-                withdrawn,
-                Some("done"),
-                "{name}: the withdraw never applied"
-            );
+            assert_ne!(withdrawn, Some(true), "{name}: the withdraw never applied");
             assert!(applied.is_empty(), "{name}: nothing applied: {applied:?}");
         }
         state => {
-            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            assert_eq!(withdrawn, Some(true), "{name}: the withdraw applied");
             let last = if state == TransferState::Refunded {
                 record.refund.as_ref().expect("a refund was journaled")
             } else {
                 record.deposit.as_ref().expect("a deposit was journaled")
             };
             assert_eq!(
-                center_status(&records, &last.bank_tran_id),
-                Some("done"),
+                common::center_verdict(&records, &last.bank_tran_id),
+                Some(true),
                 "{name}: the journaled deposit applied"
             );
             assert_eq!(
                 applied,
-                vec![("withdraw", AMOUNT), ("deposit", AMOUNT)],
+                vec![(Withdraw, AMOUNT), (Deposit, AMOUNT)],
                 "{name}: each leg applied once"
             );
         }

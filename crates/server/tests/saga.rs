@@ -10,6 +10,8 @@
 
 mod common;
 
+use moa_testbed::harness::TransferKind::{self, Deposit, Withdraw};
+
 use std::time::Duration;
 
 use common::{Admin, Device, Sandbox, fault_rule, own_transfer};
@@ -156,20 +158,6 @@ async fn transfer_holding(
     (done, record, cutoffs)
 }
 
-/// What the center did with a `bank_tran_id`: `done`, `refused`, or `None` when the call never
-/// reached a bank.
-fn center_status<'a>(records: &'a [Value], bank_tran_id: &str) -> Option<&'a str> {
-    let mut found = records.iter().filter(|r| r["bank_tran_id"] == bank_tran_id);
-    let first = found
-        .next()
-        .map(|r| r["status"].as_str().expect("a status"));
-    assert!(
-        found.next().is_none(),
-        "{bank_tran_id} reached a bank only once"
-    );
-    first
-}
-
 /// The checks every scenario ends with: the transfer ended as `expected`; the center applied
 /// exactly the legs that state means — each once, under the ids the journal holds — and
 /// nothing else since `records_before`; the person's money moved only if it completed; the
@@ -187,35 +175,30 @@ async fn assert_ended(
     let admin = sb.admin();
     let records = admin.transfers().await;
     let new = &records[records_before..];
-    let applied: Vec<(&str, i64)> = new
+    let applied: Vec<(TransferKind, i64)> = new
         .iter()
-        .filter(|r| r["status"] == "done")
-        .map(|r| {
-            (
-                r["kind"].as_str().expect("a kind"),
-                r["amount"].as_i64().expect("an amount"),
-            )
-        })
+        .filter(|r| r.applied())
+        .map(|r| (r.kind, r.amount))
         .collect();
     let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
-    let withdrawn = center_status(new, &withdraw.bank_tran_id);
+    let withdrawn = common::center_verdict(new, &withdraw.bank_tran_id);
     match expected {
         TransferState::Completed => {
-            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            assert_eq!(withdrawn, Some(true), "{name}: the withdraw applied");
             let deposit = record.deposit.as_ref().expect("a deposit was journaled");
             assert_eq!(
-                center_status(new, &deposit.bank_tran_id),
-                Some("done"),
+                common::center_verdict(new, &deposit.bank_tran_id),
+                Some(true),
                 "{name}: the journaled deposit applied"
             );
             assert!(record.refund.is_none(), "{name}: no refund");
         }
         TransferState::Refunded => {
-            assert_eq!(withdrawn, Some("done"), "{name}: the withdraw applied");
+            assert_eq!(withdrawn, Some(true), "{name}: the withdraw applied");
             let refund = record.refund.as_ref().expect("a refund was journaled");
             assert_eq!(
-                center_status(new, &refund.bank_tran_id),
-                Some("done"),
+                common::center_verdict(new, &refund.bank_tran_id),
+                Some(true),
                 "{name}: the journaled refund applied"
             );
             assert!(done.failure_code.is_some(), "{name}: a refund says why");
@@ -231,17 +214,13 @@ async fn assert_ended(
             );
         }
         _ => {
-            assert_ne!(
-                withdrawn,
-                Some("done"),
-                "{name}: the withdraw never applied"
-            );
+            assert_ne!(withdrawn, Some(true), "{name}: the withdraw never applied");
             assert!(done.failure_code.is_some(), "{name}: a failure says why");
         }
     }
     let legs = match expected {
         TransferState::Failed => vec![],
-        _ => vec![("withdraw", AMOUNT), ("deposit", AMOUNT)],
+        _ => vec![(Withdraw, AMOUNT), (Deposit, AMOUNT)],
     };
     assert_eq!(applied, legs, "{name}: each leg applied once, nothing else");
 
@@ -594,8 +573,8 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
             .faults()
             .await
             .iter()
-            .filter(|r| r["bank_code"] == source)
-            .map(|r| r["remaining"].as_u64().expect("a count"))
+            .filter(|r| r.bank_code.as_deref() == Some(source))
+            .map(|r| u64::from(r.remaining))
             .sum::<u64>()
     };
     let journal = || {

@@ -18,6 +18,7 @@ use moa_server::dpop::DeviceKey;
 use moa_server::saga::SettlePolicy;
 use moa_server::sandbox::SandboxOptions;
 use moa_testbed::Manifest;
+pub use moa_testbed::harness::{Admin, CenterTransfer, Ledger, assert_invariants};
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
@@ -165,15 +166,8 @@ impl Sandbox {
         let by = chrono::Duration::days(3);
         self.clock.shift(by);
         let admin = self.admin();
-        let now = admin.call(Method::GET, "/testbed/admin/clock", None).await;
-        let offset = now["offset_seconds"].as_i64().expect("the center's offset");
-        admin
-            .call(
-                Method::PUT,
-                "/testbed/admin/clock",
-                Some(serde_json::json!({ "offset_seconds": offset + by.num_seconds() })),
-            )
-            .await;
+        let offset = admin.clock().await.offset_seconds;
+        admin.set_clock_offset(offset + by.num_seconds()).await;
     }
 
     /// Stops the server and the center, then removes the folder.
@@ -704,166 +698,21 @@ pub async fn register(device: &Device, person: usize) -> api::Registered {
     serde_json::from_value(body).expect("a registration outcome")
 }
 
-/// The center's admin API (`/testbed/admin`), with the manifest's admin token.
-#[derive(Debug, Clone)]
-pub struct Admin {
-    base_url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-/// Every balance at the center at one moment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ledger {
-    /// The sum of all balances.
-    pub total: i64,
-    /// The smallest balance.
-    pub min_balance: i64,
-    /// Each account's balance, by (bank code, account number).
-    pub balances: BTreeMap<(String, String), i64>,
-}
-
-impl Ledger {
-    /// One account's balance.
-    pub fn balance(&self, bank_code: &str, account_num: &str) -> i64 {
-        *self
-            .balances
-            .get(&(bank_code.to_owned(), account_num.to_owned()))
-            .unwrap_or_else(|| panic!("no account {bank_code}-{account_num} in the ledger"))
-    }
-
-    /// The accounts whose balance differs from `earlier`, with their change.
-    pub fn changes_since(&self, earlier: &Ledger) -> BTreeMap<(String, String), i64> {
-        self.balances
-            .iter()
-            .filter_map(|(k, now)| {
-                let before = earlier.balances.get(k).copied().unwrap_or(0);
-                (*now != before).then(|| (k.clone(), now - before))
-            })
-            .collect()
-    }
-}
-
-impl Admin {
-    /// The admin API of `center`.
-    pub fn of(center: &moa_testbed::Spawned) -> Self {
-        Self::new(&center.base_url, &center.manifest.admin_token)
-    }
-
-    /// The admin API at `base_url` with `token`: for a center in another process.
-    pub fn new(base_url: &str, token: &str) -> Self {
-        Self {
-            base_url: base_url.to_owned(),
-            token: token.to_owned(),
-            http: http(),
-        }
-    }
-
-    /// An admin call that must succeed; its JSON answer (`Null` when empty).
-    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base_url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the admin API answers");
-        let status = response.status();
-        let text = response.text().await.expect("the admin answer is read");
-        assert!(status.is_success(), "{path}: {status} {text}");
-        body_value(&text)
-    }
-
-    /// Every balance.
-    pub async fn ledger(&self) -> Ledger {
-        let ledger = self.call(Method::GET, "/testbed/admin/ledger", None).await;
-        let balances = ledger["accounts"]
-            .as_array()
-            .expect("the ledger lists accounts")
-            .iter()
-            .map(|a| {
-                (
-                    (
-                        a["bank_code_std"].as_str().expect("bank code").to_owned(),
-                        a["account_num"]
-                            .as_str()
-                            .expect("account number")
-                            .to_owned(),
-                    ),
-                    a["balance"].as_i64().expect("balance"),
-                )
-            })
-            .collect();
-        Ledger {
-            total: ledger["total"].as_i64().expect("the ledger's total"),
-            min_balance: ledger["min_balance"]
-                .as_i64()
-                .expect("the ledger's minimum"),
-            balances,
-        }
-    }
-
-    /// Every transfer that reached a bank, with its postings.
-    pub async fn transfers(&self) -> Vec<Value> {
-        self.call(Method::GET, "/testbed/admin/transfers", None)
-            .await
-            .as_array()
-            .expect("a list of transfers")
-            .clone()
-    }
-}
-
-/// The auditor, run after every scenario that may move money: against the ledger `opening`
-/// captured when the center started, the total of all balances is unchanged; no balance is
-/// below zero; every transfer the center applied wrote exactly two postings that sum to zero,
-/// every refused one none; and no `bank_tran_id` was applied twice (per institution and day).
-pub async fn assert_money_invariants(center: &moa_testbed::Spawned, opening: &Ledger) {
-    let admin = Admin::of(center);
-    let ledger = admin.ledger().await;
-    let sum: i64 = ledger.balances.values().sum();
-    assert_eq!(sum, ledger.total, "the ledger's total is its balances' sum");
-    assert_eq!(
-        ledger.total,
-        opening.total,
-        "money is conserved; changes: {:?}",
-        ledger.changes_since(opening)
-    );
+/// Whether the center applied `bank_tran_id` (`Some(true)`), refused it (`Some(false)`), or
+/// never saw it (`None`); a call reaches a bank at most once.
+pub fn center_verdict(records: &[CenterTransfer], bank_tran_id: &str) -> Option<bool> {
+    let mut found = records.iter().filter(|r| r.bank_tran_id == bank_tran_id);
+    let first = found.next().map(CenterTransfer::applied);
     assert!(
-        ledger.balances.values().all(|b| *b >= 0) && ledger.min_balance >= 0,
-        "no balance below zero: {:?}",
-        ledger
-            .balances
-            .iter()
-            .filter(|(_, b)| **b < 0)
-            .collect::<Vec<_>>()
+        found.next().is_none(),
+        "{bank_tran_id} reached a bank only once"
     );
-    let mut applied = HashSet::new();
-    for transfer in admin.transfers().await {
-        let status = transfer["status"].as_str().expect("a transfer status");
-        let postings = transfer["postings"].as_i64().expect("postings");
-        let postings_sum = transfer["postings_sum"].as_i64().expect("postings' sum");
-        match status {
-            "done" => {
-                assert_eq!(
-                    (postings, postings_sum),
-                    (2, 0),
-                    "an applied transfer posts twice, summing to zero: {transfer}"
-                );
-                let id = (
-                    transfer["client_use_code"].to_string(),
-                    transfer["bank_tran_date"].to_string(),
-                    transfer["bank_tran_id"].to_string(),
-                );
-                assert!(
-                    applied.insert(id),
-                    "a bank_tran_id is applied at most once: {transfer}"
-                );
-            }
-            "refused" => assert_eq!(postings, 0, "a refused transfer posts nothing: {transfer}"),
-            other => panic!("unknown transfer status {other}: {transfer}"),
-        }
-    }
+    first
+}
+
+/// Checks the center's money against `opening` with the testbed's one auditor.
+pub async fn assert_money_invariants(center: &moa_testbed::Spawned, opening: &Ledger) {
+    assert_invariants(&Admin::of(center), opening).await;
 }
 
 /// The journal's auditor, run after every saga scenario beside [`assert_money_invariants`]: for
@@ -883,14 +732,7 @@ pub async fn assert_journal_agrees(
 ) {
     use moa_server::store::{LegKind, TransferState};
     let center = admin.transfers().await;
-    let status_of = |id: &str| {
-        let mut found = center.iter().filter(|r| r["bank_tran_id"] == id);
-        let first = found
-            .next()
-            .map(|r| r["status"].as_str().unwrap_or("").to_owned());
-        assert!(found.next().is_none(), "{id} reached a bank only once");
-        first
-    };
+    let applied_at_center = |id: &str| center_verdict(&center, id) == Some(true);
     let mut seen = HashSet::new();
     for record in store.every_transfer().expect("the journal reads") {
         let calls = store.calls(&record.id).expect("the call log reads");
@@ -921,10 +763,7 @@ pub async fn assert_journal_agrees(
                     "{id} is journaled for two transfers or two legs"
                 );
             }
-            let done = ids
-                .iter()
-                .filter(|id| status_of(id).as_deref() == Some("done"))
-                .count();
+            let done = ids.iter().filter(|id| applied_at_center(id)).count();
             applied.insert(*kind, done);
         }
         let of = |kind: &str| applied.get(kind).copied().unwrap_or(0);
@@ -970,50 +809,6 @@ pub fn fault_rule(api: &str, bank_code: Option<&str>, remaining: u32, fault: Val
         "remaining": remaining,
         "fault": fault,
     })
-}
-
-impl Admin {
-    /// Sets the center's clock `seconds` away from the system's.
-    pub async fn set_clock_offset(&self, seconds: i64) {
-        self.call(
-            Method::PUT,
-            "/testbed/admin/clock",
-            Some(serde_json::json!({ "offset_seconds": seconds })),
-        )
-        .await;
-    }
-
-    /// Scripts a fault after those already waiting (`POST /testbed/admin/faults`).
-    pub async fn add_fault(&self, rule: Value) {
-        self.call(Method::POST, "/testbed/admin/faults", Some(rule))
-            .await;
-    }
-
-    /// The fault rules still waiting, each with the calls it has left: a rule that is gone hit
-    /// all of its calls.
-    pub async fn faults(&self) -> Vec<Value> {
-        self.call(Method::GET, "/testbed/admin/faults", None)
-            .await
-            .as_array()
-            .expect("a list of fault rules")
-            .clone()
-    }
-
-    /// Removes every scripted fault.
-    pub async fn clear_faults(&self) {
-        self.call(Method::DELETE, "/testbed/admin/faults", None)
-            .await;
-    }
-
-    /// Sets a bank's status: `Y` open, `D` in outage, `L` not open yet, `E` terminated.
-    pub async fn set_bank_status(&self, bank_code: &str, status: &str) {
-        self.call(
-            Method::PUT,
-            &format!("/testbed/admin/banks/{bank_code}"),
-            Some(serde_json::json!({ "status": status })),
-        )
-        .await;
-    }
 }
 
 impl Device {
