@@ -73,7 +73,7 @@ fn header<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 /// Checks the proof of `parts` for `access_token`, and spends its id.
-fn verify(app: &App, parts: &Parts, access_token: Option<&str>) -> Result<dpop::Verified> {
+async fn verify(app: &App, parts: &Parts, access_token: Option<&str>) -> Result<dpop::Verified> {
     let proof = header(parts, "dpop").ok_or(ErrorCode::BadProof)?;
     let url = request_url(app, parts)?;
     let now = app.clock().now();
@@ -95,7 +95,8 @@ fn verify(app: &App, parts: &Parts, access_token: Option<&str>) -> Result<dpop::
     let keep_until = verified.iat + MAX_SKEW + MAX_SKEW;
     if !app
         .store()
-        .use_proof_id(&verified.thumbprint, &verified.jti, keep_until, now)?
+        .use_proof_id(&verified.thumbprint, &verified.jti, keep_until, now)
+        .await?
     {
         return Err(ErrorCode::ProofReplayed.into());
     }
@@ -106,7 +107,7 @@ impl FromRequestParts<Arc<App>> for Proven {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self> {
-        let verified = verify(app, parts, None)?;
+        let verified = verify(app, parts, None).await?;
         Ok(Proven {
             thumbprint: verified.thumbprint,
         })
@@ -125,10 +126,11 @@ impl FromRequestParts<Arc<App>> for Device {
             .to_owned();
         let record = app
             .store()
-            .device_by_token(&dpop::token_hash(&token))?
+            .device_by_token(&dpop::token_hash(&token))
+            .await?
             .filter(|d| d.revoked_at.is_none())
             .ok_or(ErrorCode::UnknownDevice)?;
-        let verified = verify(app, parts, Some(&token))?;
+        let verified = verify(app, parts, Some(&token)).await?;
         if verified.thumbprint != record.thumbprint {
             // A token stolen from one device and used with another key.
             return Err(ErrorCode::BadProof.into());

@@ -149,20 +149,21 @@ impl Center {
     }
 
     /// Seals and keeps a person's tokens.
-    pub fn save_token(&self, person_id: i64, token: &Token) -> Result<()> {
+    pub async fn save_token(&self, person_id: i64, token: &Token) -> Result<()> {
         let json = serde_json::to_vec(&StoredToken::from_token(token)).map_err(|_| Error::Seal)?;
         let sealed = self
             .key()
             .seal(&json, &token_context(person_id))
             .map_err(|_| Error::Seal)?;
         self.store
-            .save_sealed_token(person_id, &sealed, token.expires_at, self.clock.now())?;
+            .save_sealed_token(person_id, &sealed, token.expires_at, self.clock.now())
+            .await?;
         Ok(())
     }
 
     /// A person's tokens, opened.
-    pub fn token(&self, person_id: i64) -> Result<Option<Token>> {
-        let Some(sealed) = self.store.sealed_token(person_id)? else {
+    pub async fn token(&self, person_id: i64) -> Result<Option<Token>> {
+        let Some(sealed) = self.store.sealed_token(person_id).await? else {
             return Ok(None);
         };
         let json = self
@@ -185,7 +186,7 @@ impl Center {
 
     /// The person's access token, renewed first when it is about to expire.
     pub async fn user_token(&self, person_id: i64) -> Result<AccessToken> {
-        let token = self.token(person_id)?.ok_or(ErrorCode::AuthExpired)?;
+        let token = self.token(person_id).await?.ok_or(ErrorCode::AuthExpired)?;
         if !moa_openbanking::token::should_refresh(
             self.clock.now(),
             token.expires_at,
@@ -210,7 +211,7 @@ impl Center {
     async fn renew(&self, person_id: i64, rejected: Option<&AccessToken>) -> Result<AccessToken> {
         let lock = self.renewal_lock(person_id);
         let _one_at_a_time = lock.lock().await;
-        let token = self.token(person_id)?.ok_or(ErrorCode::AuthExpired)?;
+        let token = self.token(person_id).await?.ok_or(ErrorCode::AuthExpired)?;
         let now = self.clock.now();
         let still_good = match rejected {
             Some(rejected) => token.access_token.expose_secret() != rejected.expose_secret(),
@@ -227,7 +228,7 @@ impl Center {
             .client
             .refresh_token(&self.credentials, &refresh, &token.scope)
             .await?;
-        self.save_token(person_id, &fresh)?;
+        self.save_token(person_id, &fresh).await?;
         Ok(fresh.access_token)
     }
 
@@ -255,8 +256,8 @@ impl Center {
     /// who does not open the app for weeks keeps their consent working until it really ends.
     pub async fn renew_expiring(&self) -> Result<usize> {
         let mut renewed = 0;
-        for person_id in self.store.people_with_tokens()? {
-            let Some(token) = self.token(person_id)? else {
+        for person_id in self.store.people_with_tokens().await? {
+            let Some(token) = self.token(person_id).await? else {
                 continue;
             };
             if moa_openbanking::token::should_refresh(

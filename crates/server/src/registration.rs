@@ -70,12 +70,14 @@ pub async fn begin(
             &verifier_context(state.as_str()),
         )
         .map_err(|_| Error::Seal)?;
-    app.store().begin_registration(
-        state.as_str(),
-        &device.record.id,
-        &sealed,
-        app.clock().now(),
-    )?;
+    app.store()
+        .begin_registration(
+            state.as_str(),
+            &device.record.id,
+            &sealed,
+            app.clock().now(),
+        )
+        .await?;
     Ok(api::RegistrationStarted {
         authorize_url: url.to_string(),
         redirect_uri: settings.redirect_uri.clone(),
@@ -105,7 +107,8 @@ pub async fn complete(
         .ok_or(ErrorCode::RegistrationExpired)?;
     let pending = app
         .store()
-        .take_registration(&state)?
+        .take_registration(&state)
+        .await?
         .filter(|p| p.device_id == device.record.id && now - p.created_at < PENDING_LIFE)
         .ok_or(ErrorCode::RegistrationExpired)?;
     let verifier = settings
@@ -116,12 +119,14 @@ pub async fn complete(
     let callback = match parse_callback(request.callback_url.as_str(), &State::from_string(state)) {
         Ok(callback) => callback,
         Err(CallbackError::Refused { .. }) => {
-            app.store().audit(
-                "consent",
-                &device.record.id,
-                "refused on the center's pages",
-                now,
-            )?;
+            app.store()
+                .audit(
+                    "consent",
+                    &device.record.id,
+                    "refused on the center's pages",
+                    now,
+                )
+                .await?;
             return Err(ErrorCode::ConsentRefused.into());
         }
         Err(_) => return Err(ErrorCode::RegistrationExpired.into()),
@@ -143,9 +148,12 @@ pub async fn complete(
         .await?;
     let person_id = app
         .store()
-        .upsert_person(user_seq_no.as_str(), &me.user_name, now)?;
-    center.save_token(person_id, &token)?;
-    app.store().link_device(&device.record.id, person_id)?;
+        .upsert_person(user_seq_no.as_str(), &me.user_name, now)
+        .await?;
+    center.save_token(person_id, &token).await?;
+    app.store()
+        .link_device(&device.record.id, person_id)
+        .await?;
     let mut outcome = api::Registered {
         added: 0,
         updated: 0,
@@ -172,27 +180,33 @@ pub async fn complete(
                 .filter(|_| account.transfer_agree_yn != Some(false))
                 .map(kst),
         };
-        if app.store().upsert_account(person_id, &upsert, now)? {
+        if app.store().upsert_account(person_id, &upsert, now).await? {
             outcome.added += 1;
         } else {
             outcome.updated += 1;
         }
     }
-    app.store().audit(
-        "consent",
-        &device.record.id,
-        &format!(
-            "registered person {person_id}: {} added, {} updated",
-            outcome.added, outcome.updated
-        ),
-        now,
-    )?;
+    app.store()
+        .audit(
+            "consent",
+            &device.record.id,
+            &format!(
+                "registered person {person_id}: {} added, {} updated",
+                outcome.added, outcome.updated
+            ),
+            now,
+        )
+        .await?;
     Ok(outcome)
 }
 
 /// The person and their consent.
-pub fn me(app: &App, person_id: i64) -> Result<api::Me> {
-    let person = app.store().person(person_id)?.ok_or(ErrorCode::NotLinked)?;
+pub async fn me(app: &App, person_id: i64) -> Result<api::Me> {
+    let person = app
+        .store()
+        .person(person_id)
+        .await?
+        .ok_or(ErrorCode::NotLinked)?;
     let now = app.clock().now();
     let expires_at = person.token_expires_at;
     Ok(api::Me {
@@ -210,7 +224,8 @@ pub fn me(app: &App, person_id: i64) -> Result<api::Me> {
 pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) -> Result<()> {
     let account = app
         .store()
-        .account_of(person_id, fintech_use_num)?
+        .account_of(person_id, fintech_use_num)
+        .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
     let fintech = FintechUseNum::parse(&account.fintech_use_num)
@@ -230,13 +245,15 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
         center.client().account_cancel(&token, &request).await?;
     }
     let now = app.clock().now();
-    app.store().cancel_account(account.id, now)?;
-    app.store().audit(
-        "consent",
-        &account.account_num_masked,
-        "account cancelled",
-        now,
-    )?;
+    app.store().cancel_account(account.id, now).await?;
+    app.store()
+        .audit(
+            "consent",
+            &account.account_num_masked,
+            "account cancelled",
+            now,
+        )
+        .await?;
     Ok(())
 }
 
@@ -246,16 +263,20 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
 pub async fn sign_out(app: &App, device: &Device) -> Result<()> {
     let person_id = device.person()?;
     let now = app.clock().now();
-    let left = app.store().unlink_device(&device.record.id, person_id)?;
+    let left = app
+        .store()
+        .unlink_device(&device.record.id, person_id)
+        .await?;
     app.store()
-        .audit("device", &device.record.id, "signed out", now)?;
+        .audit("device", &device.record.id, "signed out", now)
+        .await?;
     if left > 0 {
         return Ok(());
     }
     let center = app.center();
     if let (Ok(token), Some(person)) = (
         center.user_token(person_id).await,
-        app.store().person(person_id)?,
+        app.store().person(person_id).await?,
     ) && let Ok(user_seq_no) = moa_openbanking::UserSeqNo::parse(&person.user_seq_no)
     {
         let request = UserRequest {
@@ -264,24 +285,28 @@ pub async fn sign_out(app: &App, device: &Device) -> Result<()> {
         };
         // A center out of reach must not keep the person signed in here.
         if let Err(error) = center.client().user_unlink(&token, &request).await {
-            app.store().audit(
-                "consent",
-                "",
-                &format!(
-                    "unlink at the center failed: {}",
-                    crate::error::center_code(&error).as_str()
-                ),
-                now,
-            )?;
+            app.store()
+                .audit(
+                    "consent",
+                    "",
+                    &format!(
+                        "unlink at the center failed: {}",
+                        crate::error::center_code(&error).as_str()
+                    ),
+                    now,
+                )
+                .await?;
         }
     }
-    app.store().forget_token(person_id, now)?;
-    app.store().cancel_accounts_of(person_id, now)?;
-    app.store().audit(
-        "consent",
-        "",
-        &format!("person {person_id} signed out"),
-        now,
-    )?;
+    app.store().forget_token(person_id, now).await?;
+    app.store().cancel_accounts_of(person_id, now).await?;
+    app.store()
+        .audit(
+            "consent",
+            "",
+            &format!("person {person_id} signed out"),
+            now,
+        )
+        .await?;
     Ok(())
 }

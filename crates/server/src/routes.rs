@@ -121,14 +121,14 @@ fn route_name(route: &str) -> &'static str {
 }
 
 async fn ready(State(app): State<Arc<App>>) -> Response {
-    match app.store().ping() {
+    match app.store().ping().await {
         Ok(()) => "ready".into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
     }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    if let Ok(counts) = app.store().transfers_by_state() {
+    if let Ok(counts) = app.store().transfers_by_state().await {
         let counts: Vec<(&str, u64)> = counts.iter().map(|(s, n)| (s.as_str(), *n)).collect();
         app.metrics().set_transfers_by_state(&counts);
     }
@@ -149,9 +149,12 @@ async fn enrol(State(app): State<Arc<App>>, proven: Proven) -> Result<Response> 
             &proven.thumbprint,
             &dpop::token_hash(&device_token),
             now,
-        )?
+        )
+        .await?
         .ok_or(ErrorCode::AlreadyEnrolled)?;
-    app.store().audit("device", &device_id, "enrolled", now)?;
+    app.store()
+        .audit("device", &device_id, "enrolled", now)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(api::Enrolled {
@@ -173,9 +176,10 @@ fn random_token() -> String {
 
 async fn revoke(State(app): State<Arc<App>>, device: Device) -> Result<StatusCode> {
     let now = app.clock().now();
-    app.store().revoke_device(&device.record.id, now)?;
+    app.store().revoke_device(&device.record.id, now).await?;
     app.store()
-        .audit("device", &device.record.id, "revoked", now)?;
+        .audit("device", &device.record.id, "revoked", now)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -196,7 +200,7 @@ async fn complete_registration(
 }
 
 async fn me(State(app): State<Arc<App>>, device: Device) -> Result<Json<api::Me>> {
-    Ok(Json(registration::me(&app, device.person()?)?))
+    Ok(Json(registration::me(&app, device.person()?).await?))
 }
 
 async fn sign_out(State(app): State<Arc<App>>, device: Device) -> Result<StatusCode> {
@@ -205,7 +209,7 @@ async fn sign_out(State(app): State<Arc<App>>, device: Device) -> Result<StatusC
 }
 
 async fn accounts(State(app): State<Arc<App>>, device: Device) -> Result<Json<Vec<api::Account>>> {
-    let accounts = app.store().accounts(device.person()?)?;
+    let accounts = app.store().accounts(device.person()?).await?;
     Ok(Json(
         accounts
             .into_iter()
@@ -288,12 +292,14 @@ async fn real_name(
     // Only a person may look up another's account: the check is theirs, and it is audited.
     let person_id = device.person()?;
     let found = saga::real_name(&app, &body).await?;
-    app.store().audit(
-        "recipient",
-        &format!("person {person_id}"),
-        &format!("real-name check of {}", found.account_masked),
-        app.clock().now(),
-    )?;
+    app.store()
+        .audit(
+            "recipient",
+            &format!("person {person_id}"),
+            &format!("real-name check of {}", found.account_masked),
+            app.clock().now(),
+        )
+        .await?;
     Ok(Json(found))
 }
 
@@ -333,22 +339,26 @@ async fn create_transfer(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(saga::view(&app, &record)?)).into_response())
+    Ok((status, Json(saga::view(&app, &record).await?)).into_response())
 }
 
 async fn transfers(
     State(app): State<Arc<App>>,
     device: Device,
 ) -> Result<Json<Vec<api::Transfer>>> {
-    let records = app.store().transfers(device.person()?, 200)?;
-    let views: Result<Vec<_>> = records.iter().map(|r| saga::view(&app, r)).collect();
-    Ok(Json(views?))
+    let records = app.store().transfers(device.person()?, 200).await?;
+    let mut views = Vec::with_capacity(records.len());
+    for record in &records {
+        views.push(saga::view(&app, record).await?);
+    }
+    Ok(Json(views))
 }
 
-fn own_transfer(app: &App, person_id: i64, id: &str) -> Result<crate::store::TransferRecord> {
+async fn own_transfer(app: &App, person_id: i64, id: &str) -> Result<crate::store::TransferRecord> {
     Ok(app
         .store()
-        .transfer(id)?
+        .transfer(id)
+        .await?
         .filter(|t| t.person_id == person_id)
         .ok_or(ErrorCode::NoSuchTransfer)?)
 }
@@ -358,8 +368,8 @@ async fn transfer(
     device: Device,
     Path(id): Path<String>,
 ) -> Result<Json<api::Transfer>> {
-    let record = own_transfer(&app, device.person()?, &id)?;
-    Ok(Json(saga::view(&app, &record)?))
+    let record = own_transfer(&app, device.person()?, &id).await?;
+    Ok(Json(saga::view(&app, &record).await?))
 }
 
 /// How long a progress stream waits for the transfer to end before it closes; the app asks
@@ -374,12 +384,12 @@ async fn transfer_events(
     let person_id = device.person()?;
     // Watch first, then read: a move between the two is not missed.
     let mut moves = app.watch();
-    let first = own_transfer(&app, person_id, &id)?;
+    let first = own_transfer(&app, person_id, &id).await?;
     let (tx, rx) = mpsc::channel(16);
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + EVENTS_WAIT;
         let mut last = first;
-        if let Ok(view) = saga::view(&app, &last)
+        if let Ok(view) = saga::view(&app, &last).await
             && tx.send(view).await.is_err()
         {
             return;
@@ -393,12 +403,12 @@ async fn transfer_events(
                 // This transfer moved, or the watcher lagged: read the journal.
                 Ok(_) => {}
             }
-            let Ok(Some(now)) = app.store().transfer(&id) else {
+            let Ok(Some(now)) = app.store().transfer(&id).await else {
                 break;
             };
             if now.version != last.version {
                 last = now;
-                let Ok(view) = saga::view(&app, &last) else {
+                let Ok(view) = saga::view(&app, &last).await else {
                     break;
                 };
                 if tx.send(view).await.is_err() {

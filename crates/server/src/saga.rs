@@ -320,13 +320,18 @@ enum ResolvedTarget {
     },
 }
 
-fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<Resolved> {
+async fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<Resolved> {
     won(request.amount)?;
     check_memo(&request.memo)?;
-    let person = app.store().person(person_id)?.ok_or(ErrorCode::NotLinked)?;
+    let person = app
+        .store()
+        .person(person_id)
+        .await?
+        .ok_or(ErrorCode::NotLinked)?;
     let from = app
         .store()
-        .account_of(person_id, &request.from)?
+        .account_of(person_id, &request.from)
+        .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
     if from.transfer_agreed_at.is_none() {
@@ -339,7 +344,8 @@ fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> Result<
             }
             ResolvedTarget::Own(
                 app.store()
-                    .account_of(person_id, fintech_use_num)?
+                    .account_of(person_id, fintech_use_num)
+                    .await?
                     .filter(|a| a.is_active())
                     .ok_or(ErrorCode::NoSuchAccount)?,
             )
@@ -452,10 +458,11 @@ pub async fn real_name(app: &App, check: &api::RealNameCheck) -> Result<api::Rea
 }
 
 /// What may still be transferred today by the person.
-fn remaining_limit(app: &App, person_id: i64) -> Result<i64> {
+async fn remaining_limit(app: &App, person_id: i64) -> Result<i64> {
     let used = app
         .store()
-        .transferred_since(person_id, start_of_business_day(app.clock().now()))?;
+        .transferred_since(person_id, start_of_business_day(app.clock().now()))
+        .await?;
     Ok((DAILY_LIMIT - used).clamp(0, PER_TRANSFER_LIMIT))
 }
 
@@ -479,8 +486,8 @@ pub async fn check(
     person_id: i64,
     request: &api::TransferRequest,
 ) -> Result<api::TransferCheck> {
-    let resolved = resolve(app, person_id, request)?;
-    let remaining = remaining_limit(app, person_id)?;
+    let resolved = resolve(app, person_id, request).await?;
+    let remaining = remaining_limit(app, person_id).await?;
     if request.amount > remaining {
         return Err(ErrorCode::OverLimit.into());
     }
@@ -570,17 +577,21 @@ pub async fn create(
     request: &api::TransferRequest,
 ) -> Result<(TransferRecord, bool)> {
     let hash = request_hash(request);
-    if let Some(known) = app.store().transfer_by_key(person_id, idempotency_key)? {
+    if let Some(known) = app
+        .store()
+        .transfer_by_key(person_id, idempotency_key)
+        .await?
+    {
         return if known.request_hash == hash {
             Ok((known, false))
         } else {
             Err(ErrorCode::IdempotencyConflict.into())
         };
     }
-    let resolved = resolve(app, person_id, request)?;
+    let resolved = resolve(app, person_id, request).await?;
     // The daily limit is checked when the transfer is made, not only when it was checked, so
     // several checks held side by side cannot pass it together.
-    if request.amount > remaining_limit(app, person_id)? {
+    if request.amount > remaining_limit(app, person_id).await? {
         return Err(ErrorCode::OverLimit.into());
     }
     // The recipient's name the receive check gives is the one the deposit names.
@@ -596,24 +607,27 @@ pub async fn create(
         } => (None, bank_code.as_str().to_owned(), account_num.clone()),
     };
     let settings = app.settings();
-    let made = app.store().create_transfer(
-        &NewTransfer {
-            person_id,
-            idempotency_key: idempotency_key.to_owned(),
-            request_hash: hash.clone(),
-            from_account: resolved.from.id,
-            to_account,
-            to_bank_code,
-            to_account_num,
-            to_holder_name: holder,
-            amount: request.amount,
-            memo: request.memo.trim().to_owned(),
-            collection_account: settings.collection_account.clone(),
-            payout_account: settings.payout_account.clone(),
-            daily_limit: Some((start_of_business_day(app.clock().now()), DAILY_LIMIT)),
-        },
-        app.clock().now(),
-    )?;
+    let made = app
+        .store()
+        .create_transfer(
+            &NewTransfer {
+                person_id,
+                idempotency_key: idempotency_key.to_owned(),
+                request_hash: hash.clone(),
+                from_account: resolved.from.id,
+                to_account,
+                to_bank_code,
+                to_account_num,
+                to_holder_name: holder,
+                amount: request.amount,
+                memo: request.memo.trim().to_owned(),
+                collection_account: settings.collection_account.clone(),
+                payout_account: settings.payout_account.clone(),
+                daily_limit: Some((start_of_business_day(app.clock().now()), DAILY_LIMIT)),
+            },
+            app.clock().now(),
+        )
+        .await?;
     let Some((record, new)) = made else {
         return Err(ErrorCode::OverLimit.into());
     };
@@ -666,7 +680,11 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
     let Some(_claim) = Running::claim(id) else {
         return Ok(None);
     };
-    let mut record = app.store().transfer(id)?.ok_or(ErrorCode::NoSuchTransfer)?;
+    let mut record = app
+        .store()
+        .transfer(id)
+        .await?
+        .ok_or(ErrorCode::NoSuchTransfer)?;
     let saga = Saga { app };
     let policy = app.options().settle;
     let mut waited = Duration::ZERO;
@@ -676,7 +694,9 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
         let (next, moved) = match saga.step(record).await {
             Ok(step) => step,
             // Another executor moved it first: leave it to them.
-            Err(Error::Journal(JournalError::Stale)) => return Ok(app.store().transfer(id)?),
+            Err(Error::Journal(JournalError::Stale)) => {
+                return Ok(app.store().transfer(id).await?);
+            }
             Err(e) => return Err(e),
         };
         record = next;
@@ -702,7 +722,7 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
 /// whose next question about a leg is due.
 pub async fn resume(app: &App) -> Result<Vec<TransferRecord>> {
     let mut out = Vec::new();
-    for record in app.store().due_transfers(app.clock().now())? {
+    for record in app.store().due_transfers(app.clock().now()).await? {
         if let Some(done) = run(app, &record.id).await? {
             out.push(done);
         }
@@ -731,11 +751,12 @@ impl Saga<'_> {
         self.app.clock().now()
     }
 
-    fn save(&self, record: &TransferRecord, change: Change) -> Result<TransferRecord> {
+    async fn save(&self, record: &TransferRecord, change: Change) -> Result<TransferRecord> {
         let updated = self
             .app
             .store()
-            .update_transfer(record, &change, self.now())?;
+            .update_transfer(record, &change, self.now())
+            .await?;
         if change.state.is_some() {
             self.app.moved(&record.id);
         }
@@ -743,7 +764,7 @@ impl Saga<'_> {
     }
 
     /// A leg applied: on to `state`, keeping the date the center filed it under.
-    fn applied(
+    async fn applied(
         &self,
         record: &TransferRecord,
         state: TransferState,
@@ -758,10 +779,11 @@ impl Saga<'_> {
                 ..Change::default()
             },
         )
+        .await
     }
 
     /// The leg out is still unknown: ask about it again after the policy's next wait.
-    fn ask_later(&self, record: &TransferRecord) -> Result<TransferRecord> {
+    async fn ask_later(&self, record: &TransferRecord) -> Result<TransferRecord> {
         let wait = self.app.options().settle.delay(record.checks);
         let at = self.now() + chrono::Duration::from_std(wait).unwrap_or_default();
         self.save(
@@ -771,19 +793,20 @@ impl Saga<'_> {
                 ..Change::default()
             },
         )
+        .await
     }
 
     fn hook(&self, step: Step) {
         self.app.options().hooks.at(step);
     }
 
-    fn new_leg(&self) -> Result<(BankTranId, LegId)> {
+    async fn new_leg(&self) -> Result<(BankTranId, LegId)> {
         let id = self.app.center().next_bank_tran_id()?;
         let leg = LegId::sent(id.as_str(), business_date(self.now()));
         Ok((id, leg))
     }
 
-    fn log_call(
+    async fn log_call(
         &self,
         record: &TransferRecord,
         kind: LegKind,
@@ -796,7 +819,7 @@ impl Saga<'_> {
             "send" => format!("{} {} won", kind.as_str(), record.amount),
             _ => format!("transfer/result {} {} won", kind.as_str(), record.amount),
         };
-        let logged = self.app.store().record_call(&CallRecord {
+        let call = CallRecord {
             transfer_id: record.id.clone(),
             leg: kind,
             call,
@@ -805,8 +828,9 @@ impl Saga<'_> {
             request,
             answer,
             at: self.now(),
-        });
-        if let Err(e) = logged {
+        };
+        let logged = self.app.store().record_call(&call);
+        if let Err(e) = logged.await {
             tracing::warn!(transfer = %record.id, error = %e, "a call could not be logged");
         }
     }
@@ -827,19 +851,21 @@ impl Saga<'_> {
         }
     }
 
-    fn person(&self, record: &TransferRecord) -> Result<PersonRecord> {
+    async fn person(&self, record: &TransferRecord) -> Result<PersonRecord> {
         Ok(self
             .app
             .store()
-            .person(record.person_id)?
+            .person(record.person_id)
+            .await?
             .ok_or(ErrorCode::NotLinked)?)
     }
 
-    fn account(&self, id: i64) -> Result<AccountRecord> {
+    async fn account(&self, id: i64) -> Result<AccountRecord> {
         Ok(self
             .app
             .store()
-            .account(id)?
+            .account(id)
+            .await?
             .ok_or(ErrorCode::NoSuchAccount)?)
     }
 
@@ -865,53 +891,68 @@ impl Saga<'_> {
             TransferState::Withdrawing => {
                 let leg = record.withdraw.clone().ok_or(ErrorCode::Internal)?;
                 match self.settle(&record, LegKind::Withdraw, &leg).await? {
-                    Settled::Applied(date) => self.applied(
-                        &record,
-                        TransferState::Withdrawn,
-                        LegKind::Withdraw,
-                        Some(date),
-                    ),
-                    Settled::Refused(code) => self.fail(&record, &format!("bank_refused:{code}")),
-                    Settled::NeverApplied => self.fail(&record, "withdraw_not_applied"),
-                    Settled::Unknown => self.ask_later(&record),
+                    Settled::Applied(date) => {
+                        self.applied(
+                            &record,
+                            TransferState::Withdrawn,
+                            LegKind::Withdraw,
+                            Some(date),
+                        )
+                        .await
+                    }
+                    Settled::Refused(code) => {
+                        self.fail(&record, &format!("bank_refused:{code}")).await
+                    }
+                    Settled::NeverApplied => self.fail(&record, "withdraw_not_applied").await,
+                    Settled::Unknown => self.ask_later(&record).await,
                 }
             }
             TransferState::Withdrawn => self.deposit(record).await,
             TransferState::Depositing => {
                 let leg = record.deposit.clone().ok_or(ErrorCode::Internal)?;
                 match self.settle(&record, LegKind::Deposit, &leg).await? {
-                    Settled::Applied(date) => self.applied(
-                        &record,
-                        TransferState::Completed,
-                        LegKind::Deposit,
-                        Some(date),
-                    ),
+                    Settled::Applied(date) => {
+                        self.applied(
+                            &record,
+                            TransferState::Completed,
+                            LegKind::Deposit,
+                            Some(date),
+                        )
+                        .await
+                    }
                     Settled::Refused(code) => {
                         self.refund_next(&record, &format!("bank_refused:{code}"))
+                            .await
                     }
-                    Settled::NeverApplied => self.deposit_not_applied(&record),
-                    Settled::Unknown => self.ask_later(&record),
+                    Settled::NeverApplied => self.deposit_not_applied(&record).await,
+                    Settled::Unknown => self.ask_later(&record).await,
                 }
             }
             TransferState::Refunding => match record.refund.clone() {
                 None => self.refund(record).await,
                 Some(leg) => match self.settle(&record, LegKind::Refund, &leg).await? {
-                    Settled::Applied(date) => self.applied(
-                        &record,
-                        TransferState::Refunded,
-                        LegKind::Refund,
-                        Some(date),
-                    ),
+                    Settled::Applied(date) => {
+                        self.applied(
+                            &record,
+                            TransferState::Refunded,
+                            LegKind::Refund,
+                            Some(date),
+                        )
+                        .await
+                    }
                     // The refund did not happen and never will: forget it, so the next round
                     // makes a new one.
-                    Settled::Refused(..) | Settled::NeverApplied => self.save(
-                        &record,
-                        Change {
-                            clear_refund: true,
-                            ..Change::default()
-                        },
-                    ),
-                    Settled::Unknown => self.ask_later(&record),
+                    Settled::Refused(..) | Settled::NeverApplied => {
+                        self.save(
+                            &record,
+                            Change {
+                                clear_refund: true,
+                                ..Change::default()
+                            },
+                        )
+                        .await
+                    }
+                    Settled::Unknown => self.ask_later(&record).await,
                 },
             },
             TransferState::Completed | TransferState::Refunded | TransferState::Failed => {
@@ -920,7 +961,7 @@ impl Saga<'_> {
         }
     }
 
-    fn fail(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+    async fn fail(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
         self.save(
             record,
             Change {
@@ -929,9 +970,10 @@ impl Saga<'_> {
                 ..Change::default()
             },
         )
+        .await
     }
 
-    fn refund_next(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+    async fn refund_next(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
         self.save(
             record,
             Change {
@@ -941,11 +983,12 @@ impl Saga<'_> {
                 ..Change::default()
             },
         )
+        .await
     }
 
     /// A deposit the center never applied and never will: try again with a new id, a few
     /// times, then refund.
-    fn deposit_not_applied(&self, record: &TransferRecord) -> Result<TransferRecord> {
+    async fn deposit_not_applied(&self, record: &TransferRecord) -> Result<TransferRecord> {
         if record.deposit_attempts < DEPOSIT_ATTEMPTS {
             self.save(
                 record,
@@ -955,29 +998,32 @@ impl Saga<'_> {
                     ..Change::default()
                 },
             )
+            .await
         } else {
-            self.refund_next(record, "deposit_not_applied")
+            self.refund_next(record, "deposit_not_applied").await
         }
     }
 
     async fn withdraw(&self, record: TransferRecord) -> Result<TransferRecord> {
-        let person = self.person(&record)?;
-        let from = self.account(record.from_account)?;
-        let (id, leg) = self.new_leg()?;
-        let record = self.save(
-            &record,
-            Change {
-                state: Some(TransferState::Withdrawing),
-                withdraw: Some(leg.clone()),
-                ..Change::default()
-            },
-        )?;
+        let person = self.person(&record).await?;
+        let from = self.account(record.from_account).await?;
+        let (id, leg) = self.new_leg().await?;
+        let record = self
+            .save(
+                &record,
+                Change {
+                    state: Some(TransferState::Withdrawing),
+                    withdraw: Some(leg.clone()),
+                    ..Change::default()
+                },
+            )
+            .await?;
         self.hook(Step::BeforeWithdraw);
         let center = self.app.center();
         let token = match center.user_token(record.person_id).await {
             Ok(token) => token,
             // Nothing was sent.
-            Err(e) => return self.fail(&record, e.code().as_str()),
+            Err(e) => return self.fail(&record, e.code().as_str()).await,
         };
         let request = WithdrawRequest {
             bank_tran_id: id,
@@ -1010,14 +1056,16 @@ impl Saga<'_> {
             &leg,
             leg.date,
             answer_text(&answer),
-        );
+        )
+        .await;
         self.hook(Step::AfterWithdraw);
         let answer = answer.map(|a| center_date(a.bank.bank_tran_date, leg.date));
         match classify(answer) {
             Leg::Applied(date) => {
                 self.applied(&record, TransferState::Withdrawn, LegKind::Withdraw, date)
+                    .await
             }
-            Leg::Refused(code) => self.fail(&record, &code),
+            Leg::Refused(code) => self.fail(&record, &code).await,
             // Unknown: the journal says `withdrawing`; the next step settles it.
             Leg::Unknown => Ok(record),
         }
@@ -1025,7 +1073,7 @@ impl Saga<'_> {
 
     async fn deposit(&self, record: TransferRecord) -> Result<TransferRecord> {
         let to = match record.to_account {
-            Some(id) => DepositTo::FintechUseNum(fintech(&self.account(id)?)?),
+            Some(id) => DepositTo::FintechUseNum(fintech(&self.account(id).await?)?),
             None => DepositTo::Account {
                 bank_code_std: BankCode::parse(&record.to_bank_code)
                     .map_err(|_| Error::Refused(ErrorCode::BadBankCode))?,
@@ -1035,15 +1083,17 @@ impl Saga<'_> {
         };
         // The `oob` token first: without one nothing is sent, and nothing is journaled as out.
         let token = self.app.center().oob_token().await?;
-        let (id, leg) = self.new_leg()?;
-        let record = self.save(
-            &record,
-            Change {
-                state: Some(TransferState::Depositing),
-                deposit: Some(leg.clone()),
-                ..Change::default()
-            },
-        )?;
+        let (id, leg) = self.new_leg().await?;
+        let record = self
+            .save(
+                &record,
+                Change {
+                    state: Some(TransferState::Depositing),
+                    deposit: Some(leg.clone()),
+                    ..Change::default()
+                },
+            )
+            .await?;
         self.hook(Step::BeforeDeposit);
         let memo = record.memo.clone();
         let answer = self
@@ -1053,23 +1103,26 @@ impl Saga<'_> {
         match answer {
             Leg::Applied(date) => {
                 self.applied(&record, TransferState::Completed, LegKind::Deposit, date)
+                    .await
             }
-            Leg::Refused(code) => self.refund_next(&record, &code),
+            Leg::Refused(code) => self.refund_next(&record, &code).await,
             Leg::Unknown => Ok(record),
         }
     }
 
     async fn refund(&self, record: TransferRecord) -> Result<TransferRecord> {
-        let from = self.account(record.from_account)?;
+        let from = self.account(record.from_account).await?;
         let token = self.app.center().oob_token().await?;
-        let (id, leg) = self.new_leg()?;
-        let record = self.save(
-            &record,
-            Change {
-                refund: Some(leg.clone()),
-                ..Change::default()
-            },
-        )?;
+        let (id, leg) = self.new_leg().await?;
+        let record = self
+            .save(
+                &record,
+                Change {
+                    refund: Some(leg.clone()),
+                    ..Change::default()
+                },
+            )
+            .await?;
         self.hook(Step::BeforeRefund);
         let answer = self
             .send_deposit(
@@ -1085,16 +1138,20 @@ impl Saga<'_> {
         match answer {
             Leg::Applied(date) => {
                 self.applied(&record, TransferState::Refunded, LegKind::Refund, date)
+                    .await
             }
             // Not applied: forget this refund; the transfer stays `refunding` until a later
             // resume gets the money back.
-            Leg::Refused(_) => self.save(
-                &record,
-                Change {
-                    clear_refund: true,
-                    ..Change::default()
-                },
-            ),
+            Leg::Refused(_) => {
+                self.save(
+                    &record,
+                    Change {
+                        clear_refund: true,
+                        ..Change::default()
+                    },
+                )
+                .await
+            }
             Leg::Unknown => Ok(record),
         }
     }
@@ -1122,10 +1179,12 @@ impl Saga<'_> {
     ) -> Leg {
         // The leg is journaled as out: whatever stops it now, it is settled by asking, never
         // by taking it for refused.
-        let prepared = self.person(record).and_then(|person| {
-            let from = self.account(record.from_account)?;
-            Ok((person, fintech(&from)?, won(record.amount)?))
-        });
+        let prepared = async {
+            let person = self.person(record).await?;
+            let from = self.account(record.from_account).await?;
+            Ok::<_, Error>((person, fintech(&from)?, won(record.amount)?))
+        }
+        .await;
         let Ok((person, from_fintech, amount)) = prepared else {
             return Leg::Unknown;
         };
@@ -1159,7 +1218,8 @@ impl Saga<'_> {
         let center = self.app.center();
         let answer = center.client().deposit(token, &request).await;
         self.observe("deposit", &answer);
-        self.log_call(record, kind, "send", leg, leg.date, answer_text(&answer));
+        self.log_call(record, kind, "send", leg, leg.date, answer_text(&answer))
+            .await;
         if let Err(e) = &answer
             && e.should_refresh_token()
         {
@@ -1208,7 +1268,7 @@ impl Saga<'_> {
                 Ok(_) => "pending".to_owned(),
                 Err(e) => error_text(e),
             };
-            self.log_call(record, kind, "result", leg, date, said);
+            self.log_call(record, kind, "result", leg, date, said).await;
             match outcome {
                 Ok(TransferOutcome::Succeeded) => return Ok(Settled::Applied(date)),
                 Ok(TransferOutcome::Failed(code)) => {
@@ -1242,13 +1302,14 @@ fn classify(answer: std::result::Result<Option<NaiveDate>, moa_openbanking::Erro
 }
 
 /// A transfer as the app sees it.
-pub fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
+pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
     let from = app
         .store()
-        .account(record.from_account)?
+        .account(record.from_account)
+        .await?
         .ok_or(ErrorCode::Internal)?;
     let to_fintech_use_num = match record.to_account {
-        Some(id) => app.store().account(id)?.map(|a| a.fintech_use_num),
+        Some(id) => app.store().account(id).await?.map(|a| a.fintech_use_num),
         None => None,
     };
     Ok(api::Transfer {

@@ -286,7 +286,8 @@ pub async fn refresh_balances(
 ) -> Result<()> {
     let accounts: Vec<AccountRecord> = app
         .store()
-        .accounts(person_id)?
+        .accounts(person_id)
+        .await?
         .into_iter()
         .filter(|a| a.inquiry_agreed_at.is_some())
         .collect();
@@ -341,7 +342,8 @@ pub async fn history_page(
     }
     let account = app
         .store()
-        .account_of(person_id, fintech_use_num)?
+        .account_of(person_id, fintech_use_num)
+        .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
     let fintech = FintechUseNum::parse(&account.fintech_use_num)

@@ -620,8 +620,8 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
     let accounts = device.accounts().await;
     let (main, spending) = (fin_at(&accounts, "004"), fin_at(&accounts, "088"));
     let store = sb.app().store();
-    let person = store.people_with_tokens().expect("people")[0];
-    let rows = store.accounts(person).expect("accounts");
+    let person = store.people_with_tokens().await.expect("people")[0];
+    let rows = store.accounts(person).await.expect("accounts");
     let row = |fin: &str| {
         rows.iter()
             .find(|a| a.fintech_use_num == fin)
@@ -649,6 +649,7 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
             },
             now,
         )
+        .await
         .expect("the journal writes")
         .expect("within the limit");
     let mut record = earlier;
@@ -675,6 +676,7 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
     ] {
         record = store
             .update_transfer(&record, &change, now)
+            .await
             .expect("a journal move");
     }
 
@@ -1180,7 +1182,12 @@ async fn signing_out_the_last_device_unlinks_it_and_forgets_the_persons_tokens()
     let sb = common::start().await;
     let device = sb.person(0).await;
     assert_eq!(
-        sb.app().store().people_with_tokens().expect("people").len(),
+        sb.app()
+            .store()
+            .people_with_tokens()
+            .await
+            .expect("people")
+            .len(),
         1
     );
     let (status, body) = device.post("/v1/sign-out", json!({})).await;
@@ -1195,6 +1202,7 @@ async fn signing_out_the_last_device_unlinks_it_and_forgets_the_persons_tokens()
         sb.app()
             .store()
             .people_with_tokens()
+            .await
             .expect("people")
             .is_empty(),
         "the person's tokens are forgotten"
@@ -1987,11 +1995,12 @@ async fn no_token_or_secret_reaches_the_servers_files_which_are_private() {
 
     // The secrets as the server holds them in memory.
     let app = sb.app();
-    let people = app.store().people_with_tokens().expect("people");
+    let people = app.store().people_with_tokens().await.expect("people");
     assert_eq!(people.len(), 1);
     let token = app
         .center()
         .token(people[0])
+        .await
         .expect("the token opens")
         .expect("the person has a token");
     let oob = app.center().oob_token().await.expect("the oob token");

@@ -327,6 +327,7 @@ async fn crash_at(case: Case) {
     let record = Store::open(&dir.path().join("moa-server.db"))
         .expect("the server's database opens")
         .transfer(&made.id)
+        .await
         .expect("the journal reads")
         .expect("the transfer is journaled");
     assert_eq!(record.state, done.state, "{name}: the journal agrees");

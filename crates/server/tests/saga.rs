@@ -111,6 +111,7 @@ async fn finish_holding(
             .app()
             .store()
             .transfer(id)
+            .await
             .expect("the journal reads")
             .expect("the transfer is journaled");
         if record.checks >= CHECKS_BEFORE_CUTOFF && started.elapsed() >= hold {
@@ -153,6 +154,7 @@ async fn transfer_holding(
         .app()
         .store()
         .transfer(&made.id)
+        .await
         .expect("the journal reads")
         .expect("the transfer is journaled");
     (done, record, cutoffs)
@@ -206,6 +208,7 @@ async fn assert_ended(
                 .app()
                 .store()
                 .audit_log(1_000)
+                .await
                 .expect("the audit log reads");
             assert!(
                 log.iter()
@@ -516,7 +519,12 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
         records_before,
     )
     .await;
-    let log = sb.app().store().audit_log(50).expect("the audit log reads");
+    let log = sb
+        .app()
+        .store()
+        .audit_log(50)
+        .await
+        .expect("the audit log reads");
     assert!(
         log.iter()
             .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
@@ -577,10 +585,11 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
             .map(|r| u64::from(r.remaining))
             .sum::<u64>()
     };
-    let journal = || {
+    let journal = async || {
         sb.app()
             .store()
             .transfer(&id)
+            .await
             .expect("the journal reads")
             .expect("the transfer is journaled")
     };
@@ -600,7 +609,7 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
         u64::from(REFUSALS - 1),
         "one refund a round"
     );
-    assert_eq!(journal().state, TransferState::Refunding);
+    assert_eq!(journal().await.state, TransferState::Refunding);
     // Each round after tries once more, until the bank takes the money back.
     for round in 1..REFUSALS {
         moa_server::saga::resume(sb.app())
@@ -611,12 +620,16 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
             u64::from(REFUSALS - 1 - round),
             "round {round}: one refund"
         );
-        assert_eq!(journal().state, TransferState::Refunding, "round {round}");
+        assert_eq!(
+            journal().await.state,
+            TransferState::Refunding,
+            "round {round}"
+        );
     }
     moa_server::saga::resume(sb.app())
         .await
         .expect("open transfers resume");
-    let record = journal();
+    let record = journal().await;
     let (status, done) = device.get(&format!("/v1/transfers/{id}")).await;
     assert_eq!(status, 200, "{done}");
     let done: api::Transfer = serde_json::from_value(done).expect("a transfer");
@@ -712,6 +725,7 @@ async fn a_call_that_lands_after_the_saga_asked_is_never_taken_for_one_that_did_
             .app()
             .store()
             .calls(&record.id)
+            .await
             .expect("the call log reads")
             .into_iter()
             .filter(|c| c.call == "result" && c.answer == "not found")
@@ -820,16 +834,21 @@ async fn a_transfer_has_exactly_one_executor() {
         .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().expect("an id").to_owned();
-    let journal = || {
+    let journal = async || {
         sb.app()
             .store()
             .transfer(&id)
+            .await
             .expect("the journal reads")
             .expect("journaled")
     };
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while journal().state != TransferState::Depositing || journal().checks == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "{:?}", journal());
+    while journal().await.state != TransferState::Depositing || journal().await.checks == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{:?}",
+            journal().await
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A second server on the same database is refused: the first holds its lock.
@@ -849,7 +868,7 @@ async fn a_transfer_has_exactly_one_executor() {
         ended.expect("a resume ran").expect("a resume succeeded");
     }
     let (done, _) = finish(&sb, &device, &id).await;
-    let record = journal();
+    let record = journal().await;
     assert_eq!(
         record.deposit_attempts, 2,
         "one deposit after the lost one, not eight"

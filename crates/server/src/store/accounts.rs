@@ -98,7 +98,7 @@ fn finish((mut a, inquiry, transfer): Raw) -> Result<AccountRecord> {
 
 impl Store {
     /// Adds or updates a person's account; `true` when it is new to them.
-    pub fn upsert_account(
+    pub async fn upsert_account(
         &self,
         person_id: i64,
         a: &AccountUpsert,
@@ -143,7 +143,7 @@ impl Store {
     }
 
     /// A person's active accounts.
-    pub fn accounts(&self, person_id: i64) -> Result<Vec<AccountRecord>> {
+    pub async fn accounts(&self, person_id: i64) -> Result<Vec<AccountRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND state = 'active' ORDER BY id"
@@ -154,7 +154,7 @@ impl Store {
     }
 
     /// The person's account with this fintech use number, active or not.
-    pub fn account_of(
+    pub async fn account_of(
         &self,
         person_id: i64,
         fintech_use_num: &str,
@@ -170,7 +170,7 @@ impl Store {
     }
 
     /// An account by row id.
-    pub fn account(&self, id: i64) -> Result<Option<AccountRecord>> {
+    pub async fn account(&self, id: i64) -> Result<Option<AccountRecord>> {
         let conn = self.lock();
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1");
         let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
@@ -178,7 +178,7 @@ impl Store {
     }
 
     /// Takes an account off the person's list.
-    pub fn cancel_account(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn cancel_account(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         self.lock().execute(
             "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE id = ?1",
             params![id, ts(&now)],
@@ -187,7 +187,7 @@ impl Store {
     }
 
     /// Takes every account of the person off their list.
-    pub fn cancel_accounts_of(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn cancel_accounts_of(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
         self.lock().execute(
             "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE person_id = ?1",
             params![person_id, ts(&now)],

@@ -20,12 +20,18 @@ pub struct AuditEntry {
 
 impl Store {
     /// Appends a line to the audit log.
-    pub fn audit(&self, kind: &str, subject: &str, detail: &str, at: DateTime<Utc>) -> Result<()> {
+    pub async fn audit(
+        &self,
+        kind: &str,
+        subject: &str,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         audit_on(&self.lock(), kind, subject, detail, at)
     }
 
     /// The newest `limit` lines, newest first.
-    pub fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
+    pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare("SELECT at, kind, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;

@@ -44,7 +44,7 @@ fn device(raw: RawDevice) -> Result<DeviceRecord> {
 impl Store {
     /// Enrols a device: its key's thumbprint and the hash of the token issued to it. A key
     /// already enrolled is refused (`Ok(None)`): each key enrols once.
-    pub fn enrol_device(
+    pub async fn enrol_device(
         &self,
         id: &str,
         thumbprint: &str,
@@ -60,7 +60,7 @@ impl Store {
     }
 
     /// The device whose token hashes to `token_hash`.
-    pub fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
+    pub async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
         let found = self
             .lock()
             .prepare_cached(
@@ -74,7 +74,7 @@ impl Store {
     }
 
     /// One device.
-    pub fn device(&self, id: &str) -> Result<Option<DeviceRecord>> {
+    pub async fn device(&self, id: &str) -> Result<Option<DeviceRecord>> {
         let found = self
             .lock()
             .query_row(
@@ -87,7 +87,7 @@ impl Store {
     }
 
     /// Links a device to a person (a consent flow it began completed).
-    pub fn link_device(&self, device_id: &str, person_id: i64) -> Result<()> {
+    pub async fn link_device(&self, device_id: &str, person_id: i64) -> Result<()> {
         self.lock().execute(
             "UPDATE devices SET person_id = ?2 WHERE id = ?1",
             params![device_id, person_id],
@@ -96,7 +96,7 @@ impl Store {
     }
 
     /// Unlinks a device from its person; returns how many devices the person still has.
-    pub fn unlink_device(&self, device_id: &str, person_id: i64) -> Result<u64> {
+    pub async fn unlink_device(&self, device_id: &str, person_id: i64) -> Result<u64> {
         let conn = self.lock();
         conn.execute(
             "UPDATE devices SET person_id = NULL WHERE id = ?1",
@@ -110,7 +110,7 @@ impl Store {
     }
 
     /// Revokes a device for good.
-    pub fn revoke_device(&self, device_id: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn revoke_device(&self, device_id: &str, now: DateTime<Utc>) -> Result<()> {
         self.lock().execute(
             "UPDATE devices SET revoked_at = ?2, person_id = NULL WHERE id = ?1 AND revoked_at IS NULL",
             params![device_id, ts(&now)],
@@ -120,7 +120,7 @@ impl Store {
 
     /// Records a DPoP proof id; `false` when the key has used it before (a replay). Expired
     /// ids are swept on the way.
-    pub fn use_proof_id(
+    pub async fn use_proof_id(
         &self,
         thumbprint: &str,
         jti: &str,
@@ -140,7 +140,7 @@ impl Store {
     }
 
     /// Keeps a consent flow's state and sealed verifier.
-    pub fn begin_registration(
+    pub async fn begin_registration(
         &self,
         state: &str,
         device_id: &str,
@@ -155,7 +155,7 @@ impl Store {
     }
 
     /// Takes the consent flow waiting for `state`: single use, whoever asks.
-    pub fn take_registration(&self, state: &str) -> Result<Option<PendingRegistration>> {
+    pub async fn take_registration(&self, state: &str) -> Result<Option<PendingRegistration>> {
         let found = self
             .lock()
             .query_row(

@@ -415,7 +415,7 @@ impl Store {
     /// Journals a new transfer in state `created`, or returns the one the person already made
     /// with the same idempotency key (`false`: not new). `None` when the new transfer would
     /// pass its daily limit: nothing is journaled.
-    pub fn create_transfer(
+    pub async fn create_transfer(
         &self,
         t: &NewTransfer,
         now: DateTime<Utc>,
@@ -474,9 +474,10 @@ impl Store {
             inserted
         };
         let found = if inserted {
-            self.transfer(&id)?
+            self.transfer(&id).await?
         } else {
-            self.transfer_by_key(t.person_id, &t.idempotency_key)?
+            self.transfer_by_key(t.person_id, &t.idempotency_key)
+                .await?
         };
         Ok(Some((
             found.ok_or(StoreError::Corrupt("transfer"))?,
@@ -486,7 +487,7 @@ impl Store {
 
     /// Applies `change` to `record` as the writer read it: refused unless the transition is in
     /// the state table and the row still has the version read. The audit line commits with it.
-    pub fn update_transfer(
+    pub async fn update_transfer(
         &self,
         record: &TransferRecord,
         change: &Change,
@@ -583,12 +584,13 @@ impl Store {
             tx.commit()?;
         }
         Ok(self
-            .transfer(&record.id)?
+            .transfer(&record.id)
+            .await?
             .ok_or(StoreError::Corrupt("transfer"))?)
     }
 
     /// One transfer.
-    pub fn transfer(&self, id: &str) -> Result<Option<TransferRecord>> {
+    pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>> {
         let conn = self.lock();
         let sql = format!("SELECT {COLUMNS} FROM transfers WHERE id = ?1");
         let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
@@ -596,7 +598,11 @@ impl Store {
     }
 
     /// The person's transfer made with `key`.
-    pub fn transfer_by_key(&self, person_id: i64, key: &str) -> Result<Option<TransferRecord>> {
+    pub async fn transfer_by_key(
+        &self,
+        person_id: i64,
+        key: &str,
+    ) -> Result<Option<TransferRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2"
@@ -609,7 +615,7 @@ impl Store {
     }
 
     /// A person's transfers, newest first.
-    pub fn transfers(&self, person_id: i64, limit: u32) -> Result<Vec<TransferRecord>> {
+    pub async fn transfers(&self, person_id: i64, limit: u32) -> Result<Vec<TransferRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1
@@ -621,7 +627,7 @@ impl Store {
     }
 
     /// Transfers that have not ended, oldest first: what to resume.
-    pub fn open_transfers(&self) -> Result<Vec<TransferRecord>> {
+    pub async fn open_transfers(&self) -> Result<Vec<TransferRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers
@@ -633,7 +639,7 @@ impl Store {
     }
 
     /// Every transfer, oldest first: for audits, which compare the journal with the center.
-    pub fn every_transfer(&self) -> Result<Vec<TransferRecord>> {
+    pub async fn every_transfer(&self) -> Result<Vec<TransferRecord>> {
         let conn = self.lock();
         let sql = format!("SELECT {COLUMNS} FROM transfers ORDER BY created_at, rowid");
         let mut stmt = conn.prepare_cached(&sql)?;
@@ -643,7 +649,7 @@ impl Store {
 
     /// Open transfers with something to do at `now`: every one, except those waiting to ask
     /// about a leg again later.
-    pub fn due_transfers(&self, now: DateTime<Utc>) -> Result<Vec<TransferRecord>> {
+    pub async fn due_transfers(&self, now: DateTime<Utc>) -> Result<Vec<TransferRecord>> {
         let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers
@@ -657,7 +663,7 @@ impl Store {
     }
 
     /// Appends a call to the transfer's call log.
-    pub fn record_call(&self, call: &CallRecord) -> Result<()> {
+    pub async fn record_call(&self, call: &CallRecord) -> Result<()> {
         self.lock()
             .prepare_cached(
                 "INSERT INTO transfer_calls (transfer_id, leg, call, bank_tran_id, date, request,
@@ -678,7 +684,7 @@ impl Store {
     }
 
     /// Every call made about a transfer, oldest first.
-    pub fn calls(&self, transfer_id: &str) -> Result<Vec<CallRecord>> {
+    pub async fn calls(&self, transfer_id: &str) -> Result<Vec<CallRecord>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT leg, call, bank_tran_id, date, request, answer, at FROM transfer_calls
@@ -718,12 +724,12 @@ impl Store {
 
     /// What left the person's accounts by transfer since `since`, counting transfers still
     /// under way: the part of the daily limit already used.
-    pub fn transferred_since(&self, person_id: i64, since: DateTime<Utc>) -> Result<i64> {
+    pub async fn transferred_since(&self, person_id: i64, since: DateTime<Utc>) -> Result<i64> {
         transferred_since_on(&self.lock(), person_id, since)
     }
 
     /// How many transfers stand in each state: the `/metrics` gauge.
-    pub fn transfers_by_state(&self) -> Result<Vec<(String, u64)>> {
+    pub async fn transfers_by_state(&self) -> Result<Vec<(String, u64)>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT state, COUNT(*) FROM transfers GROUP BY state ORDER BY state",

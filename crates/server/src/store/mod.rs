@@ -292,7 +292,7 @@ impl Store {
     }
 
     /// Whether the database answers: what `/readyz` asks.
-    pub fn ping(&self) -> Result<()> {
+    pub async fn ping(&self) -> Result<()> {
         self.lock().query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }

@@ -20,7 +20,12 @@ pub struct PersonRecord {
 
 impl Store {
     /// The person with `user_seq_no`, made when new; their name is updated.
-    pub fn upsert_person(&self, user_seq_no: &str, name: &str, now: DateTime<Utc>) -> Result<i64> {
+    pub async fn upsert_person(
+        &self,
+        user_seq_no: &str,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64> {
         Ok(self.lock().query_row(
             "INSERT INTO people (user_seq_no, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
              ON CONFLICT (user_seq_no) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
@@ -31,7 +36,7 @@ impl Store {
     }
 
     /// One person.
-    pub fn person(&self, id: i64) -> Result<Option<PersonRecord>> {
+    pub async fn person(&self, id: i64) -> Result<Option<PersonRecord>> {
         let found = self
             .lock()
             .query_row(
@@ -60,7 +65,7 @@ impl Store {
     }
 
     /// Every person who has a token: what the token renewal looks at.
-    pub fn people_with_tokens(&self) -> Result<Vec<i64>> {
+    pub async fn people_with_tokens(&self) -> Result<Vec<i64>> {
         let conn = self.lock();
         let mut stmt = conn.prepare("SELECT id FROM people WHERE token IS NOT NULL ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
@@ -68,7 +73,7 @@ impl Store {
     }
 
     /// The person's sealed token, as stored.
-    pub fn sealed_token(&self, person_id: i64) -> Result<Option<Vec<u8>>> {
+    pub async fn sealed_token(&self, person_id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .lock()
             .query_row("SELECT token FROM people WHERE id = ?1", [person_id], |r| {
@@ -79,7 +84,7 @@ impl Store {
     }
 
     /// Saves the person's sealed token and when it expires.
-    pub fn save_sealed_token(
+    pub async fn save_sealed_token(
         &self,
         person_id: i64,
         sealed: &[u8],
@@ -94,7 +99,7 @@ impl Store {
     }
 
     /// Forgets the person's token.
-    pub fn forget_token(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn forget_token(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
         self.lock().execute(
             "UPDATE people SET token = NULL, token_expires_at = NULL, updated_at = ?2 WHERE id = ?1",
             params![person_id, ts(&now)],

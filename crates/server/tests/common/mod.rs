@@ -734,8 +734,8 @@ pub async fn assert_journal_agrees(
     let center = admin.transfers().await;
     let applied_at_center = |id: &str| center_verdict(&center, id) == Some(true);
     let mut seen = HashSet::new();
-    for record in store.every_transfer().expect("the journal reads") {
-        let calls = store.calls(&record.id).expect("the call log reads");
+    for record in store.every_transfer().await.expect("the journal reads") {
+        let calls = store.calls(&record.id).await.expect("the call log reads");
         let mut sent: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
         for call in calls.iter().filter(|c| c.call == "send") {
             sent.entry(call.leg.as_str())
