@@ -76,8 +76,8 @@ impl std::fmt::Debug for App {
 
 impl App {
     /// Opens the database of `settings` and connects to its center.
-    pub fn open(settings: Settings, options: Options) -> Result<Self> {
-        let store = Store::open(&settings.database)?;
+    pub async fn open(settings: Settings, options: Options) -> Result<Self> {
+        let store = Store::connect(&settings.database).await?;
         Self::with_store(settings, store, options)
     }
 

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use moa_openbanking::{
-    AccessToken, BankTranId, BankTranIdIssuer, Client, ClientCredentials, Clock, RefreshToken,
-    Scopes, Token, UserSeqNo,
+    AccessToken, BankTranId, Client, ClientCredentials, Clock, RefreshToken, Scopes, Token,
+    UserSeqNo,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -68,12 +68,24 @@ impl StoredToken {
     }
 }
 
+/// `bank_tran_id` serials reserved per store write.
+const TRAN_ID_BLOCK: u64 = 100;
+
+/// Serials reserved for one day: `next` up to `end`.
+#[derive(Debug)]
+struct IssuedBlock {
+    day: chrono::NaiveDate,
+    next: u64,
+    end: u64,
+}
+
 /// The center, ready to call.
 pub struct Center {
     settings: Settings,
     client: Client,
     credentials: ClientCredentials,
-    issuer: BankTranIdIssuer,
+    /// The block of `bank_tran_id` serials being handed out.
+    issued: Mutex<Option<IssuedBlock>>,
     store: Store,
     clock: Arc<dyn Clock>,
     oob_token: Mutex<Option<Token>>,
@@ -96,9 +108,6 @@ fn token_context(person_id: i64) -> String {
 impl Center {
     /// Connects to the center of `settings`.
     pub fn new(settings: Settings, client: Client, store: Store, clock: Arc<dyn Clock>) -> Self {
-        let issuer =
-            BankTranIdIssuer::new(settings.client_use_code.clone(), Arc::new(store.clone()))
-                .with_clock(clock.clone());
         let credentials =
             ClientCredentials::new(settings.client_id.clone(), settings.client_secret.clone());
         let client = client.with_clock(clock.clone());
@@ -106,7 +115,7 @@ impl Center {
             settings,
             client,
             credentials,
-            issuer,
+            issued: Mutex::new(None),
             store,
             clock,
             oob_token: Mutex::new(None),
@@ -134,14 +143,30 @@ impl Center {
         &self.clock
     }
 
-    /// A fresh `bank_tran_id`, never issued before today.
-    pub fn next_bank_tran_id(&self) -> Result<BankTranId> {
-        Ok(self.issuer.issue().map_err(moa_openbanking::Error::from)?)
-    }
-
-    /// The issuer, for APIs that take one per page.
-    pub fn issuer(&self) -> &BankTranIdIssuer {
-        &self.issuer
+    /// A fresh `bank_tran_id`, never issued before: serials come from the store's counters, a
+    /// block of [`TRAN_ID_BLOCK`] at a time (a restart abandons the rest of its block).
+    pub async fn next_bank_tran_id(&self) -> Result<BankTranId> {
+        let day = self.clock.today_kst();
+        let code = &self.settings.client_use_code;
+        let mut issued = self.issued.lock().await;
+        let block = match issued.as_mut() {
+            Some(block) if block.day == day && block.next < block.end => block,
+            _ => {
+                let first = self
+                    .store
+                    .reserve_tran_ids(code.as_str(), day, TRAN_ID_BLOCK)
+                    .await?;
+                issued.insert(IssuedBlock {
+                    day,
+                    next: first,
+                    end: first.saturating_add(TRAN_ID_BLOCK),
+                })
+            }
+        };
+        let serial = moa_openbanking::tran_id::serial(block.next)
+            .ok_or(Error::Refused(ErrorCode::Internal))?;
+        block.next += 1;
+        BankTranId::from_parts(code, &serial).map_err(|_| Error::Refused(ErrorCode::Internal))
     }
 
     fn key(&self) -> &SealingKey {

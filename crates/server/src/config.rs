@@ -218,7 +218,7 @@ impl Config {
                 redirect_uri: self.redirect_uri.clone(),
                 collection_account: self.collection_account.clone(),
                 payout_account: self.payout_account.clone(),
-                database: self.database.clone(),
+                database: crate::store::Database::parse(&self.database.to_string_lossy()),
                 sealing_key,
                 public_url,
             }),
@@ -300,7 +300,10 @@ impl Config {
         if let Err(m) = check_account(&self.payout_account) {
             report("payout_account", m);
         }
-        if let Err(m) = check_database(&self.database) {
+        if let crate::store::Database::Sqlite(path) =
+            crate::store::Database::parse(&self.database.to_string_lossy())
+            && let Err(m) = check_database(&path)
+        {
             report("database", m);
         }
 
@@ -611,7 +614,10 @@ sealing_key_file = {key:?}
         assert_eq!(settings.client_use_code.as_str(), "T991589220");
         assert_eq!(settings.collection_account, "1234567890123");
         assert_eq!(settings.payout_account, "9876543210");
-        assert_eq!(settings.database, dir.path("moa-server.db"));
+        assert_eq!(
+            settings.database,
+            crate::store::Database::Sqlite(dir.path("moa-server.db"))
+        );
         assert_eq!(
             settings.public_url.as_ref().map(Url::as_str),
             Some("https://moa.example.com/")

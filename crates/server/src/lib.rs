@@ -35,7 +35,6 @@ pub mod sync;
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use moa_openbanking::{ClientSecret, ClientUseCode};
@@ -58,8 +57,8 @@ pub struct Settings {
     pub collection_account: String,
     /// Payout contract account number (지급 약정계좌).
     pub payout_account: String,
-    /// The SQLite database file.
-    pub database: PathBuf,
+    /// Where the data lives: a SQLite file, or a PostgreSQL database.
+    pub database: store::Database,
     /// The key that seals tokens at rest.
     pub sealing_key: seal::SealingKey,
     /// The address the app reaches the server at, when it differs from what the server sees

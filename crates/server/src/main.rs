@@ -177,7 +177,9 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
             logging(config.log_format());
             let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
-            let app = App::open(settings, server_options()?).context("opening the server")?;
+            let app = App::open(settings, server_options()?)
+                .await
+                .context("opening the server")?;
             let listener = tokio::net::TcpListener::bind(config.listen())
                 .await
                 .with_context(|| format!("listening on {}", config.listen()))?;

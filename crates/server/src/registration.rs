@@ -238,7 +238,7 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
     }
     for scope in scopes {
         let request = CancelRequest {
-            bank_tran_id: center.next_bank_tran_id()?,
+            bank_tran_id: center.next_bank_tran_id().await?,
             scope,
             fintech_use_num: fintech.clone(),
         };

@@ -404,7 +404,7 @@ pub async fn real_name(app: &App, check: &api::RealNameCheck) -> Result<api::Rea
         .real_name(
             &oob,
             &RealNameRequest {
-                bank_tran_id: center.next_bank_tran_id()?,
+                bank_tran_id: center.next_bank_tran_id().await?,
                 bank_code_std: bank_code,
                 account_num: check.account_num.clone(),
                 account_seq: None,
@@ -498,7 +498,7 @@ pub async fn check(
         .balance(
             &user_token,
             &BalanceRequest {
-                bank_tran_id: center.next_bank_tran_id()?,
+                bank_tran_id: center.next_bank_tran_id().await?,
                 fintech_use_num: fintech(&resolved.from)?,
             },
         )
@@ -533,7 +533,7 @@ pub async fn check(
         .receive(
             &oob,
             &ReceiveRequest {
-                bank_tran_id: center.next_bank_tran_id()?,
+                bank_tran_id: center.next_bank_tran_id().await?,
                 cntr_account_type: CntrAccountType::Account,
                 cntr_account_num: settings.payout_account.clone(),
                 recipient,
@@ -801,7 +801,7 @@ impl Saga<'_> {
     }
 
     async fn new_leg(&self) -> Result<(BankTranId, LegId)> {
-        let id = self.app.center().next_bank_tran_id()?;
+        let id = self.app.center().next_bank_tran_id().await?;
         let leg = LegId::sent(id.as_str(), business_date(self.now()));
         Ok((id, leg))
     }

@@ -116,11 +116,11 @@ pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
         redirect_uri: REDIRECT_URI.into(),
         collection_account: institution.collection_account.account_num,
         payout_account: institution.payout_account.account_num,
-        database: options.database.clone(),
+        database: crate::store::Database::Sqlite(options.database.clone()),
         sealing_key,
         public_url: None,
     };
-    let app = match App::open(settings, options.options) {
+    let app = match App::open(settings, options.options).await {
         Ok(app) => app,
         Err(e) => {
             center.shutdown().await;

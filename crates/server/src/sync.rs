@@ -244,7 +244,7 @@ impl Refresh {
         let mut renewed = false;
         loop {
             let request = BalanceRequest {
-                bank_tran_id: center.next_bank_tran_id()?,
+                bank_tran_id: center.next_bank_tran_id().await?,
                 fintech_use_num: fintech_use_num.clone(),
             };
             let answer = client.balance(&token, &request).await;
@@ -362,7 +362,7 @@ pub async fn history_page(
     let mut renewed = false;
     let page = loop {
         let request = TransactionListRequest {
-            bank_tran_id: center.next_bank_tran_id()?,
+            bank_tran_id: center.next_bank_tran_id().await?,
             query: list_query.clone(),
             befor_inquiry_trace_info: cursor.clone(),
         };

@@ -1,8 +1,8 @@
 //! The people's registered accounts, as `user/me` lists them.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
+use super::db::{Row, params};
 use super::{Result, Store, parse_ts, ts};
 
 /// An account as the server keeps it.
@@ -67,33 +67,21 @@ pub struct AccountUpsert {
 const COLUMNS: &str = "id, person_id, fintech_use_num, bank_code, bank_name, alias,
     account_num_masked, holder_name, account_type, inquiry_agreed_at, transfer_agreed_at, state";
 
-type Raw = (AccountRecord, Option<String>, Option<String>);
-
-fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((
-        AccountRecord {
-            id: r.get(0)?,
-            person_id: r.get(1)?,
-            fintech_use_num: r.get(2)?,
-            bank_code: r.get(3)?,
-            bank_name: r.get(4)?,
-            alias: r.get(5)?,
-            account_num_masked: r.get(6)?,
-            holder_name: r.get(7)?,
-            account_type: r.get(8)?,
-            inquiry_agreed_at: None,
-            transfer_agreed_at: None,
-            state: r.get(11)?,
-        },
-        r.get(9)?,
-        r.get(10)?,
-    ))
-}
-
-fn finish((mut a, inquiry, transfer): Raw) -> Result<AccountRecord> {
-    a.inquiry_agreed_at = parse_ts(inquiry)?;
-    a.transfer_agreed_at = parse_ts(transfer)?;
-    Ok(a)
+fn account(r: &Row) -> Result<AccountRecord> {
+    Ok(AccountRecord {
+        id: r.i64(0)?,
+        person_id: r.i64(1)?,
+        fintech_use_num: r.text(2)?,
+        bank_code: r.text(3)?,
+        bank_name: r.text(4)?,
+        alias: r.text(5)?,
+        account_num_masked: r.text(6)?,
+        holder_name: r.text(7)?,
+        account_type: r.text(8)?,
+        inquiry_agreed_at: parse_ts(r.opt_text(9)?)?,
+        transfer_agreed_at: parse_ts(r.opt_text(10)?)?,
+        state: r.text(11)?,
+    })
 }
 
 impl Store {
@@ -104,15 +92,18 @@ impl Store {
         a: &AccountUpsert,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let conn = self.lock();
-        let known: Option<i64> = conn
-            .query_row(
-                "SELECT id FROM accounts WHERE fintech_use_num = ?1 AND person_id = ?2 AND state = 'active'",
-                params![a.fintech_use_num, person_id],
-                |r| r.get(0),
+        let mut tx = self.db().begin().await?;
+        let known = tx
+            .query_opt(
+                "SELECT id FROM accounts
+                 WHERE fintech_use_num = ?1 AND person_id = ?2 AND state = 'active'",
+                params![a.fintech_use_num.as_str(), person_id],
             )
-            .optional()?;
-        conn.execute(
+            .await?;
+        let inquiry = a.inquiry_agreed_at.as_ref().map(ts);
+        let transfer = a.transfer_agreed_at.as_ref().map(ts);
+        let now = ts(&now);
+        tx.execute(
             "INSERT INTO accounts (person_id, fintech_use_num, bank_code, bank_name, alias,
                 account_num_masked, holder_name, account_type, inquiry_agreed_at,
                 transfer_agreed_at, state, created_at, updated_at)
@@ -127,30 +118,34 @@ impl Store {
                 updated_at = excluded.updated_at",
             params![
                 person_id,
-                a.fintech_use_num,
-                a.bank_code,
-                a.bank_name,
-                a.alias,
-                a.account_num_masked,
-                a.holder_name,
-                a.account_type,
-                a.inquiry_agreed_at.as_ref().map(ts),
-                a.transfer_agreed_at.as_ref().map(ts),
-                ts(&now)
+                a.fintech_use_num.as_str(),
+                a.bank_code.as_str(),
+                a.bank_name.as_str(),
+                a.alias.as_str(),
+                a.account_num_masked.as_str(),
+                a.holder_name.as_str(),
+                a.account_type.as_str(),
+                &inquiry,
+                &transfer,
+                now.as_str()
             ],
-        )?;
+        )
+        .await?;
+        tx.commit().await?;
         Ok(known.is_none())
     }
 
     /// A person's active accounts.
     pub async fn accounts(&self, person_id: i64) -> Result<Vec<AccountRecord>> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND state = 'active' ORDER BY id"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([person_id], raw)?;
-        rows.map(|r| finish(r?)).collect()
+        self.db()
+            .query(&sql, params![person_id])
+            .await?
+            .iter()
+            .map(account)
+            .collect()
     }
 
     /// The person's account with this fintech use number, active or not.
@@ -159,39 +154,46 @@ impl Store {
         person_id: i64,
         fintech_use_num: &str,
     ) -> Result<Option<AccountRecord>> {
-        let conn = self.lock();
         let sql =
             format!("SELECT {COLUMNS} FROM accounts WHERE person_id = ?1 AND fintech_use_num = ?2");
-        let found = conn
-            .prepare_cached(&sql)?
-            .query_row(params![person_id, fintech_use_num], raw)
-            .optional()?;
-        found.map(finish).transpose()
+        self.db()
+            .query_opt(&sql, params![person_id, fintech_use_num])
+            .await?
+            .map(|r| account(&r))
+            .transpose()
     }
 
     /// An account by row id.
     pub async fn account(&self, id: i64) -> Result<Option<AccountRecord>> {
-        let conn = self.lock();
         let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1");
-        let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
-        found.map(finish).transpose()
+        self.db()
+            .query_opt(&sql, params![id])
+            .await?
+            .map(|r| account(&r))
+            .transpose()
     }
 
     /// Takes an account off the person's list.
     pub async fn cancel_account(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.lock().execute(
-            "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE id = ?1",
-            params![id, ts(&now)],
-        )?;
+        let now = ts(&now);
+        self.db()
+            .execute(
+                "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE id = ?1",
+                params![id, now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 
     /// Takes every account of the person off their list.
     pub async fn cancel_accounts_of(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.lock().execute(
-            "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE person_id = ?1",
-            params![person_id, ts(&now)],
-        )?;
+        let now = ts(&now);
+        self.db()
+            .execute(
+                "UPDATE accounts SET state = 'cancelled', updated_at = ?2 WHERE person_id = ?1",
+                params![person_id, now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 //! The audit log: what happened, when, to whom — never a secret, never a full account number.
 
 use chrono::{DateTime, Utc};
-use rusqlite::params;
 
+use super::db::{Tx, params};
 use super::{Result, Store, parse_ts, ts};
 
 /// One line of the audit log.
@@ -27,43 +27,45 @@ impl Store {
         detail: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        audit_on(&self.lock(), kind, subject, detail, at)
+        let mut tx = self.db().begin().await?;
+        audit_on(&mut tx, kind, subject, detail, at).await?;
+        tx.commit().await
     }
 
     /// The newest `limit` lines, newest first.
     pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>> {
-        let conn = self.lock();
-        let mut stmt = conn
-            .prepare("SELECT at, kind, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?1")?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (at, kind, subject, detail) = row?;
-            out.push(AuditEntry {
-                at: parse_ts(Some(at))?.unwrap_or_default(),
-                kind,
-                subject,
-                detail,
-            });
-        }
-        Ok(out)
+        self.db()
+            .query(
+                "SELECT at, kind, subject, detail FROM audit_log ORDER BY id DESC LIMIT ?1",
+                params![i64::from(limit)],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    at: parse_ts(Some(r.text(0)?))?.unwrap_or_default(),
+                    kind: r.text(1)?,
+                    subject: r.text(2)?,
+                    detail: r.text(3)?,
+                })
+            })
+            .collect()
     }
 }
 
-/// Appends a line on an open connection or transaction, so it commits with the change it
-/// describes.
-pub(crate) fn audit_on(
-    conn: &rusqlite::Connection,
+/// Appends a line in an open transaction, so it commits with the change it describes.
+pub(crate) async fn audit_on(
+    tx: &mut Tx<'_>,
     kind: &str,
     subject: &str,
     detail: &str,
     at: DateTime<Utc>,
 ) -> Result<()> {
-    conn.prepare_cached(
+    let at = ts(&at);
+    tx.execute(
         "INSERT INTO audit_log (at, kind, subject, detail) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![ts(&at), kind, subject, detail])?;
+        params![at.as_str(), kind, subject, detail],
+    )
+    .await?;
     Ok(())
 }

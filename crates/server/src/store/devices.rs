@@ -1,8 +1,8 @@
 //! Devices, the DPoP proof ids they have used, and the consent flows they have begun.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
+use super::db::{Row, params};
 use super::{Result, Store, StoreError, parse_ts, ts};
 
 /// A device as the server knows it.
@@ -29,15 +29,12 @@ pub struct PendingRegistration {
     pub created_at: DateTime<Utc>,
 }
 
-type RawDevice = (String, String, Option<i64>, Option<String>);
-
-fn device(raw: RawDevice) -> Result<DeviceRecord> {
-    let (id, thumbprint, person_id, revoked) = raw;
+fn device(r: &Row) -> Result<DeviceRecord> {
     Ok(DeviceRecord {
-        id,
-        thumbprint,
-        person_id,
-        revoked_at: parse_ts(revoked)?,
+        id: r.text(0)?,
+        thumbprint: r.text(1)?,
+        person_id: r.opt_i64(2)?,
+        revoked_at: parse_ts(r.opt_text(3)?)?,
     })
 }
 
@@ -51,70 +48,84 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<()>> {
-        let inserted = self.lock().execute(
-            "INSERT INTO devices (id, thumbprint, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT DO NOTHING",
-            params![id, thumbprint, token_hash, ts(&now)],
-        )?;
+        let now = ts(&now);
+        let inserted = self
+            .db()
+            .execute(
+                "INSERT INTO devices (id, thumbprint, token_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![id, thumbprint, token_hash, now.as_str()],
+            )
+            .await?;
         Ok((inserted == 1).then_some(()))
     }
 
     /// The device whose token hashes to `token_hash`.
     pub async fn device_by_token(&self, token_hash: &str) -> Result<Option<DeviceRecord>> {
-        let found = self
-            .lock()
-            .prepare_cached(
+        self.db()
+            .query_opt(
                 "SELECT id, thumbprint, person_id, revoked_at FROM devices WHERE token_hash = ?1",
-            )?
-            .query_row([token_hash], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?;
-        found.map(device).transpose()
+                params![token_hash],
+            )
+            .await?
+            .map(|r| device(&r))
+            .transpose()
     }
 
     /// One device.
     pub async fn device(&self, id: &str) -> Result<Option<DeviceRecord>> {
-        let found = self
-            .lock()
-            .query_row(
+        self.db()
+            .query_opt(
                 "SELECT id, thumbprint, person_id, revoked_at FROM devices WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                params![id],
             )
-            .optional()?;
-        found.map(device).transpose()
+            .await?
+            .map(|r| device(&r))
+            .transpose()
     }
 
     /// Links a device to a person (a consent flow it began completed).
     pub async fn link_device(&self, device_id: &str, person_id: i64) -> Result<()> {
-        self.lock().execute(
-            "UPDATE devices SET person_id = ?2 WHERE id = ?1",
-            params![device_id, person_id],
-        )?;
+        self.db()
+            .execute(
+                "UPDATE devices SET person_id = ?2 WHERE id = ?1",
+                params![device_id, person_id],
+            )
+            .await?;
         Ok(())
     }
 
     /// Unlinks a device from its person; returns how many devices the person still has.
     pub async fn unlink_device(&self, device_id: &str, person_id: i64) -> Result<u64> {
-        let conn = self.lock();
-        conn.execute(
+        let mut tx = self.db().begin().await?;
+        tx.execute(
             "UPDATE devices SET person_id = NULL WHERE id = ?1",
-            [device_id],
-        )?;
-        Ok(conn.query_row(
-            "SELECT COUNT(*) FROM devices WHERE person_id = ?1 AND revoked_at IS NULL",
-            [person_id],
-            |r| r.get::<_, i64>(0),
-        )? as u64)
+            params![device_id],
+        )
+        .await?;
+        let left = tx
+            .query_opt(
+                "SELECT COUNT(*) FROM devices WHERE person_id = ?1 AND revoked_at IS NULL",
+                params![person_id],
+            )
+            .await?
+            .map(|r| r.i64(0))
+            .transpose()?
+            .unwrap_or(0);
+        tx.commit().await?;
+        Ok(left as u64)
     }
 
     /// Revokes a device for good.
     pub async fn revoke_device(&self, device_id: &str, now: DateTime<Utc>) -> Result<()> {
-        self.lock().execute(
-            "UPDATE devices SET revoked_at = ?2, person_id = NULL WHERE id = ?1 AND revoked_at IS NULL",
-            params![device_id, ts(&now)],
-        )?;
+        let now = ts(&now);
+        self.db()
+            .execute(
+                "UPDATE devices SET revoked_at = ?2, person_id = NULL
+                 WHERE id = ?1 AND revoked_at IS NULL",
+                params![device_id, now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 
@@ -127,15 +138,21 @@ impl Store {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let conn = self.lock();
-        conn.prepare_cached("DELETE FROM proof_ids WHERE expires_at < ?1")?
-            .execute([ts(&now)])?;
-        let inserted = conn
-            .prepare_cached(
+        let (expires_at, now) = (ts(&expires_at), ts(&now));
+        self.db()
+            .execute(
+                "DELETE FROM proof_ids WHERE expires_at < ?1",
+                params![now.as_str()],
+            )
+            .await?;
+        let inserted = self
+            .db()
+            .execute(
                 "INSERT INTO proof_ids (thumbprint, jti, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![thumbprint, jti, ts(&expires_at)])?;
+                params![thumbprint, jti, expires_at.as_str()],
+            )
+            .await?;
         Ok(inserted == 1)
     }
 
@@ -147,29 +164,31 @@ impl Store {
         sealed_verifier: &[u8],
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.lock().execute(
-            "INSERT INTO registrations (state, device_id, verifier, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![state, device_id, sealed_verifier, ts(&now)],
-        )?;
+        let now = ts(&now);
+        self.db()
+            .execute(
+                "INSERT INTO registrations (state, device_id, verifier, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![state, device_id, sealed_verifier, now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 
     /// Takes the consent flow waiting for `state`: single use, whoever asks.
     pub async fn take_registration(&self, state: &str) -> Result<Option<PendingRegistration>> {
-        let found = self
-            .lock()
-            .query_row(
-                "DELETE FROM registrations WHERE state = ?1 RETURNING device_id, verifier, created_at",
-                [state],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
+        self.db()
+            .query_opt(
+                "DELETE FROM registrations WHERE state = ?1
+                 RETURNING device_id, verifier, created_at",
+                params![state],
             )
-            .optional()?;
-        found
-            .map(|(device_id, sealed_verifier, created)| {
+            .await?
+            .map(|r| {
                 Ok(PendingRegistration {
-                    device_id,
-                    sealed_verifier,
-                    created_at: parse_ts(Some(created))?.ok_or(StoreError::Corrupt("time"))?,
+                    device_id: r.text(0)?,
+                    sealed_verifier: r.bytes(1)?,
+                    created_at: parse_ts(Some(r.text(2)?))?.ok_or(StoreError::Corrupt("time"))?,
                 })
             })
             .transpose()

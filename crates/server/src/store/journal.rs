@@ -6,10 +6,10 @@
 //! with its audit line in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::audit_on;
+use super::db::{Row, Tx, params};
 use super::{Result, Store, StoreError, ts};
 
 /// Where a transfer stands.
@@ -313,76 +313,41 @@ const COLUMNS: &str = "id, person_id, idempotency_key, request_hash, from_accoun
     failure_code, created_at, updated_at, withdraw_dated, deposit_dated, refund_dated, checks,
     next_check_at, collection_account, payout_account";
 
-type Raw = (
-    TransferRecord,
-    [Option<String>; 6],
-    [bool; 3],
-    Option<String>,
-    String,
-    String,
-    String,
-);
-
-fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
-    Ok((
-        TransferRecord {
-            id: r.get(0)?,
-            person_id: r.get(1)?,
-            idempotency_key: r.get(2)?,
-            request_hash: r.get(3)?,
-            from_account: r.get(4)?,
-            to_account: r.get(5)?,
-            to_bank_code: r.get(6)?,
-            to_account_num: r.get(7)?,
-            to_holder_name: r.get(8)?,
-            amount: r.get(9)?,
-            memo: r.get(10)?,
-            state: TransferState::Created,
-            version: r.get(12)?,
-            withdraw: None,
-            deposit: None,
-            refund: None,
-            deposit_attempts: r.get(19)?,
-            checks: r.get(26)?,
-            next_check_at: None,
-            collection_account: r.get(28)?,
-            payout_account: r.get(29)?,
-            failure_code: r.get(20)?,
-            created_at: DateTime::<Utc>::MIN_UTC,
-            updated_at: DateTime::<Utc>::MIN_UTC,
-        },
-        [
-            r.get(13)?,
-            r.get(14)?,
-            r.get(15)?,
-            r.get(16)?,
-            r.get(17)?,
-            r.get(18)?,
-        ],
-        [r.get(23)?, r.get(24)?, r.get(25)?],
-        r.get(27)?,
-        r.get(11)?,
-        r.get(21)?,
-        r.get(22)?,
-    ))
+fn record(r: &Row) -> Result<TransferRecord> {
+    let state = r.text(11)?;
+    let time = |i: usize| -> Result<DateTime<Utc>> {
+        super::parse_ts(Some(r.text(i)?))?.ok_or(StoreError::Corrupt("time"))
+    };
+    Ok(TransferRecord {
+        id: r.text(0)?,
+        person_id: r.i64(1)?,
+        idempotency_key: r.text(2)?,
+        request_hash: r.text(3)?,
+        from_account: r.i64(4)?,
+        to_account: r.opt_i64(5)?,
+        to_bank_code: r.text(6)?,
+        to_account_num: r.text(7)?,
+        to_holder_name: r.text(8)?,
+        amount: r.i64(9)?,
+        memo: r.text(10)?,
+        state: TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?,
+        version: r.i64(12)?,
+        withdraw: leg(r.opt_text(13)?, r.opt_text(14)?, r.flag(23)?)?,
+        deposit: leg(r.opt_text(15)?, r.opt_text(16)?, r.flag(24)?)?,
+        refund: leg(r.opt_text(17)?, r.opt_text(18)?, r.flag(25)?)?,
+        deposit_attempts: u32::try_from(r.i64(19)?).map_err(|_| StoreError::Corrupt("count"))?,
+        failure_code: r.opt_text(20)?,
+        created_at: time(21)?,
+        updated_at: time(22)?,
+        checks: u32::try_from(r.i64(26)?).map_err(|_| StoreError::Corrupt("count"))?,
+        next_check_at: super::parse_ts(r.opt_text(27)?)?,
+        collection_account: r.text(28)?,
+        payout_account: r.text(29)?,
+    })
 }
 
-fn finish(raw: Raw) -> Result<TransferRecord> {
-    let (mut record, [wi, wd, di, dd, ri, rd], [wx, dx, rx], next_check, state, created, updated) =
-        raw;
-    record.state = TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?;
-    record.withdraw = leg(wi, wd, wx)?;
-    record.deposit = leg(di, dd, dx)?;
-    record.refund = leg(ri, rd, rx)?;
-    record.next_check_at = super::parse_ts(next_check)?;
-    let time = |t: String| {
-        DateTime::parse_from_rfc3339(&t)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| StoreError::Corrupt("time"))
-    };
-    record.created_at = time(created)?;
-    record.updated_at = time(updated)?;
-    Ok(record)
+fn records(rows: Vec<Row>) -> Result<Vec<TransferRecord>> {
+    rows.iter().map(record).collect()
 }
 
 /// Why a journal write was refused.
@@ -421,23 +386,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<(TransferRecord, bool)>> {
         let id = uuid::Uuid::new_v4().to_string();
-        let inserted = {
-            let conn = self.lock();
-            let tx = conn.unchecked_transaction()?;
-            let known: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2",
-                    params![t.person_id, t.idempotency_key],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if known.is_none()
-                && let Some((since, limit)) = t.daily_limit
-                && transferred_since_on(&tx, t.person_id, since)?.saturating_add(t.amount) > limit
-            {
-                return Ok(None);
-            }
-            let inserted = tx.execute(
+        let at = ts(&now);
+        let mut tx = self.db().begin().await?;
+        let known = tx
+            .query_opt(
+                "SELECT id FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2",
+                params![t.person_id, t.idempotency_key.as_str()],
+            )
+            .await?;
+        if known.is_none()
+            && let Some((since, limit)) = t.daily_limit
+            && transferred_since_on(&mut tx, t.person_id, since)
+                .await?
+                .saturating_add(t.amount)
+                > limit
+        {
+            return Ok(None);
+        }
+        let inserted = tx
+            .execute(
                 "INSERT INTO transfers (id, person_id, idempotency_key, request_hash, from_account,
                     to_account, to_bank_code, to_account_num, to_holder_name, amount, memo, state,
                     version, created_at, updated_at, collection_account, payout_account)
@@ -445,34 +412,29 @@ impl Store {
                     ?13, ?14)
                  ON CONFLICT (person_id, idempotency_key) DO NOTHING",
                 params![
-                    id,
+                    id.as_str(),
                     t.person_id,
-                    t.idempotency_key,
-                    t.request_hash,
+                    t.idempotency_key.as_str(),
+                    t.request_hash.as_str(),
                     t.from_account,
                     t.to_account,
-                    t.to_bank_code,
-                    t.to_account_num,
-                    t.to_holder_name,
+                    t.to_bank_code.as_str(),
+                    t.to_account_num.as_str(),
+                    t.to_holder_name.as_str(),
                     t.amount,
-                    t.memo,
-                    ts(&now),
-                    t.collection_account,
-                    t.payout_account
+                    t.memo.as_str(),
+                    at.as_str(),
+                    t.collection_account.as_str(),
+                    t.payout_account.as_str()
                 ],
-            )? == 1;
-            if inserted {
-                audit_on(
-                    &tx,
-                    "transfer",
-                    &id,
-                    &format!("created: {} won", t.amount),
-                    now,
-                )?;
-            }
-            tx.commit()?;
-            inserted
-        };
+            )
+            .await?
+            == 1;
+        if inserted {
+            let detail = format!("created: {} won", t.amount);
+            audit_on(&mut tx, "transfer", &id, &detail, now).await?;
+        }
+        tx.commit().await?;
         let found = if inserted {
             self.transfer(&id).await?
         } else {
@@ -500,42 +462,51 @@ impl Store {
                 to: next.as_str(),
             });
         }
-        {
-            let conn = self.lock();
-            let tx = conn.unchecked_transaction()?;
-            let leg_cols = |l: &Option<LegId>| {
-                (
-                    l.as_ref().map(|l| l.bank_tran_id.clone()),
-                    l.as_ref().map(|l| l.date.to_string()),
-                )
-            };
-            let (wi, wd) = leg_cols(&change.withdraw);
-            let (di, dd) = leg_cols(&change.deposit);
-            let (ri, rd) = leg_cols(&change.refund);
-            let dated = |kind: LegKind| {
-                change
-                    .dated
-                    .filter(|(k, _)| *k == kind)
-                    .map(|(_, d)| d.to_string())
-            };
-            // A new state or a new call out starts its questions afresh.
-            let fresh = change.state.is_some_and(|s| s != record.state)
-                || change.withdraw.is_some()
-                || change.deposit.is_some()
-                || change.refund.is_some()
-                || change.clear_deposit
-                || change.clear_refund;
-            let changed = tx.execute(
+        let leg_cols = |l: &Option<LegId>| {
+            (
+                l.as_ref().map(|l| l.bank_tran_id.clone()),
+                l.as_ref().map(|l| l.date.to_string()),
+            )
+        };
+        let (wi, wd) = leg_cols(&change.withdraw);
+        let (di, dd) = leg_cols(&change.deposit);
+        let (ri, rd) = leg_cols(&change.refund);
+        let dated = |kind: LegKind| {
+            change
+                .dated
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, d)| d.to_string())
+        };
+        let (dated_w, dated_d, dated_r) = (
+            dated(LegKind::Withdraw),
+            dated(LegKind::Deposit),
+            dated(LegKind::Refund),
+        );
+        let ask_again_at = change.ask_again_at.as_ref().map(ts);
+        // A new state or a new call out starts its questions afresh.
+        let fresh = change.state.is_some_and(|s| s != record.state)
+            || change.withdraw.is_some()
+            || change.deposit.is_some()
+            || change.refund.is_some()
+            || change.clear_deposit
+            || change.clear_refund;
+        let at = ts(&now);
+        let mut tx = self.db().begin().await?;
+        let changed = tx
+            .execute(
                 "UPDATE transfers SET
                     state = ?2,
                     version = version + 1,
                     withdraw_id = COALESCE(?3, withdraw_id),
                     withdraw_date = COALESCE(?15, ?4, withdraw_date),
                     deposit_id = CASE WHEN ?7 THEN NULL ELSE COALESCE(?5, deposit_id) END,
-                    deposit_date = CASE WHEN ?7 THEN NULL ELSE COALESCE(?16, ?6, deposit_date) END,
-                    deposit_attempts = deposit_attempts + (?5 IS NOT NULL),
+                    deposit_date = CASE WHEN ?7 THEN NULL
+                                        ELSE COALESCE(?16, ?6, deposit_date) END,
+                    deposit_attempts = deposit_attempts
+                                       + CASE WHEN ?5 IS NOT NULL THEN 1 ELSE 0 END,
                     refund_id = CASE WHEN ?10 THEN NULL ELSE COALESCE(?8, refund_id) END,
-                    refund_date = CASE WHEN ?10 THEN NULL ELSE COALESCE(?17, ?9, refund_date) END,
+                    refund_date = CASE WHEN ?10 THEN NULL
+                                       ELSE COALESCE(?17, ?9, refund_date) END,
                     failure_code = COALESCE(?11, failure_code),
                     updated_at = ?12,
                     withdraw_dated = CASE WHEN ?15 IS NOT NULL THEN 1
@@ -550,39 +521,39 @@ impl Store {
                                          WHEN ?19 THEN NULL ELSE next_check_at END
                  WHERE id = ?1 AND state = ?13 AND version = ?14",
                 params![
-                    record.id,
+                    record.id.as_str(),
                     next.as_str(),
-                    wi,
-                    wd,
-                    di,
-                    dd,
+                    &wi,
+                    &wd,
+                    &di,
+                    &dd,
                     change.clear_deposit,
-                    ri,
-                    rd,
+                    &ri,
+                    &rd,
                     change.clear_refund,
-                    change.failure,
-                    ts(&now),
+                    &change.failure,
+                    at.as_str(),
                     record.state.as_str(),
                     record.version,
-                    dated(LegKind::Withdraw),
-                    dated(LegKind::Deposit),
-                    dated(LegKind::Refund),
-                    change.ask_again_at.as_ref().map(ts),
+                    &dated_w,
+                    &dated_d,
+                    &dated_r,
+                    &ask_again_at,
                     fresh
                 ],
-            )?;
-            if changed != 1 {
-                return Err(JournalError::Stale);
-            }
-            if change.state.is_some() {
-                let detail = match &change.failure {
-                    Some(code) => format!("{} ({code})", next.as_str()),
-                    None => next.as_str().to_owned(),
-                };
-                audit_on(&tx, "transfer", &record.id, &detail, now)?;
-            }
-            tx.commit()?;
+            )
+            .await?;
+        if changed != 1 {
+            return Err(JournalError::Stale);
         }
+        if change.state.is_some() {
+            let detail = match &change.failure {
+                Some(code) => format!("{} ({code})", next.as_str()),
+                None => next.as_str().to_owned(),
+            };
+            audit_on(&mut tx, "transfer", &record.id, &detail, now).await?;
+        }
+        tx.commit().await?;
         Ok(self
             .transfer(&record.id)
             .await?
@@ -591,10 +562,12 @@ impl Store {
 
     /// One transfer.
     pub async fn transfer(&self, id: &str) -> Result<Option<TransferRecord>> {
-        let conn = self.lock();
         let sql = format!("SELECT {COLUMNS} FROM transfers WHERE id = ?1");
-        let found = conn.prepare_cached(&sql)?.query_row([id], raw).optional()?;
-        found.map(finish).transpose()
+        self.db()
+            .query_opt(&sql, params![id])
+            .await?
+            .map(|r| record(&r))
+            .transpose()
     }
 
     /// The person's transfer made with `key`.
@@ -603,153 +576,155 @@ impl Store {
         person_id: i64,
         key: &str,
     ) -> Result<Option<TransferRecord>> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2"
         );
-        let found = conn
-            .prepare_cached(&sql)?
-            .query_row(params![person_id, key], raw)
-            .optional()?;
-        found.map(finish).transpose()
+        self.db()
+            .query_opt(&sql, params![person_id, key])
+            .await?
+            .map(|r| record(&r))
+            .transpose()
     }
 
     /// A person's transfers, newest first.
     pub async fn transfers(&self, person_id: i64, limit: u32) -> Result<Vec<TransferRecord>> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers WHERE person_id = ?1
-             ORDER BY created_at DESC, rowid DESC LIMIT ?2"
+             ORDER BY created_at DESC, seq DESC LIMIT ?2"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![person_id, limit], raw)?;
-        rows.map(|r| finish(r?)).collect()
+        records(
+            self.db()
+                .query(&sql, params![person_id, i64::from(limit)])
+                .await?,
+        )
     }
 
     /// Transfers that have not ended, oldest first: what to resume.
     pub async fn open_transfers(&self) -> Result<Vec<TransferRecord>> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers
-             WHERE state NOT IN ('completed', 'refunded', 'failed') ORDER BY created_at, rowid"
+             WHERE state NOT IN ('completed', 'refunded', 'failed') ORDER BY created_at, seq"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([], raw)?;
-        rows.map(|r| finish(r?)).collect()
+        records(self.db().query(&sql, &[]).await?)
     }
 
     /// Every transfer, oldest first: for audits, which compare the journal with the center.
     pub async fn every_transfer(&self) -> Result<Vec<TransferRecord>> {
-        let conn = self.lock();
-        let sql = format!("SELECT {COLUMNS} FROM transfers ORDER BY created_at, rowid");
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([], raw)?;
-        rows.map(|r| finish(r?)).collect()
+        let sql = format!("SELECT {COLUMNS} FROM transfers ORDER BY created_at, seq");
+        records(self.db().query(&sql, &[]).await?)
     }
 
     /// Open transfers with something to do at `now`: every one, except those waiting to ask
     /// about a leg again later.
     pub async fn due_transfers(&self, now: DateTime<Utc>) -> Result<Vec<TransferRecord>> {
-        let conn = self.lock();
         let sql = format!(
             "SELECT {COLUMNS} FROM transfers
              WHERE state NOT IN ('completed', 'refunded', 'failed')
                AND (next_check_at IS NULL OR next_check_at <= ?1)
-             ORDER BY created_at, rowid"
+             ORDER BY created_at, seq"
         );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map([ts(&now)], raw)?;
-        rows.map(|r| finish(r?)).collect()
+        let now = ts(&now);
+        records(self.db().query(&sql, params![now.as_str()]).await?)
     }
 
     /// Appends a call to the transfer's call log.
     pub async fn record_call(&self, call: &CallRecord) -> Result<()> {
-        self.lock()
-            .prepare_cached(
+        let (date, at) = (call.date.to_string(), ts(&call.at));
+        self.db()
+            .execute(
                 "INSERT INTO transfer_calls (transfer_id, leg, call, bank_tran_id, date, request,
                     answer, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                call.transfer_id,
-                call.leg.as_str(),
-                call.call,
-                call.bank_tran_id,
-                call.date.to_string(),
-                call.request,
-                call.answer,
-                ts(&call.at)
-            ])?;
+                params![
+                    call.transfer_id.as_str(),
+                    call.leg.as_str(),
+                    call.call,
+                    call.bank_tran_id.as_str(),
+                    date.as_str(),
+                    call.request.as_str(),
+                    call.answer.as_str(),
+                    at.as_str()
+                ],
+            )
+            .await?;
         Ok(())
     }
 
     /// Every call made about a transfer, oldest first.
     pub async fn calls(&self, transfer_id: &str) -> Result<Vec<CallRecord>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT leg, call, bank_tran_id, date, request, answer, at FROM transfer_calls
-             WHERE transfer_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([transfer_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (leg, call, bank_tran_id, date, request, answer, at) = row?;
-            Ok(CallRecord {
-                transfer_id: transfer_id.to_owned(),
-                leg: match leg.as_str() {
-                    "withdraw" => LegKind::Withdraw,
-                    "deposit" => LegKind::Deposit,
-                    "refund" => LegKind::Refund,
-                    _ => return Err(StoreError::Corrupt("call leg")),
-                },
-                call: if call == "send" { "send" } else { "result" },
-                bank_tran_id,
-                date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
-                request,
-                answer,
-                at: super::parse_ts(Some(at))?.ok_or(StoreError::Corrupt("time"))?,
+        self.db()
+            .query(
+                "SELECT leg, call, bank_tran_id, date, request, answer, at FROM transfer_calls
+                 WHERE transfer_id = ?1 ORDER BY id",
+                params![transfer_id],
+            )
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(CallRecord {
+                    transfer_id: transfer_id.to_owned(),
+                    leg: match r.text(0)?.as_str() {
+                        "withdraw" => LegKind::Withdraw,
+                        "deposit" => LegKind::Deposit,
+                        "refund" => LegKind::Refund,
+                        _ => return Err(StoreError::Corrupt("call leg")),
+                    },
+                    call: if r.text(1)? == "send" {
+                        "send"
+                    } else {
+                        "result"
+                    },
+                    bank_tran_id: r.text(2)?,
+                    date: r
+                        .text(3)?
+                        .parse()
+                        .map_err(|_| StoreError::Corrupt("date"))?,
+                    request: r.text(4)?,
+                    answer: r.text(5)?,
+                    at: super::parse_ts(Some(r.text(6)?))?.ok_or(StoreError::Corrupt("time"))?,
+                })
             })
-        })
-        .collect()
+            .collect()
     }
 
     /// What left the person's accounts by transfer since `since`, counting transfers still
     /// under way: the part of the daily limit already used.
     pub async fn transferred_since(&self, person_id: i64, since: DateTime<Utc>) -> Result<i64> {
-        transferred_since_on(&self.lock(), person_id, since)
+        let mut tx = self.db().begin().await?;
+        let used = transferred_since_on(&mut tx, person_id, since).await?;
+        tx.commit().await?;
+        Ok(used)
     }
 
     /// How many transfers stand in each state: the `/metrics` gauge.
     pub async fn transfers_by_state(&self) -> Result<Vec<(String, u64)>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            "SELECT state, COUNT(*) FROM transfers GROUP BY state ORDER BY state",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db()
+            .query(
+                "SELECT state, COUNT(*) FROM transfers GROUP BY state ORDER BY state",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.i64(1)?.max(0) as u64)))
+            .collect()
     }
 }
 
-fn transferred_since_on(
-    conn: &rusqlite::Connection,
+async fn transferred_since_on(
+    tx: &mut Tx<'_>,
     person_id: i64,
     since: DateTime<Utc>,
 ) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT COALESCE(SUM(amount), 0) FROM transfers
+    let since = ts(&since);
+    tx.query_opt(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM transfers
          WHERE person_id = ?1 AND created_at >= ?2 AND state NOT IN ('failed', 'refunded')",
-        params![person_id, ts(&since)],
-        |r| r.get(0),
-    )?)
+        params![person_id, since.as_str()],
+    )
+    .await?
+    .map(|r| r.i64(0))
+    .transpose()
+    .map(Option::unwrap_or_default)
 }
 
 #[cfg(test)]

@@ -9,12 +9,13 @@
 
 mod accounts;
 mod audit;
+pub(crate) mod db;
 mod devices;
 mod journal;
 mod people;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -48,6 +49,9 @@ pub enum StoreError {
     /// Another server process holds this database: exactly one may run a journal.
     #[error("another moa-server holds the database lock {0}")]
     Locked(PathBuf),
+    /// PostgreSQL failed; its SQLSTATE, or why there was none (never a value of the query).
+    #[error("database: {0}")]
+    Postgres(String),
 }
 
 /// The server's results from the database.
@@ -196,12 +200,19 @@ BEGIN SELECT RAISE(ABORT, 'transfer_calls is append-only'); END;
 CREATE TRIGGER transfer_calls_are_never_deleted BEFORE DELETE ON transfer_calls
 BEGIN SELECT RAISE(ABORT, 'transfer_calls is append-only'); END;
 "#,
+    r#"
+-- The order transfers were journaled in, named the same on every backend (SQLite's rowid).
+ALTER TABLE transfers ADD COLUMN seq INTEGER;
+UPDATE transfers SET seq = rowid;
+CREATE TRIGGER transfers_seq AFTER INSERT ON transfers
+BEGIN UPDATE transfers SET seq = NEW.rowid WHERE rowid = NEW.rowid; END;
+"#,
 ];
 
 /// The server's database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    db: db::Db,
     /// Held for the process's life: one server per database file.
     _lock: Option<Arc<std::fs::File>>,
 }
@@ -269,58 +280,255 @@ impl Store {
             tx.commit()?;
         }
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            db: db::Db::Sqlite(Arc::new(tokio::sync::Mutex::new(conn))),
             _lock: None,
         })
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Runs `f` on a blocking thread.
-    pub async fn blocking<T, F>(&self, f: F) -> T
-    where
-        F: FnOnce(&Store) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let store = self.clone();
-        match tokio::task::spawn_blocking(move || f(&store)).await {
-            Ok(value) => value,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+    pub(crate) fn db(&self) -> &db::Db {
+        &self.db
     }
 
     /// Whether the database answers: what `/readyz` asks.
     pub async fn ping(&self) -> Result<()> {
-        self.lock().query_row("SELECT 1", [], |_| Ok(()))?;
+        self.db.query_one("SELECT 1", &[]).await?;
         Ok(())
     }
-}
 
-/// `bank_tran_id` counters live in the database, so ids are never reused after a restart.
-impl moa_openbanking::CounterStore for Store {
-    fn reserve(
+    /// Reserves `count` consecutive `bank_tran_id` serials of `client_use_code` on `day` and
+    /// answers the first. A new day starts past every earlier day's serials: an id sent just
+    /// before midnight may be filed by the center on the next day, and must not be issued again
+    /// then.
+    pub async fn reserve_tran_ids(
         &self,
-        client_use_code: &moa_openbanking::ClientUseCode,
+        client_use_code: &str,
         day: chrono::NaiveDate,
         count: u64,
-    ) -> std::result::Result<u64, moa_openbanking::CounterError> {
-        let store_error = |e: rusqlite::Error| moa_openbanking::CounterError::Store(Box::new(e));
-        // A new day starts past every earlier day's serials: an id sent just before midnight
-        // may be filed by the center on the next day, and must not be issued again then.
-        let first: i64 = self
-            .lock()
-            .query_row(
+    ) -> Result<u64> {
+        let day = day.to_string();
+        let count = count as i64;
+        let row = self
+            .db
+            .query_one(
                 "INSERT INTO tran_id_counters (client_use_code, day, next)
                  VALUES (?1, ?2, ?3 + (SELECT COALESCE(MAX(next), 0) FROM tran_id_counters
                                        WHERE client_use_code = ?1 AND day < ?2))
-                 ON CONFLICT DO UPDATE SET next = next + ?3
+                 ON CONFLICT (client_use_code, day) DO UPDATE SET next = tran_id_counters.next + ?3
                  RETURNING next - ?3",
-                rusqlite::params![client_use_code.as_str(), day.to_string(), count as i64],
-                |r| r.get(0),
+                db::params![client_use_code, day.as_str(), count],
             )
-            .map_err(store_error)?;
-        Ok(first.max(0) as u64)
+            .await?;
+        Ok(row.i64(0)?.max(0) as u64)
+    }
+}
+
+/// Where the server keeps its data: a SQLite file (one server process), or a PostgreSQL
+/// database (any number of replicas).
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (`postgres://user@host:port/name`).
+    Postgres(String),
+}
+
+impl Database {
+    /// A `postgres://` or `postgresql://` URL, or else a SQLite file's path.
+    pub fn parse(value: &str) -> Self {
+        if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Database::Postgres(value.to_owned())
+        } else {
+            Database::Sqlite(PathBuf::from(value))
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    /// A URL may carry a password: only its scheme shows.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Database::Postgres(_) => f.write_str("Postgres(postgres://***)"),
+        }
+    }
+}
+
+/// PostgreSQL's schema, in versions: the same tables as SQLite's, in PostgreSQL's types.
+const POSTGRES_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE people (
+    id               BIGSERIAL PRIMARY KEY,
+    user_seq_no      TEXT NOT NULL UNIQUE,
+    name             TEXT NOT NULL DEFAULT '',
+    token            BYTEA,
+    token_expires_at TEXT,
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE TABLE devices (
+    id           TEXT PRIMARY KEY,
+    thumbprint   TEXT NOT NULL UNIQUE,
+    token_hash   TEXT NOT NULL UNIQUE,
+    person_id    BIGINT REFERENCES people(id),
+    created_at   TEXT NOT NULL,
+    last_seen_at TEXT,
+    revoked_at   TEXT
+);
+CREATE TABLE proof_ids (
+    thumbprint TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    PRIMARY KEY (thumbprint, jti)
+);
+CREATE TABLE registrations (
+    state      TEXT PRIMARY KEY,
+    device_id  TEXT NOT NULL REFERENCES devices(id),
+    verifier   BYTEA NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE accounts (
+    id                 BIGSERIAL PRIMARY KEY,
+    person_id          BIGINT NOT NULL REFERENCES people(id),
+    fintech_use_num    TEXT NOT NULL UNIQUE,
+    bank_code          TEXT NOT NULL,
+    bank_name          TEXT NOT NULL,
+    alias              TEXT NOT NULL DEFAULT '',
+    account_num_masked TEXT NOT NULL,
+    holder_name        TEXT NOT NULL,
+    account_type       TEXT NOT NULL DEFAULT '',
+    inquiry_agreed_at  TEXT,
+    transfer_agreed_at TEXT,
+    state              TEXT NOT NULL DEFAULT 'active',
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL
+);
+CREATE INDEX accounts_of_person ON accounts (person_id);
+CREATE TABLE transfers (
+    id                 TEXT PRIMARY KEY,
+    seq                BIGSERIAL,
+    person_id          BIGINT NOT NULL REFERENCES people(id),
+    idempotency_key    TEXT NOT NULL,
+    request_hash       TEXT NOT NULL,
+    from_account       BIGINT NOT NULL REFERENCES accounts(id),
+    to_account         BIGINT REFERENCES accounts(id),
+    to_bank_code       TEXT NOT NULL,
+    to_account_num     TEXT NOT NULL DEFAULT '',
+    to_holder_name     TEXT NOT NULL,
+    amount             BIGINT NOT NULL CHECK (amount > 0),
+    memo               TEXT NOT NULL DEFAULT '',
+    state              TEXT NOT NULL,
+    version            BIGINT NOT NULL DEFAULT 0,
+    withdraw_id        TEXT,
+    withdraw_date      TEXT,
+    deposit_id         TEXT,
+    deposit_date       TEXT,
+    refund_id          TEXT,
+    refund_date        TEXT,
+    deposit_attempts   BIGINT NOT NULL DEFAULT 0,
+    failure_code       TEXT,
+    created_at         TEXT NOT NULL,
+    updated_at         TEXT NOT NULL,
+    withdraw_dated     BIGINT NOT NULL DEFAULT 0,
+    deposit_dated      BIGINT NOT NULL DEFAULT 0,
+    refund_dated       BIGINT NOT NULL DEFAULT 0,
+    checks             BIGINT NOT NULL DEFAULT 0,
+    next_check_at      TEXT,
+    collection_account TEXT NOT NULL DEFAULT '',
+    payout_account     TEXT NOT NULL DEFAULT '',
+    UNIQUE (person_id, idempotency_key)
+);
+CREATE INDEX transfers_open ON transfers (state);
+CREATE INDEX transfers_of_person ON transfers (person_id, created_at);
+CREATE INDEX transfers_due ON transfers (state, next_check_at);
+CREATE TABLE transfer_calls (
+    id           BIGSERIAL PRIMARY KEY,
+    transfer_id  TEXT NOT NULL REFERENCES transfers(id),
+    leg          TEXT NOT NULL,
+    call         TEXT NOT NULL,
+    bank_tran_id TEXT NOT NULL,
+    date         TEXT NOT NULL,
+    request      TEXT NOT NULL,
+    answer       TEXT NOT NULL,
+    at           TEXT NOT NULL
+);
+CREATE INDEX transfer_calls_of_transfer ON transfer_calls (transfer_id, id);
+CREATE FUNCTION transfer_calls_are_kept() RETURNS trigger AS $$
+BEGIN RAISE EXCEPTION 'transfer_calls is append-only'; END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER transfer_calls_are_kept BEFORE UPDATE OR DELETE ON transfer_calls
+FOR EACH ROW EXECUTE FUNCTION transfer_calls_are_kept();
+CREATE TABLE audit_log (
+    id      BIGSERIAL PRIMARY KEY,
+    at      TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    subject TEXT NOT NULL DEFAULT '',
+    detail  TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE tran_id_counters (
+    client_use_code TEXT NOT NULL,
+    day             TEXT NOT NULL,
+    next            BIGINT NOT NULL,
+    PRIMARY KEY (client_use_code, day)
+);
+"#];
+
+impl Store {
+    /// Opens the store of `database`, migrating it to this version's schema.
+    pub async fn connect(database: &Database) -> Result<Self> {
+        match database {
+            Database::Sqlite(path) => Self::open(path),
+            Database::Postgres(url) => Self::postgres(url).await,
+        }
+    }
+
+    /// Connects to the PostgreSQL database at `url` with a pool, and migrates it. Replicas
+    /// starting together migrate one at a time: the migration holds an advisory lock.
+    pub async fn postgres(url: &str) -> Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|_| StoreError::Postgres("the database URL does not parse".into()))?;
+        let manager = deadpool_postgres::Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig {
+                recycling_method: deadpool_postgres::RecyclingMethod::Fast,
+            },
+        );
+        let pool = deadpool_postgres::Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(|_| StoreError::Postgres("the connection pool could not be made".into()))?;
+        let store = Self {
+            db: db::Db::Postgres(pool),
+            _lock: None,
+        };
+        store.migrate_postgres().await?;
+        Ok(store)
+    }
+
+    async fn migrate_postgres(&self) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        tx.execute("SELECT pg_advisory_xact_lock(4242)", &[])
+            .await?;
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS moa_schema (version BIGINT NOT NULL)",
+            &[],
+        )
+        .await?;
+        let version = tx
+            .query_opt("SELECT MAX(version) FROM moa_schema", &[])
+            .await?
+            .map(|r| r.opt_i64(0))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0) as usize;
+        for (index, sql) in POSTGRES_MIGRATIONS.iter().enumerate().skip(version) {
+            tx.batch(sql).await?;
+            tx.execute(
+                "INSERT INTO moa_schema (version) VALUES (?1)",
+                db::params![(index + 1) as i64],
+            )
+            .await?;
+        }
+        tx.commit().await
     }
 }

@@ -1,8 +1,8 @@
 //! People: who the center says they are (`user_seq_no`, name), and their KFTC tokens, sealed.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
 
+use super::db::params;
 use super::{Result, Store, parse_ts, ts};
 
 /// A person as the server knows them.
@@ -26,39 +26,36 @@ impl Store {
         name: &str,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        Ok(self.lock().query_row(
-            "INSERT INTO people (user_seq_no, name, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
-             ON CONFLICT (user_seq_no) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at
-             RETURNING id",
-            params![user_seq_no, name, ts(&now)],
-            |r| r.get(0),
-        )?)
+        let now = ts(&now);
+        self.db()
+            .query_one(
+                "INSERT INTO people (user_seq_no, name, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (user_seq_no) DO UPDATE
+                 SET name = excluded.name, updated_at = excluded.updated_at
+                 RETURNING id",
+                params![user_seq_no, name, now.as_str()],
+            )
+            .await?
+            .i64(0)
     }
 
     /// One person.
     pub async fn person(&self, id: i64) -> Result<Option<PersonRecord>> {
         let found = self
-            .lock()
-            .query_row(
+            .db()
+            .query_opt(
                 "SELECT id, user_seq_no, name, token_expires_at FROM people WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                    ))
-                },
+                params![id],
             )
-            .optional()?;
+            .await?;
         found
-            .map(|(id, user_seq_no, name, expires)| {
+            .map(|r| {
                 Ok(PersonRecord {
-                    id,
-                    user_seq_no,
-                    name,
-                    token_expires_at: parse_ts(expires)?,
+                    id: r.i64(0)?,
+                    user_seq_no: r.text(1)?,
+                    name: r.text(2)?,
+                    token_expires_at: parse_ts(r.opt_text(3)?)?,
                 })
             })
             .transpose()
@@ -66,21 +63,27 @@ impl Store {
 
     /// Every person who has a token: what the token renewal looks at.
     pub async fn people_with_tokens(&self) -> Result<Vec<i64>> {
-        let conn = self.lock();
-        let mut stmt = conn.prepare("SELECT id FROM people WHERE token IS NOT NULL ORDER BY id")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        self.db()
+            .query(
+                "SELECT id FROM people WHERE token IS NOT NULL ORDER BY id",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|r| r.i64(0))
+            .collect()
     }
 
     /// The person's sealed token, as stored.
     pub async fn sealed_token(&self, person_id: i64) -> Result<Option<Vec<u8>>> {
-        Ok(self
-            .lock()
-            .query_row("SELECT token FROM people WHERE id = ?1", [person_id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten())
+        match self
+            .db()
+            .query_opt("SELECT token FROM people WHERE id = ?1", params![person_id])
+            .await?
+        {
+            Some(r) => r.opt_bytes(0),
+            None => Ok(None),
+        }
     }
 
     /// Saves the person's sealed token and when it expires.
@@ -91,19 +94,26 @@ impl Store {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        self.lock().execute(
-            "UPDATE people SET token = ?2, token_expires_at = ?3, updated_at = ?4 WHERE id = ?1",
-            params![person_id, sealed, ts(&expires_at), ts(&now)],
-        )?;
+        let (expires_at, now) = (ts(&expires_at), ts(&now));
+        self.db()
+            .execute(
+                "UPDATE people SET token = ?2, token_expires_at = ?3, updated_at = ?4 WHERE id = ?1",
+                params![person_id, sealed, expires_at.as_str(), now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 
     /// Forgets the person's token.
     pub async fn forget_token(&self, person_id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.lock().execute(
-            "UPDATE people SET token = NULL, token_expires_at = NULL, updated_at = ?2 WHERE id = ?1",
-            params![person_id, ts(&now)],
-        )?;
+        let now = ts(&now);
+        self.db()
+            .execute(
+                "UPDATE people SET token = NULL, token_expires_at = NULL, updated_at = ?2
+                 WHERE id = ?1",
+                params![person_id, now.as_str()],
+            )
+            .await?;
         Ok(())
     }
 }
