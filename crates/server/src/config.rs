@@ -48,7 +48,7 @@ redirect_uri = "http://127.0.0.1/moa-consent/callback"
 collection_account = "1234567890123"
 payout_account = "9876543210987"
 
-# The SQLite database. Its folder must exist.
+# The database: a SQLite file (its folder must exist), or a postgres:// URL for replicas.
 database = "/var/lib/moa-server/moa-server.db"
 
 # The address to listen on. Put a reverse proxy with TLS in front of anything but loopback.

@@ -32,6 +32,13 @@ enum Command {
         #[arg(long, default_value = "moa-server.toml")]
         config: PathBuf,
     },
+    /// Migrates the config's database to this version's schema, then exits. `serve` migrates
+    /// too; run this first when several replicas share a PostgreSQL database.
+    Migrate {
+        /// The config file.
+        #[arg(long, default_value = "moa-server.toml")]
+        config: PathBuf,
+    },
     /// Prints a complete, commented example config.
     ExampleConfig,
     /// Serves a server whose center is an in-process testbed: for trying the API and for tests.
@@ -169,6 +176,16 @@ async fn main() -> anyhow::Result<()> {
             }
             anyhow::bail!("{} problem(s) in {}", problems.len(), config.display())
         }
+        Command::Migrate { config } => {
+            let config = Config::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
+            logging(config.log_format());
+            let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
+            moa_server::store::Store::connect(&settings.database)
+                .await
+                .context("migrating the database")?;
+            println!("the database is at this version's schema");
+            Ok(())
+        }
         Command::ExampleConfig => {
             print!("{}", moa_server::config::EXAMPLE);
             Ok(())
@@ -207,7 +224,7 @@ async fn main() -> anyhow::Result<()> {
             options.addr = addr;
             options.options = server_options()?;
             if let Some(db) = db {
-                options.database = db;
+                options.database = moa_server::store::Database::Sqlite(db);
             }
             let sandbox = sandbox::start(options).await?;
             println!("listening on {}", sandbox.server.base_url);

@@ -20,8 +20,8 @@ pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
 pub struct SandboxOptions {
     /// The folder of the center's database (`sandbox-center.db`) and the sealing key.
     pub dir: PathBuf,
-    /// The server's database file.
-    pub database: PathBuf,
+    /// The server's database: by default a SQLite file in `dir`.
+    pub database: crate::store::Database,
     /// Where the server listens (port 0 for a free one).
     pub addr: SocketAddr,
     /// Latency of the testbed's banks.
@@ -35,7 +35,7 @@ impl SandboxOptions {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         Self {
-            database: dir.join("moa-server.db"),
+            database: crate::store::Database::Sqlite(dir.join("moa-server.db")),
             dir,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             latency: moa_testbed::DEFAULT_LATENCY,
@@ -116,7 +116,7 @@ pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
         redirect_uri: REDIRECT_URI.into(),
         collection_account: institution.collection_account.account_num,
         payout_account: institution.payout_account.account_num,
-        database: crate::store::Database::Sqlite(options.database.clone()),
+        database: options.database.clone(),
         sealing_key,
         public_url: None,
     };

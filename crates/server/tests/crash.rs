@@ -15,7 +15,6 @@ use common::{Admin, DataDir, Device, Ledger, own_transfer};
 use moa_server::api::{self, TransferState};
 use moa_server::saga::Step;
 use moa_server::seal::SealingKey;
-use moa_server::store::Store;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
@@ -104,7 +103,11 @@ impl Server {
 
 /// Writes a config for a server whose center is `center`, with its files in `dir`: the
 /// manifest's first institution, a client secret file and a sealing key only the owner reads.
-fn write_config(dir: &Path, center: &moa_testbed::Spawned) -> PathBuf {
+fn write_config(
+    dir: &Path,
+    center: &moa_testbed::Spawned,
+    database: Option<&moa_server::store::Database>,
+) -> PathBuf {
     let institution = &center.manifest.institutions[0];
     let secret = dir.join("client-secret");
     {
@@ -139,7 +142,13 @@ fn write_config(dir: &Path, center: &moa_testbed::Spawned) -> PathBuf {
             "payout_account",
             institution.payout_account.account_num.clone(),
         ),
-        ("database", path(dir.join("moa-server.db"))),
+        (
+            "database",
+            match database {
+                Some(moa_server::store::Database::Postgres(url)) => url.clone(),
+                _ => path(dir.join("moa-server.db")),
+            },
+        ),
         ("listen", "127.0.0.1:0".to_owned()),
         ("sealing_key_file", path(key)),
     ] {
@@ -221,7 +230,8 @@ async fn crash_at(case: Case) {
         .expect("the center starts");
     let admin = Admin::of(&center);
     let opening = admin.ledger().await;
-    let config = write_config(dir.path(), &center);
+    let database = common::test_database().await;
+    let config = write_config(dir.path(), &center, database.as_ref());
 
     let server = Server::start(&config, Some(step)).await;
     let mut device = Device::of_server(&server.base_url, &center);
@@ -324,8 +334,8 @@ async fn crash_at(case: Case) {
     server.stop().await;
 
     // The journal, read once the server is gone, names the legs the center applied.
-    let record = Store::open(&dir.path().join("moa-server.db"))
-        .expect("the server's database opens")
+    let record = common::open_store(dir.path(), database.as_ref())
+        .await
         .transfer(&made.id)
         .await
         .expect("the journal reads")
@@ -398,8 +408,7 @@ async fn crash_at(case: Case) {
     assert_eq!(kept, 0, "{name}: the institution kept or lost money");
     assert_only_moved(&before, &after, &center, &name);
     common::assert_money_invariants(&center, &opening).await;
-    let store =
-        Store::open(&dir.path().join("moa-server.db")).expect("the server's database opens");
+    let store = common::open_store(dir.path(), database.as_ref()).await;
     common::assert_journal_agrees(&store, &admin, chrono::Utc::now() + offset).await;
     drop(store);
     center.shutdown().await;

@@ -260,6 +260,19 @@ fn postgres_sql(sql: &str) -> String {
     out
 }
 
+/// Whether a text parameter holds a NUL character, which PostgreSQL's text cannot hold and
+/// SQLite's can. No stored value holds one (input is checked before it is written), so a
+/// statement that only looks rows up by it finds none, as it would on SQLite.
+fn no_row_can_match(sql: &str, params: &[Param<'_>]) -> bool {
+    let nul = params.iter().any(|p| match p {
+        Param::Text(v) => v.contains('\0'),
+        Param::OptText(v) => v.is_some_and(|v| v.contains('\0')),
+        _ => false,
+    });
+    let verb = sql.trim_start().get(..6).unwrap_or("").to_ascii_uppercase();
+    nul && matches!(verb.as_str(), "SELECT" | "UPDATE" | "DELETE")
+}
+
 fn pg_params<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn PgToSql + Sync)> {
     params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect()
 }
@@ -277,7 +290,7 @@ impl Db {
                 let client = pool.get().await?;
                 client.batch_execute("BEGIN").await?;
                 Ok(Tx::Postgres {
-                    client: Some(client),
+                    client: Some(Box::new(client)),
                 })
             }
         }
@@ -287,6 +300,7 @@ impl Db {
     pub(crate) async fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         match self {
             Db::Sqlite(conn) => sqlite_query(&*conn.lock().await, sql, params),
+            Db::Postgres(_) if no_row_can_match(sql, params) => Ok(Vec::new()),
             Db::Postgres(pool) => {
                 let client = pool.get().await?;
                 let statement = client.prepare_cached(&postgres_sql(sql)).await?;
@@ -312,6 +326,7 @@ impl Db {
     pub(crate) async fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         match self {
             Db::Sqlite(conn) => sqlite_execute(&*conn.lock().await, sql, params),
+            Db::Postgres(_) if no_row_can_match(sql, params) => Ok(0),
             Db::Postgres(pool) => {
                 let client = pool.get().await?;
                 let statement = client.prepare_cached(&postgres_sql(sql)).await?;
@@ -342,7 +357,7 @@ pub(crate) enum Tx<'a> {
         open: bool,
     },
     Postgres {
-        client: Option<deadpool_postgres::Object>,
+        client: Option<Box<deadpool_postgres::Object>>,
     },
 }
 
@@ -351,6 +366,7 @@ impl Tx<'_> {
     pub(crate) async fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<Row>> {
         match self {
             Tx::Sqlite { conn, .. } => sqlite_query(conn, sql, params),
+            Tx::Postgres { .. } if no_row_can_match(sql, params) => Ok(Vec::new()),
             Tx::Postgres { client } => {
                 let client = client.as_ref().ok_or(StoreError::Corrupt("transaction"))?;
                 let statement = client.prepare_cached(&postgres_sql(sql)).await?;
@@ -373,6 +389,7 @@ impl Tx<'_> {
     pub(crate) async fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
         match self {
             Tx::Sqlite { conn, .. } => sqlite_execute(conn, sql, params),
+            Tx::Postgres { .. } if no_row_can_match(sql, params) => Ok(0),
             Tx::Postgres { client } => {
                 let client = client.as_ref().ok_or(StoreError::Corrupt("transaction"))?;
                 let statement = client.prepare_cached(&postgres_sql(sql)).await?;
@@ -423,7 +440,7 @@ impl Drop for Tx<'_> {
             Tx::Postgres { client } => {
                 // Not committed: the connection leaves the pool, and closing it rolls back.
                 if let Some(client) = client.take() {
-                    drop(deadpool_postgres::Object::take(client));
+                    drop(deadpool_postgres::Object::take(*client));
                 }
             }
         }

@@ -503,21 +503,21 @@ impl Store {
                     deposit_date = CASE WHEN ?7 THEN NULL
                                         ELSE COALESCE(?16, ?6, deposit_date) END,
                     deposit_attempts = deposit_attempts
-                                       + CASE WHEN ?5 IS NOT NULL THEN 1 ELSE 0 END,
+                                       + CASE WHEN CAST(?5 AS TEXT) IS NOT NULL THEN 1 ELSE 0 END,
                     refund_id = CASE WHEN ?10 THEN NULL ELSE COALESCE(?8, refund_id) END,
                     refund_date = CASE WHEN ?10 THEN NULL
                                        ELSE COALESCE(?17, ?9, refund_date) END,
                     failure_code = COALESCE(?11, failure_code),
                     updated_at = ?12,
-                    withdraw_dated = CASE WHEN ?15 IS NOT NULL THEN 1
-                                          WHEN ?3 IS NOT NULL THEN 0 ELSE withdraw_dated END,
-                    deposit_dated = CASE WHEN ?16 IS NOT NULL THEN 1
-                                         WHEN ?5 IS NOT NULL OR ?7 THEN 0 ELSE deposit_dated END,
-                    refund_dated = CASE WHEN ?17 IS NOT NULL THEN 1
-                                        WHEN ?8 IS NOT NULL OR ?10 THEN 0 ELSE refund_dated END,
-                    checks = CASE WHEN ?18 IS NOT NULL THEN checks + 1
+                    withdraw_dated = CASE WHEN CAST(?15 AS TEXT) IS NOT NULL THEN 1
+                                          WHEN CAST(?3 AS TEXT) IS NOT NULL THEN 0 ELSE withdraw_dated END,
+                    deposit_dated = CASE WHEN CAST(?16 AS TEXT) IS NOT NULL THEN 1
+                                         WHEN CAST(?5 AS TEXT) IS NOT NULL OR ?7 THEN 0 ELSE deposit_dated END,
+                    refund_dated = CASE WHEN CAST(?17 AS TEXT) IS NOT NULL THEN 1
+                                        WHEN CAST(?8 AS TEXT) IS NOT NULL OR ?10 THEN 0 ELSE refund_dated END,
+                    checks = CASE WHEN CAST(?18 AS TEXT) IS NOT NULL THEN checks + 1
                                   WHEN ?19 THEN 0 ELSE checks END,
-                    next_check_at = CASE WHEN ?18 IS NOT NULL THEN ?18
+                    next_check_at = CASE WHEN CAST(?18 AS TEXT) IS NOT NULL THEN CAST(?18 AS TEXT)
                                          WHEN ?19 THEN NULL ELSE next_check_at END
                  WHERE id = ?1 AND state = ?13 AND version = ?14",
                 params![

@@ -17,6 +17,7 @@ use moa_server::api::{self, ErrorCode};
 use moa_server::dpop::DeviceKey;
 use moa_server::saga::SettlePolicy;
 use moa_server::sandbox::SandboxOptions;
+use moa_server::store::Database;
 use moa_testbed::Manifest;
 pub use moa_testbed::harness::{Admin, CenterTransfer, Ledger, assert_invariants};
 use reqwest::Method;
@@ -99,6 +100,8 @@ pub struct Sandbox {
     pub opening: Ledger,
     /// The server's clock.
     pub clock: Arc<TestClock>,
+    /// The server's PostgreSQL database, when the tests run on PostgreSQL.
+    pub database: Option<Database>,
     /// The folder of both databases; dropped last.
     pub dir: DataDir,
 }
@@ -187,11 +190,12 @@ impl Sandbox {
             dir,
             opening,
             clock,
+            database,
         } = self;
         let addr = inner.server.addr;
         inner.shutdown().await;
         options.clock = clock.clone();
-        let mut sandbox = sandbox_options(&dir, options);
+        let mut sandbox = sandbox_options(&dir, options, database.as_ref());
         sandbox.addr = addr;
         let inner = moa_server::sandbox::start(sandbox)
             .await
@@ -200,17 +204,63 @@ impl Sandbox {
             inner,
             opening,
             clock,
+            database,
             dir,
         }
     }
+
+    /// The server's store, opened beside the running server (PostgreSQL), or `None` on SQLite,
+    /// whose file the running server holds locked.
+    pub fn database(&self) -> Option<&Database> {
+        self.database.as_ref()
+    }
 }
 
-/// The sandbox's options for a test: banks answer at once.
-pub fn sandbox_options(dir: &DataDir, options: moa_server::Options) -> SandboxOptions {
+/// The sandbox's options for a test: banks answer at once. The server's database is a SQLite
+/// file in `dir`, or, when `MOA_TEST_POSTGRES` names a PostgreSQL server
+/// (`scripts/with-postgres`), the database `database` there.
+pub fn sandbox_options(
+    dir: &DataDir,
+    options: moa_server::Options,
+    database: Option<&Database>,
+) -> SandboxOptions {
     let mut sandbox = SandboxOptions::new(dir.path());
     sandbox.latency = Duration::ZERO;
     sandbox.options = options;
+    if let Some(database) = database {
+        sandbox.database = database.clone();
+    }
     sandbox
+}
+
+/// A fresh, empty database on the PostgreSQL server `MOA_TEST_POSTGRES` names, when it names
+/// one: every test has its own, so the same tests run on both backends side by side.
+pub async fn test_database() -> Option<Database> {
+    let server = std::env::var("MOA_TEST_POSTGRES").ok()?;
+    let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+        .await
+        .expect("the test PostgreSQL server answers");
+    tokio::spawn(connection);
+    let name = format!("moa_{}", uuid::Uuid::new_v4().simple());
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a test database is made");
+    let base = server
+        .rsplit_once('/')
+        .map(|(base, _)| base)
+        .expect("a database URL");
+    Some(Database::Postgres(format!("{base}/{name}")))
+}
+
+/// The store of `database`, or of the SQLite file in `dir`.
+pub async fn open_store(dir: &Path, database: Option<&Database>) -> moa_server::store::Store {
+    let database = database
+        .cloned()
+        .unwrap_or_else(|| Database::Sqlite(dir.join("moa-server.db")));
+    moa_server::store::Store::connect(&database)
+        .await
+        .expect("the server's database opens")
 }
 
 /// Starts a sandbox with the test [`options`] in a fresh folder.
@@ -223,7 +273,8 @@ pub async fn start_with(mut options: moa_server::Options) -> Sandbox {
     let clock = Arc::new(TestClock::default());
     options.clock = clock.clone();
     let dir = DataDir::new("sandbox");
-    let inner = moa_server::sandbox::start(sandbox_options(&dir, options))
+    let database = test_database().await;
+    let inner = moa_server::sandbox::start(sandbox_options(&dir, options, database.as_ref()))
         .await
         .expect("the sandbox starts");
     let opening = Admin::of(&inner.center).ledger().await;
@@ -231,6 +282,7 @@ pub async fn start_with(mut options: moa_server::Options) -> Sandbox {
         inner,
         opening,
         clock,
+        database,
         dir,
     }
 }
