@@ -1,4 +1,4 @@
-//! The HTTP client: which center to talk to, timeouts, the request shapes of §1 of the reference
+//! The HTTP client: which center to talk to, timeouts, the request shapes of docs/protocol.md §1
 //! (JSON bodies, query strings, form-encoded token requests), and the token endpoint.
 //!
 //! The service APIs are methods on [`Client`] too, defined next to their request and answer types
@@ -25,9 +25,9 @@ use crate::token::{
 };
 use crate::wire;
 
-/// `Content-Type` of JSON requests, exactly as the reference gives it.
+/// `Content-Type` of JSON requests, exactly as docs/protocol.md §1 gives it.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
-/// `Content-Type` of token requests, exactly as the reference gives it.
+/// `Content-Type` of token requests, exactly as docs/protocol.md §1 gives it.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
 
 /// KFTC's test host.

@@ -210,7 +210,7 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-/// The refresh token outlives its access token by this much (reference §2.2).
+/// The refresh token outlives its access token by this much (docs/protocol.md §2.2).
 pub const REFRESH_TOKEN_EXTRA_LIFE: Duration = Duration::days(10);
 
 /// An issued token with the times needed to decide when to renew it.
