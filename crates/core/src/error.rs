@@ -22,9 +22,10 @@ pub enum Error {
     /// The server could not be reached, or its answer could not be read.
     #[error("the server could not be reached")]
     Unreachable,
-    /// The sandbox could not start.
+    /// The sandbox could not start: fixed words for which part failed, never the inner
+    /// error's text.
     #[error("the sandbox could not start: {0}")]
-    Sandbox(String),
+    Sandbox(&'static str),
     /// No server is set up.
     #[error("the {0} environment is not set up")]
     NotConfigured(&'static str),

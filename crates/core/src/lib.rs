@@ -4,6 +4,8 @@
 //! - [`store`]: the local SQLite store — a cache of what the server said (accounts, balances,
 //!   history, the app's view of its transfers), for a first paint from disk and reading
 //!   offline. Never a secret.
+//! - [`files`]: the data folder kept private to the person's account, and the exports a person
+//!   saves.
 //! - [`vault`]: the device's key, in the OS keyring.
 //! - [`server`]: the client of moa-server's `/v1` API, every request bound to the device key.
 //! - [`registration`]: the consent flow's two ends, through the server.
@@ -14,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod error;
+pub mod files;
 pub mod journal;
 pub mod registration;
 pub mod server;
@@ -102,7 +105,10 @@ impl std::fmt::Debug for Moa {
 /// The settings key of the active environment.
 const ACTIVE_ENVIRONMENT: &str = "environment";
 /// The settings key of the sandbox's center address, for the app's developer tools and the
-/// end-to-end tests, which check its ledger.
+/// end-to-end tests, which check its ledger. Written each time the sandbox starts and never
+/// read back by the app: the store is a file anyone with the person's account can edit, so
+/// the center is always the one the sandbox has just started, and a moa-server's address read
+/// from the store is checked again like a typed one.
 pub const SANDBOX_CENTER_URL: &str = "sandbox_center_url";
 
 /// The environment used last time (the sandbox on first launch), as the store records it.
@@ -113,8 +119,13 @@ pub fn last_environment(store: &Store) -> Result<EnvironmentKind> {
         .unwrap_or(EnvironmentKind::Sandbox))
 }
 
-/// The store of a data folder, as [`Moa::open`] opens it.
+/// The store of a data folder, as [`Moa::open`] opens it. The folder is made private to the
+/// person's account first, with every file already in it ([`files::private_data_dir`]).
 pub fn open_store(data_dir: &std::path::Path) -> Result<Store> {
+    files::private_data_dir(data_dir).map_err(|source| store::StoreError::Folder {
+        path: data_dir.to_owned(),
+        source,
+    })?;
     Ok(Store::open(&data_dir.join("moa.db"))?)
 }
 
@@ -214,11 +225,20 @@ impl Moa {
         options.latency = self.options.sandbox_latency;
         options.options = self.options.sandbox_server.clone();
         options.options.clock = self.options.clock.clone();
-        let sandbox = moa_server::sandbox::start(options)
-            .await
-            .map_err(|e| Error::Sandbox(e.to_string()))?;
-        let url =
-            url::Url::parse(&sandbox.server.base_url).map_err(|e| Error::Sandbox(e.to_string()))?;
+        let sandbox = moa_server::sandbox::start(options).await.map_err(|e| {
+            Error::Sandbox(match e {
+                moa_server::sandbox::SandboxError::Center(_) => "its center did not start",
+                _ => "its server did not start",
+            })
+        })?;
+        let url = match url::Url::parse(&sandbox.server.base_url) {
+            Ok(url) => url,
+            Err(_) => {
+                sandbox.shutdown().await;
+                return Err(Error::Sandbox("its server has no address"));
+            }
+        };
+        // For the developer tools and the end-to-end tests only: see SANDBOX_CENTER_URL.
         self.store
             .set_setting(SANDBOX_CENTER_URL, &sandbox.center.base_url)?;
         match self.connect(EnvironmentKind::Sandbox, url).await {

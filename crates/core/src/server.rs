@@ -45,18 +45,10 @@ impl std::fmt::Debug for Server {
     }
 }
 
-/// Whether `url` may carry the app's requests: https, or http on loopback only.
+/// Whether `url` may carry the app's requests: https, or http on loopback only, and no user
+/// name or password in it — the rule moa-server applies to its center.
 pub fn acceptable_url(url: &Url) -> bool {
-    match url.scheme() {
-        "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            Some(url::Host::Domain(d)) => d == "localhost",
-            None => false,
-        },
-        _ => false,
-    }
+    moa_openbanking::client::is_secure_base_url(url)
 }
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -241,5 +233,59 @@ impl Server {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::MemoryVault;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn a_server_must_be_https_unless_it_is_on_this_machine() {
+        let ok = |u: &str| acceptable_url(&Url::parse(u).unwrap());
+        assert!(ok("https://moa.example.com"));
+        assert!(ok("http://127.0.0.1:8420"));
+        assert!(ok("http://[::1]:8420"));
+        assert!(ok("http://localhost:8420"));
+        assert!(!ok("http://moa.example.com"));
+        assert!(!ok("http://0.0.0.0:8420"));
+        assert!(!ok("http://192.168.0.10:8420"));
+        assert!(!ok("https://device:token@moa.example.com"));
+        assert!(!ok("ftp://127.0.0.1"));
+    }
+
+    /// A server that answers its enrolment with a 307 elsewhere: the device's proof, and later
+    /// its token, would follow a redirect; the client stops instead.
+    #[tokio::test]
+    async fn a_redirect_from_the_server_is_not_followed() {
+        let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let elsewhere_addr = elsewhere.local_addr().unwrap();
+        let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = Url::parse(&format!("http://{}", server.local_addr().unwrap())).unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = server.accept().await {
+                let mut buf = vec![0; 8192];
+                let _ = sock.read(&mut buf).await;
+                let reply = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{elsewhere_addr}/v1/devices\r\n\
+                     Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            }
+        });
+        let vault: Arc<dyn Vault> = Arc::new(MemoryVault::new());
+        let connected = Server::connect(
+            base,
+            &vault,
+            "test",
+            Arc::new(moa_openbanking::SystemClock),
+            Duration::from_secs(2),
+        )
+        .await;
+        assert!(connected.is_err());
+        let arrived = tokio::time::timeout(Duration::from_millis(200), elsewhere.accept()).await;
+        assert!(arrived.is_err(), "a request followed the redirect");
     }
 }

@@ -29,6 +29,14 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// A file of the store could not be made readable by this account only.
+    #[error("local store file {path} cannot be made private: {source}")]
+    Private {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A value in the store is not what this version wrote.
     #[error("local store holds an unreadable {0}")]
     Corrupt(&'static str),
@@ -403,7 +411,8 @@ fn parse_ts(value: Option<String>) -> Result<Option<DateTime<Utc>>> {
 }
 
 impl Store {
-    /// Opens (creating and migrating) the store at `path`.
+    /// Opens (creating and migrating) the store at `path`. The file, and the `-wal` and `-shm`
+    /// files SQLite keeps beside it, are readable by this account only (on Unix: 0600).
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(folder) = path.parent() {
             std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
@@ -411,8 +420,22 @@ impl Store {
                 source,
             })?;
         }
+        let private = |file: &Path| {
+            let path = file.to_owned();
+            move |source| StoreError::Private { path, source }
+        };
+        crate::files::create_private_file(path).map_err(private(path))?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
+        // A store made by an earlier version may have left these with the default mode.
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            let side = PathBuf::from(side);
+            if side.exists() {
+                crate::files::private_file(&side).map_err(private(&side))?;
+            }
+        }
         Self::setup(conn)
     }
 

@@ -1,4 +1,4 @@
-//! The HTTP client: which center to talk to, timeouts, the request shapes of §1 of the reference
+//! The HTTP client: which center to talk to, timeouts, the request shapes of docs/protocol.md §1
 //! (JSON bodies, query strings, form-encoded token requests), and the token endpoint.
 //!
 //! The service APIs are methods on [`Client`] too, defined next to their request and answer types
@@ -13,7 +13,7 @@ use chrono::NaiveDateTime;
 use reqwest::header::CONTENT_TYPE;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use url::Url;
+use url::{Host, Url};
 
 use crate::clock::{Clock, SystemClock};
 use crate::codes::RspCode;
@@ -25,9 +25,9 @@ use crate::token::{
 };
 use crate::wire;
 
-/// `Content-Type` of JSON requests, exactly as the reference gives it.
+/// `Content-Type` of JSON requests, exactly as docs/protocol.md §1 gives it.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
-/// `Content-Type` of token requests, exactly as the reference gives it.
+/// `Content-Type` of token requests, exactly as docs/protocol.md §1 gives it.
 pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded; charset=UTF-8";
 
 /// KFTC's test host.
@@ -42,10 +42,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to wait for a connection to the center before giving up on the call.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Which open banking center to talk to.
+/// Which open banking center to talk to. KFTC's two hosts are fixed here; anything else is a
+/// testbed, which [`Client::new`] accepts only over https or on this machine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Environment {
-    /// A local center (the testbed) or any other base URL.
+    /// A local center (the testbed) or any other base URL: https, or http on loopback.
     Custom(Url),
     /// `https://testapi.openbanking.or.kr`.
     KftcTest,
@@ -67,6 +68,31 @@ impl Environment {
 #[allow(clippy::expect_used)]
 fn fixed_url(s: &str) -> Url {
     Url::parse(s).expect("the KFTC host constants are valid URLs")
+}
+
+/// Whether `url` may carry the institution's client secret and people's tokens: https to any
+/// host, or plain http to this machine only (a testbed), where there is no network to listen
+/// in on. A URL with a user name or password in it is refused too: it would put a credential
+/// wherever the URL is printed.
+pub fn is_secure_base_url(url: &Url) -> bool {
+    if !url.username().is_empty() || url.password().is_some() {
+        return false;
+    }
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+/// Whether `url` names this machine: `127.0.0.0/8`, `[::1]` or `localhost`.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// `base` with `path` appended to its own path (so a base like `http://host/prefix` keeps its
@@ -126,32 +152,42 @@ impl fmt::Debug for Client {
 
 impl Client {
     /// A client of the center at `environment`, with rustls and the default timeout.
+    ///
+    /// A base URL that is not https (plain http is allowed to loopback only) is refused. The
+    /// client follows no redirect: a token request carries the client secret in its body and
+    /// every other call a bearer token, and on a 307 or 308 an HTTP client sends the same body
+    /// again to wherever the answer points. A redirect is answered as [`Error::Http`] instead.
     pub fn new(environment: Environment) -> Result<Self, Error> {
+        let base = environment.base_url();
+        if !is_secure_base_url(&base) {
+            return Err(Error::InvalidRequest(
+                "the center's address must be https (plain http only to this machine) and \
+                 carry no user name or password"
+                    .into(),
+            ));
+        }
         // A connect timeout shorter than the call's own makes an unreachable center fail as
         // `Connect` (nothing sent, safe to retry) rather than as a timeout of unknown outcome.
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(CONNECT_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .https_only(base.scheme() == "https")
             .build()
-            .map_err(|e| Error::InvalidRequest(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self::with_http_client(environment, http))
+            .map_err(|_| Error::InvalidRequest("cannot build the HTTP client".into()))?;
+        Ok(Self {
+            http,
+            base,
+            timeout: DEFAULT_TIMEOUT,
+            clock: Arc::new(SystemClock),
+        })
     }
 
     /// A client of the center at `base_url` (e.g. the testbed's).
     pub fn with_base_url(base_url: &str) -> Result<Self, Error> {
         let url = Url::parse(base_url)
-            .map_err(|e| Error::InvalidRequest(format!("bad base URL {base_url:?}: {e}")))?;
+            .map_err(|_| Error::InvalidRequest("the center's address is not a URL".into()))?;
         Self::new(Environment::Custom(url))
-    }
-
-    /// A client that sends through an existing `reqwest::Client`.
-    pub fn with_http_client(environment: Environment, http: reqwest::Client) -> Self {
-        Self {
-            http,
-            base: environment.base_url(),
-            timeout: DEFAULT_TIMEOUT,
-            clock: Arc::new(SystemClock),
-        }
     }
 
     /// A copy of this client that waits `timeout` for each answer. Use it for one call to
@@ -371,6 +407,34 @@ mod tests {
         let slow = c.with_timeout(Duration::from_secs(90));
         assert_eq!(c.timeout(), DEFAULT_TIMEOUT);
         assert_eq!(slow.timeout(), Duration::from_secs(90));
+    }
+
+    #[test]
+    fn a_center_must_be_https_unless_it_is_on_this_machine() {
+        for good in [
+            "https://testapi.openbanking.or.kr",
+            "https://testbed.example.com:8443/ob",
+            "http://127.0.0.1:3000",
+            "http://127.8.9.10:3000",
+            "http://[::1]:3000",
+            "http://localhost:3000",
+        ] {
+            assert!(Client::with_base_url(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://testapi.openbanking.or.kr",
+            "http://10.0.0.5:3000",
+            "http://[::ffff:10.0.0.5]:3000",
+            "http://localhost.example.com",
+            "ftp://127.0.0.1",
+            "file:///etc/passwd",
+            "https://user:pass@testapi.openbanking.or.kr",
+        ] {
+            let refused = Client::with_base_url(bad).expect_err(bad);
+            assert!(matches!(refused, Error::InvalidRequest(_)), "{bad}");
+            assert!(!refused.to_string().contains("user:pass"), "{refused}");
+        }
+        assert!(Client::new(Environment::KftcProduction).is_ok());
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub enum RspKind {
 }
 
 code_enum!(
-    /// A result code of the center (`rsp_code`), reference §6.
+    /// A result code of the center (`rsp_code`), docs/protocol.md §6.
     RspCode {
         /// Success.
         A0000 = "A0000",
@@ -341,7 +341,7 @@ impl RspCode {
 }
 
 code_enum!(
-    /// A bank's result code (`bank_rsp_code`), reference §6.
+    /// A bank's result code (`bank_rsp_code`), docs/protocol.md §6.
     BankRspCode {
         /// OK.
         Ok = "000",
@@ -433,7 +433,7 @@ impl BankRspCode {
 
 code_enum!(
     /// The detail code of an `O0001` token or authorization error, carried in brackets in the
-    /// message, e.g. `인증 파라미터 오류([3000201])`. Reference §2.2.
+    /// message, e.g. `인증 파라미터 오류([3000201])`. docs/protocol.md §2.2.
     AuthDetail {
         /// No bearer header.
         NoBearer = "992",

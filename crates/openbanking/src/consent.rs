@@ -142,7 +142,7 @@ impl AuthType {
     }
 }
 
-/// Every parameter of the authorize page (reference §2.1) plus PKCE.
+/// Every parameter of the authorize page (docs/protocol.md §2.1) plus PKCE.
 #[derive(Debug, Clone)]
 pub struct AuthorizeRequest {
     /// The institution's client id.

@@ -249,6 +249,20 @@ mod tests {
     }
 
     #[test]
+    fn a_decode_failure_names_the_field_but_never_quotes_its_value() {
+        let e = decode_answer::<Answer>(
+            "/x",
+            200,
+            br#"{"rsp_code":"A0000","value":"110123456789 \ud64d\uae38\ub3d9"}"#,
+        )
+        .expect_err("bad");
+        let shown = e.to_string();
+        assert!(shown.contains("`value`"), "{shown}");
+        assert!(!shown.contains("110123456789"), "{shown}");
+        assert!(!shown.contains("홍길동"), "{shown}");
+    }
+
+    #[test]
     fn non_json_bodies_are_http_or_decode_errors() {
         match decode_answer::<Answer>("/x", 502, b"<html>bad gateway</html>") {
             Err(Error::Http {

@@ -127,7 +127,11 @@ pub enum Error {
         body: String,
     },
     /// The answer could not be decoded.
-    #[error("{endpoint}: cannot decode the answer at `{path}`: {source}")]
+    ///
+    /// Its text names the field, never what serde said about it: serde's words quote the value
+    /// it could not take, which may be an account number or a name. The source keeps them, for
+    /// a debugger's eyes only.
+    #[error("{endpoint}: cannot decode the answer at `{path}`")]
     Decode {
         /// The API called.
         endpoint: &'static str,

@@ -1,5 +1,5 @@
-//! The small code-valued fields of requests and answers (reference §3): account types and states,
-//! inquiry options, transfer purposes, contract account types and the like.
+//! The small code-valued fields of requests and answers (docs/protocol.md §3): account types and
+//! states, inquiry options, transfer purposes, contract account types and the like.
 //!
 //! Each keeps unknown codes as `Other`, so a code the center adds later does not break decoding.
 

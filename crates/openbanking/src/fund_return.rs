@@ -1,8 +1,8 @@
 //! Claiming money back from a mistaken transfer (자금반환청구, scope `oob`): `return/claim` and
 //! `return/result`.
 //!
-//! The reference lists the request fields but not the answers' own fields, so the answers keep
-//! their header and bank block typed and everything else as raw JSON in `extra`.
+//! docs/protocol.md §4.13 lists the request fields but not the answers' own fields, so the
+//! answers keep their header and bank block typed and everything else as raw JSON in `extra`.
 
 use std::collections::BTreeMap;
 

@@ -117,7 +117,7 @@ macro_rules! amount_type {
         }
 
         impl Serialize for $name {
-            /// Amounts go out as digit strings, as the reference's request examples show.
+            /// Amounts go out as digit strings, as docs/protocol.md §3 says.
             fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_str(&self.0)
             }

@@ -121,6 +121,23 @@ impl Scopes {
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
         self.0.iter()
     }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The scopes of `needed` this set does not hold, in `needed`'s order: what a token granted
+    /// with this set lacks. Empty when it holds them all.
+    pub fn missing(&self, needed: &Scopes) -> Scopes {
+        Scopes(
+            needed
+                .iter()
+                .filter(|s| !self.contains(s))
+                .cloned()
+                .collect(),
+        )
+    }
 }
 
 impl fmt::Display for Scopes {
@@ -193,7 +210,7 @@ fn seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
-/// The refresh token outlives its access token by this much (reference §2.2).
+/// The refresh token outlives its access token by this much (docs/protocol.md §2.2).
 pub const REFRESH_TOKEN_EXTRA_LIFE: Duration = Duration::days(10);
 
 /// An issued token with the times needed to decide when to renew it.
@@ -344,6 +361,24 @@ mod tests {
         assert_eq!(
             Scopes::new([Scope::Login, Scope::Login]).to_string(),
             "login"
+        );
+    }
+
+    #[test]
+    fn missing_scopes_are_those_needed_and_not_granted() {
+        let needed = Scopes::new([Scope::Login, Scope::Inquiry, Scope::Transfer]);
+        let granted = Scopes::parse("inquiry login transfer");
+        assert!(granted.missing(&needed).is_empty());
+        assert_eq!(
+            Scopes::parse("inquiry login").missing(&needed).to_string(),
+            "transfer"
+        );
+        assert_eq!(Scopes::default().missing(&needed), needed);
+        // More than needed lacks nothing.
+        assert!(
+            Scopes::parse("inquiry login oob transfer")
+                .missing(&needed)
+                .is_empty()
         );
     }
 

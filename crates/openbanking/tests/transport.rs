@@ -210,3 +210,100 @@ async fn the_request_time_is_the_injected_clock_read_in_korea() {
         "{request_line}"
     );
 }
+
+/// A listener on this machine that records every request that reaches it and answers each
+/// with an empty success.
+async fn recorder() -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let _ = tx.send(read_request(&mut sock).await);
+            answer(&mut sock, r#"{"rsp_code":"A0000"}"#).await;
+        }
+    });
+    (addr, rx)
+}
+
+/// A center that answers its one call with `status` pointing at `location`.
+async fn redirecting_center(status: &'static str, location: String) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.expect("accept");
+        let _ = read_request(&mut sock).await;
+        let reply = format!(
+            "HTTP/1.1 {status}\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        sock.write_all(reply.as_bytes()).await.expect("write");
+    });
+    addr
+}
+
+/// On a 307 or 308 an HTTP client that follows redirects sends the same body again, and a
+/// token request's body holds the client secret: the client must stop at the redirect.
+#[tokio::test]
+async fn a_token_endpoint_redirect_is_not_followed_and_the_secret_goes_nowhere_else() {
+    let (elsewhere, mut arrived) = recorder().await;
+    for status in ["307 Temporary Redirect", "308 Permanent Redirect"] {
+        let center =
+            redirecting_center(status, format!("http://{elsewhere}/oauth/2.0/token")).await;
+        let client = Client::with_base_url(&format!("http://{center}"))
+            .expect("client")
+            .with_timeout(Duration::from_secs(2));
+        let err = client
+            .client_credentials(&ClientCredentials::new(
+                "cid",
+                ClientSecret::new("the-client-secret"),
+            ))
+            .await
+            .expect_err("a redirect is not a token");
+        assert!(
+            matches!(
+                err,
+                Error::Http {
+                    status: 307 | 308,
+                    ..
+                }
+            ),
+            "{status}: {err:?}"
+        );
+        assert!(!format!("{err:?}").contains("the-client-secret"), "{err:?}");
+    }
+    assert!(
+        arrived.try_recv().is_err(),
+        "a request followed the redirect to the other listener"
+    );
+}
+
+/// The same for a call with a person's token: a redirect does not carry it (nor the request)
+/// anywhere.
+#[tokio::test]
+async fn a_service_api_redirect_is_not_followed() {
+    let (elsewhere, mut arrived) = recorder().await;
+    let center = redirecting_center(
+        "307 Temporary Redirect",
+        format!("http://{elsewhere}/v2.0/user/unlink"),
+    )
+    .await;
+    let client = Client::with_base_url(&format!("http://{center}"))
+        .expect("client")
+        .with_timeout(Duration::from_secs(2));
+    let request = moa_openbanking::user::UserRequest {
+        client_use_code: moa_openbanking::ClientUseCode::parse("T991589220").expect("code"),
+        user_seq_no: moa_openbanking::UserSeqNo::parse("1100034736").expect("user"),
+    };
+    let err = client
+        .user_unlink(&AccessToken::new("a-persons-token"), &request)
+        .await
+        .expect_err("a redirect is not an answer");
+    assert!(matches!(err, Error::Http { status: 307, .. }), "{err:?}");
+    assert!(
+        arrived.try_recv().is_err(),
+        "the call followed the redirect"
+    );
+}

@@ -2,14 +2,22 @@
 //! `bank_tran_id` issuer, the institution's `oob` token (in memory), and each person's tokens —
 //! sealed in the database, renewed before they expire, and renewed once when the center
 //! refuses one, however many calls saw the refusal.
+//!
+//! Scopes: a person's consent asks for [`user_scopes`] and nothing more, the institution's
+//! token for `oob` alone, and a token the center grants without what was asked is refused (or,
+//! for a renewal whose old refresh token is spent already, kept and reported).
+//!
+//! A renewal spends the old refresh token: the center rotates it. So a renewed token is kept in
+//! memory before anything else, then saved, with a retry; while the database will not take
+//! it, the copy in memory is the one used, and every read tries to save it again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use moa_openbanking::{
-    AccessToken, BankTranId, Client, ClientCredentials, Clock, RefreshToken, Scopes, Token,
-    UserSeqNo,
+    AccessToken, AuthorizationCode, BankTranId, Client, ClientCredentials, Clock, PkceVerifier,
+    RefreshToken, Scope, Scopes, Token, UserSeqNo,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -24,6 +32,25 @@ use crate::store::Store;
 pub const REFRESH_MARGIN: TimeDelta = TimeDelta::days(7);
 /// Tell the person to renew their consent this long before it runs out.
 pub const CONSENT_WARNING: TimeDelta = TimeDelta::days(14);
+
+/// How long to wait before each further attempt to save a renewed token the database refused.
+const SAVE_RETRY_PAUSES: [std::time::Duration; 2] = [
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_millis(250),
+];
+
+/// The scopes a person's consent is asked for, and that their token must hold: `login` (who
+/// they are, their accounts, cancelling one, unlinking), `inquiry` (balances and history) and
+/// `transfer` (the withdrawal leg). Nothing more: `oob` is the institution's own.
+pub fn user_scopes() -> Scopes {
+    Scopes::new([Scope::Login, Scope::Inquiry, Scope::Transfer])
+}
+
+/// The scope of the institution's own token: real names, deposits, transfer results, bank
+/// status.
+pub fn oob_scopes() -> Scopes {
+    Scopes::new([Scope::Oob])
+}
 
 /// A person's tokens as sealed in the database (JSON inside the seal).
 #[derive(Serialize, Deserialize)]
@@ -91,6 +118,11 @@ pub struct Center {
     oob_token: Mutex<Option<Token>>,
     /// One lock per person, so that one renewal runs at a time for each.
     renewals: std::sync::Mutex<HashMap<i64, Arc<Mutex<()>>>>,
+    /// People's tokens the database has not taken yet: read before the database's.
+    unsaved: std::sync::Mutex<HashMap<i64, Token>>,
+    /// Saves that fail before they reach the database, as a full disk would make them.
+    #[cfg(test)]
+    failing_saves: std::sync::atomic::AtomicU32,
 }
 
 impl std::fmt::Debug for Center {
@@ -120,6 +152,9 @@ impl Center {
             clock,
             oob_token: Mutex::new(None),
             renewals: std::sync::Mutex::new(HashMap::new()),
+            unsaved: std::sync::Mutex::new(HashMap::new()),
+            #[cfg(test)]
+            failing_saves: std::sync::atomic::AtomicU32::new(0),
         }
     }
 
@@ -173,8 +208,27 @@ impl Center {
         &self.settings.sealing_key
     }
 
-    /// Seals and keeps a person's tokens.
+    /// Seals and saves a person's tokens now, once. Prefer [`keep_token`](Self::keep_token),
+    /// which does not lose a token the database refuses.
     pub async fn save_token(&self, person_id: i64, token: &Token) -> Result<()> {
+        #[cfg(test)]
+        if self
+            .failing_saves
+            .fetch_update(
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+                |n| n.checked_sub(1),
+            )
+            .is_ok()
+        {
+            return Err(
+                crate::store::StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    None,
+                ))
+                .into(),
+            );
+        }
         let json = serde_json::to_vec(&StoredToken::from_token(token)).map_err(|_| Error::Seal)?;
         let sealed = self
             .key()
@@ -183,11 +237,71 @@ impl Center {
         self.store
             .save_sealed_token(person_id, &sealed, token.expires_at, self.clock.now())
             .await?;
+        self.saved(person_id, token);
         Ok(())
     }
 
-    /// A person's tokens, opened.
+    /// Keeps a person's new tokens: in memory first, then in the database, trying again a
+    /// little later when it refuses. A token the database would not take stays in memory and
+    /// is used from there; each later read tries to save it again. Only a restart before one
+    /// of those succeeds loses it, and then the person registers again.
+    pub async fn keep_token(&self, person_id: i64, token: &Token) {
+        self.unsaved_tokens().insert(person_id, token.clone());
+        let mut pauses = SAVE_RETRY_PAUSES.iter();
+        loop {
+            match self.save_token(person_id, token).await {
+                Ok(()) => return,
+                Err(e) => match pauses.next() {
+                    Some(pause) => tokio::time::sleep(*pause).await,
+                    None => {
+                        tracing::warn!(
+                            code = e.code().as_str(),
+                            person = person_id,
+                            "a person's new token could not be saved; it is kept in memory and \
+                             saved at its next use"
+                        );
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Forgets a person's tokens, in memory and in the database (signing out).
+    pub async fn forget_token(&self, person_id: i64) -> Result<()> {
+        self.unsaved_tokens().remove(&person_id);
+        self.store.forget_token(person_id, self.clock.now()).await?;
+        Ok(())
+    }
+
+    fn unsaved_tokens(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Token>> {
+        self.unsaved.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `token` is in the database: the copy in memory, if it is that one, is no longer needed.
+    fn saved(&self, person_id: i64, token: &Token) {
+        let mut unsaved = self.unsaved_tokens();
+        if unsaved.get(&person_id).is_some_and(|kept| {
+            kept.access_token.expose_secret() == token.access_token.expose_secret()
+        }) {
+            unsaved.remove(&person_id);
+        }
+    }
+
+    /// A person's tokens: the one in memory that the database has not taken yet (trying once
+    /// more to save it), else the database's, opened.
     pub async fn token(&self, person_id: i64) -> Result<Option<Token>> {
+        let kept = self.unsaved_tokens().get(&person_id).cloned();
+        if let Some(kept) = kept {
+            // Still refused: the copy in memory serves, and the next read tries again.
+            let _ = self.save_token(person_id, &kept).await;
+            return Ok(Some(kept));
+        }
+        self.stored_token(person_id).await
+    }
+
+    /// A person's tokens as the database holds them, opened.
+    async fn stored_token(&self, person_id: i64) -> Result<Option<Token>> {
         let Some(sealed) = self.store.sealed_token(person_id).await? else {
             return Ok(None);
         };
@@ -198,6 +312,29 @@ impl Center {
         Ok(serde_json::from_slice::<StoredToken>(&json)
             .ok()
             .and_then(StoredToken::into_token))
+    }
+
+    /// Exchanges a consent's code for the person's tokens, refusing a token that lacks any of
+    /// [`user_scopes`]: a consent that does not cover what Moa does is not one to keep.
+    pub async fn exchange_code(
+        &self,
+        code: &AuthorizationCode,
+        redirect_uri: &str,
+        verifier: &PkceVerifier,
+    ) -> Result<Token> {
+        let token = self
+            .client
+            .exchange_code(&self.credentials, code, redirect_uri, Some(verifier))
+            .await?;
+        let missing = token.scope.missing(&user_scopes());
+        if !missing.is_empty() {
+            tracing::warn!(
+                missing = %missing,
+                "the center granted a person's token without scopes asked for; refused"
+            );
+            return Err(ErrorCode::ConsentRefused.into());
+        }
+        Ok(token)
     }
 
     fn renewal_lock(&self, person_id: i64) -> Arc<Mutex<()>> {
@@ -251,9 +388,29 @@ impl Center {
         }
         let fresh = self
             .client
-            .refresh_token(&self.credentials, &refresh, &token.scope)
+            .refresh_token(&self.credentials, &refresh, &user_scopes())
             .await?;
-        self.save_token(person_id, &fresh).await?;
+        // The old refresh token is spent now: the new one goes to memory before anything else.
+        self.keep_token(person_id, &fresh).await;
+        let missing = fresh.scope.missing(&user_scopes());
+        if !missing.is_empty() {
+            // Kept all the same — the old one no longer renews — and what it still covers works;
+            // what it lacks the center refuses until the person registers again.
+            tracing::warn!(
+                missing = %missing,
+                person = person_id,
+                "the center renewed a person's token without scopes asked for"
+            );
+            let _ = self
+                .store
+                .audit(
+                    "consent",
+                    "",
+                    &format!("person {person_id}: renewed token lacks {missing}"),
+                    now,
+                )
+                .await;
+        }
         Ok(fresh.access_token)
     }
 
@@ -267,6 +424,10 @@ impl Center {
             return Ok(token.access_token.clone());
         }
         let token = self.client.client_credentials(&self.credentials).await?;
+        if !token.scope.missing(&oob_scopes()).is_empty() {
+            tracing::warn!(granted = %token.scope, "the center's oob token lacks the oob scope");
+            return Err(ErrorCode::CenterRefused.into());
+        }
         let access = token.access_token.clone();
         *slot = Some(token);
         Ok(access)
@@ -295,5 +456,244 @@ impl Center {
             }
         }
         Ok(renewed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use axum::extract::State as Shared;
+    use axum::routing::post;
+    use axum::{Form, Json, Router};
+    use chrono::TimeZone;
+    use moa_openbanking::{ClientSecret, ClientUseCode, ManualClock};
+    use serde_json::{Value, json};
+
+    use crate::seal::SealingKey;
+
+    type Seen = Arc<std::sync::Mutex<Vec<HashMap<String, String>>>>;
+
+    /// A center's token endpoint on loopback that answers every request with `answer` and
+    /// keeps the forms it was sent.
+    async fn token_endpoint(answer: Value) -> (String, Seen) {
+        let seen: Seen = Arc::default();
+        let router = Router::new()
+            .route(
+                "/oauth/2.0/token",
+                post(
+                    |Shared((seen, answer)): Shared<(Seen, Value)>,
+                     Form(form): Form<HashMap<String, String>>| async move {
+                        seen.lock().unwrap().push(form);
+                        Json(answer)
+                    },
+                ),
+            )
+            .with_state((seen.clone(), answer));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        (base, seen)
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()
+    }
+
+    /// A center at `base` on an in-memory database, its clock stopped at [`now`].
+    fn center(base: &str) -> Center {
+        let settings = Settings {
+            center: url::Url::parse(base).unwrap(),
+            client_id: "moa".into(),
+            client_secret: ClientSecret::new("the-client-secret"),
+            client_use_code: ClientUseCode::parse("T991589220").unwrap(),
+            redirect_uri: "http://127.0.0.1/callback".into(),
+            collection_account: "1234567890".into(),
+            payout_account: "9876543210".into(),
+            database: crate::store::Database::Sqlite("unused.db".into()),
+            sealing_key: SealingKey::generate().unwrap(),
+            public_url: None,
+        };
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(now()));
+        Center::new(
+            settings,
+            Client::with_base_url(base).unwrap(),
+            Store::in_memory().unwrap(),
+            clock,
+        )
+    }
+
+    /// A person's token issued long ago, due for renewal: two days left of ninety.
+    fn aging_token(access: &str, refresh: &str) -> Token {
+        Token {
+            access_token: AccessToken::new(access),
+            refresh_token: Some(RefreshToken::new(refresh)),
+            token_type: "Bearer".into(),
+            scope: Scopes::parse("inquiry login transfer"),
+            user_seq_no: Some(UserSeqNo::parse("1100000001").unwrap()),
+            client_use_code: None,
+            issued_at: now() - TimeDelta::days(88),
+            expires_at: now() + TimeDelta::days(2),
+        }
+    }
+
+    fn renewed(scope: &str) -> Value {
+        json!({
+            "access_token": "access-2", "refresh_token": "refresh-2", "token_type": "Bearer",
+            "expires_in": 7_775_999, "scope": scope, "user_seq_no": "1100000001"
+        })
+    }
+
+    async fn person(center: &Center) -> i64 {
+        center
+            .store
+            .upsert_person("1100000001", "홍길동", now())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_renewed_token_the_database_refuses_is_kept_in_memory_and_saved_once_it_can_be() {
+        let (base, seen) = token_endpoint(renewed("inquiry login transfer")).await;
+        let center = center(&base);
+        let person = person(&center).await;
+        center
+            .save_token(person, &aging_token("access-1", "refresh-1"))
+            .await
+            .unwrap();
+
+        // The database refuses every save of the renewal and its retries.
+        center
+            .failing_saves
+            .store(u32::MAX, std::sync::atomic::Ordering::SeqCst);
+        let access = center.user_token(person).await.expect("renewed");
+        assert_eq!(access.expose_secret(), "access-2");
+        // The database still has the spent pair; the new one lives in memory and is used.
+        let stored = center.stored_token(person).await.unwrap().unwrap();
+        assert_eq!(stored.access_token.expose_secret(), "access-1");
+        let again = center.user_token(person).await.expect("from memory");
+        assert_eq!(again.expose_secret(), "access-2");
+        assert_eq!(seen.lock().unwrap().len(), 1, "renewed once, not twice");
+        let form = seen.lock().unwrap()[0].clone();
+        assert_eq!(form["grant_type"], "refresh_token");
+        assert_eq!(form["refresh_token"], "refresh-1");
+
+        // The database takes writes again: the next read saves the new pair.
+        center
+            .failing_saves
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+        let read = center.token(person).await.unwrap().unwrap();
+        assert_eq!(
+            read.refresh_token.as_ref().map(RefreshToken::expose_secret),
+            Some("refresh-2")
+        );
+        let stored = center.stored_token(person).await.unwrap().unwrap();
+        assert_eq!(stored.access_token.expose_secret(), "access-2");
+        assert_eq!(
+            stored
+                .refresh_token
+                .as_ref()
+                .map(RefreshToken::expose_secret),
+            Some("refresh-2")
+        );
+        assert!(center.unsaved_tokens().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_save_that_fails_once_is_retried_at_once() {
+        let (base, _) = token_endpoint(renewed("inquiry login transfer")).await;
+        let center = center(&base);
+        let person = person(&center).await;
+        center
+            .save_token(person, &aging_token("access-1", "refresh-1"))
+            .await
+            .unwrap();
+        center
+            .failing_saves
+            .store(1, std::sync::atomic::Ordering::SeqCst);
+        center.user_token(person).await.expect("renewed");
+        let stored = center.stored_token(person).await.unwrap().unwrap();
+        assert_eq!(stored.access_token.expose_secret(), "access-2");
+        assert!(center.unsaved_tokens().is_empty());
+    }
+
+    #[tokio::test]
+    async fn signing_out_forgets_a_token_kept_in_memory_too() {
+        let (base, _) = token_endpoint(renewed("inquiry login transfer")).await;
+        let center = center(&base);
+        let person = person(&center).await;
+        center
+            .save_token(person, &aging_token("access-1", "refresh-1"))
+            .await
+            .unwrap();
+        center
+            .failing_saves
+            .store(3, std::sync::atomic::Ordering::SeqCst);
+        center.user_token(person).await.expect("renewed");
+        center.forget_token(person).await.unwrap();
+        assert!(center.token(person).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_renewal_asks_for_the_minimum_scopes_and_keeps_but_reports_a_token_lacking_one() {
+        let (base, seen) = token_endpoint(renewed("inquiry login")).await;
+        let center = center(&base);
+        let person = person(&center).await;
+        center
+            .save_token(person, &aging_token("access-1", "refresh-1"))
+            .await
+            .unwrap();
+        let access = center.user_token(person).await.expect("renewed");
+        // The old refresh token is spent: the new one is kept whatever it covers.
+        assert_eq!(access.expose_secret(), "access-2");
+        assert_eq!(seen.lock().unwrap()[0]["scope"], "login inquiry transfer");
+        let audit = center.store.audit_log(10).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.detail.contains("renewed token lacks transfer")),
+            "{audit:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_consent_whose_token_lacks_a_scope_is_refused() {
+        let (base, seen) = token_endpoint(renewed("inquiry login")).await;
+        let center = center(&base);
+        let refused = center
+            .exchange_code(
+                &AuthorizationCode::new("code"),
+                "http://127.0.0.1/callback",
+                &PkceVerifier::generate(),
+            )
+            .await
+            .expect_err("lacks transfer");
+        assert_eq!(refused.code(), ErrorCode::ConsentRefused);
+        assert_eq!(seen.lock().unwrap()[0]["grant_type"], "authorization_code");
+
+        let (base, _) = token_endpoint(renewed("inquiry login transfer")).await;
+        let token = self::center(&base)
+            .exchange_code(
+                &AuthorizationCode::new("code"),
+                "http://127.0.0.1/callback",
+                &PkceVerifier::generate(),
+            )
+            .await
+            .expect("every scope");
+        assert_eq!(token.access_token.expose_secret(), "access-2");
+    }
+
+    #[tokio::test]
+    async fn an_institution_token_without_the_oob_scope_is_refused_and_not_kept() {
+        let (base, seen) = token_endpoint(json!({
+            "access_token": "oob-1", "token_type": "Bearer", "expires_in": 7_775_999,
+            "scope": "login", "client_use_code": "T991589220"
+        }))
+        .await;
+        let center = center(&base);
+        let refused = center.oob_token().await.expect_err("not oob");
+        assert_eq!(refused.code(), ErrorCode::CenterRefused);
+        assert!(center.oob_token.lock().await.is_none());
+        assert_eq!(seen.lock().unwrap()[0]["scope"], "oob");
     }
 }

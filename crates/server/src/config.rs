@@ -12,9 +12,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use moa_openbanking::client::is_secure_base_url;
 use moa_openbanking::{ClientSecret, ClientUseCode, Environment};
 use serde::Deserialize;
-use url::{Host, Url};
+use url::Url;
 
 use crate::Settings;
 use crate::seal::{self, SealingKey};
@@ -376,25 +377,22 @@ fn public_url(text: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-/// https anywhere; http only to this machine, where there is no network to listen in.
+/// https anywhere; http only to this machine, where there is no network to listen in: the
+/// same rule the center's client applies ([`is_secure_base_url`]).
 fn secure_url(url: &Url) -> Result<(), String> {
+    if is_secure_base_url(url) {
+        return Ok(());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        // Not quoted: the URL holds a credential.
+        return Err("must not hold a user name or password".to_owned());
+    }
     match url.scheme() {
-        "https" if url.host().is_some() => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
         "http" => Err(format!(
             "{url} must use https (plain http is allowed only to loopback: 127.0.0.1, [::1], \
              localhost)"
         )),
         _ => Err(format!("{url} must be an https URL")),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        None => false,
     }
 }
 
@@ -624,6 +622,10 @@ sealing_key_file = {key:?}
         );
         let shown = format!("{settings:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
+        let key = std::fs::read_to_string(dir.path("sealing.key")).expect("the key file");
+        assert!(!shown.contains(key.trim()), "{shown}");
+        assert!(shown.contains("ClientSecret(***)"), "{shown}");
+        assert!(shown.contains("SealingKey(***)"), "{shown}");
     }
 
     #[test]
@@ -781,6 +783,9 @@ sealing_key_file = {key:?}
         assert!(center_url("http://localhost:9000").is_ok());
         assert!(center_url("http://testbed.example.com").is_err());
         assert!(center_url("ftp://127.0.0.1").is_err());
+        let with_credential = center_url("https://moa:hunter2@testbed.example.com")
+            .expect_err("a credential in the URL");
+        assert!(!with_credential.contains("hunter2"), "{with_credential}");
         assert!(center_url("kftc").is_err());
     }
 

@@ -8,14 +8,13 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use moa_openbanking::account::CancelRequest;
 use moa_openbanking::user::UserRequest;
 use moa_openbanking::{
-    AuthorizeRequest, CallbackError, FintechUseNum, PkceVerifier, Scope, Scopes, State,
-    parse_callback,
+    AuthorizeRequest, CallbackError, FintechUseNum, PkceVerifier, Scope, State, parse_callback,
 };
 
 use crate::api::{self, ErrorCode};
 use crate::app::App;
 use crate::auth::Device;
-use crate::center::CONSENT_WARNING;
+use crate::center::{CONSENT_WARNING, user_scopes};
 use crate::error::{Error, Result};
 use crate::store::AccountUpsert;
 
@@ -49,7 +48,7 @@ pub async fn begin(
     let mut authorize = AuthorizeRequest::new(
         settings.client_id.clone(),
         settings.redirect_uri.clone(),
-        Scopes::new([Scope::Login, Scope::Inquiry, Scope::Transfer]),
+        user_scopes(),
         state.clone(),
     )
     .with_pkce(&verifier);
@@ -132,15 +131,23 @@ pub async fn complete(
         Err(_) => return Err(ErrorCode::RegistrationExpired.into()),
     };
     let center = app.center();
-    let token = center
-        .client()
-        .exchange_code(
-            center.credentials(),
-            &callback.code,
-            &settings.redirect_uri,
-            Some(&verifier),
-        )
-        .await?;
+    let token = match center
+        .exchange_code(&callback.code, &settings.redirect_uri, &verifier)
+        .await
+    {
+        Err(Error::Refused(ErrorCode::ConsentRefused)) => {
+            app.store()
+                .audit(
+                    "consent",
+                    &device.record.id,
+                    "the center's token lacks a scope asked for",
+                    now,
+                )
+                .await?;
+            return Err(ErrorCode::ConsentRefused.into());
+        }
+        other => other?,
+    };
     let user_seq_no = token.user_seq_no.clone().ok_or(ErrorCode::CenterRefused)?;
     let me = center
         .client()
@@ -150,7 +157,7 @@ pub async fn complete(
         .store()
         .upsert_person(user_seq_no.as_str(), &me.user_name, now)
         .await?;
-    center.save_token(person_id, &token).await?;
+    center.keep_token(person_id, &token).await;
     app.store()
         .link_device(&device.record.id, person_id)
         .await?;
@@ -298,7 +305,7 @@ pub async fn sign_out(app: &App, device: &Device) -> Result<()> {
                 .await?;
         }
     }
-    app.store().forget_token(person_id, now).await?;
+    center.forget_token(person_id).await?;
     app.store().cancel_accounts_of(person_id, now).await?;
     app.store()
         .audit(

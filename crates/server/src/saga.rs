@@ -1,6 +1,6 @@
-//! The transfer saga (ARCHITECTURE.md, "Move money"): withdraw from the source account into the
-//! institution's collection account with the person's token, then deposit from its payout
-//! account into the target with the institution's `oob` token.
+//! The transfer saga (docs/architecture.md, "Moving money"): withdraw from the source account
+//! into the institution's collection account with the person's token, then deposit from its
+//! payout account into the target with the institution's `oob` token.
 //!
 //! Before every call the saga journals its next step and the call's `bank_tran_id`. An answer
 //! that leaves the outcome unknown — a timeout, `A0001`/`A0007`/`A0017`, `A0003`, an HTTP 5xx,

@@ -1,4 +1,10 @@
 //! The sandbox manifest: everything a client needs to find its way into a running testbed.
+//!
+//! It holds secrets — the admin token, each institution's client secret — so its `Debug` prints
+//! `***` for them: a manifest, or a [`Spawned`](crate::Spawned) that carries one, may end up in
+//! a log line or a test failure's message.
+
+use std::fmt;
 
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
@@ -7,7 +13,7 @@ use crate::db::DbError;
 use crate::state::Institution;
 
 /// The JSON written by `moa-testbed serve --manifest-out`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Manifest {
     /// `http://127.0.0.1:PORT`.
     pub base_url: String,
@@ -20,7 +26,7 @@ pub struct Manifest {
 }
 
 /// An institution (이용기관) and its credentials.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ManifestInstitution {
     /// Display name.
     pub name: String,
@@ -36,6 +42,31 @@ pub struct ManifestInstitution {
     pub collection_account: ContractAccount,
     /// Contract account deposits are paid from.
     pub payout_account: ContractAccount,
+}
+
+impl fmt::Debug for Manifest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manifest")
+            .field("base_url", &self.base_url)
+            .field("admin_token", &"***")
+            .field("institutions", &self.institutions)
+            .field("users", &self.users)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ManifestInstitution {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManifestInstitution")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("client_use_code", &self.client_use_code)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("collection_account", &self.collection_account)
+            .field("payout_account", &self.payout_account)
+            .finish()
+    }
 }
 
 /// A contract account (약정계좌).
@@ -144,4 +175,38 @@ pub(crate) fn build(
         institutions: listed,
         users,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Config, spawn};
+
+    #[tokio::test]
+    async fn a_manifest_and_a_spawned_testbed_print_no_secret() {
+        let spawned = spawn(Config::in_memory()).await.expect("a testbed");
+        let manifest = &spawned.manifest;
+        let secrets: Vec<&str> = std::iter::once(manifest.admin_token.as_str())
+            .chain(
+                manifest
+                    .institutions
+                    .iter()
+                    .map(|i| i.client_secret.as_str()),
+            )
+            .collect();
+        assert!(secrets.iter().all(|s| s.len() >= 8), "{}", secrets.len());
+        for shown in [
+            format!("{manifest:?}"),
+            format!("{manifest:#?}"),
+            format!("{:?}", manifest.institutions[0]),
+            format!("{spawned:?}"),
+        ] {
+            for secret in &secrets {
+                assert!(!shown.contains(secret), "{shown}");
+            }
+            assert!(shown.contains("***"), "{shown}");
+        }
+        // What a client needs to find the center still shows.
+        assert!(format!("{manifest:?}").contains(&manifest.base_url));
+        spawned.shutdown().await;
+    }
 }

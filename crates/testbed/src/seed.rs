@@ -9,7 +9,7 @@ use sha2::{Digest, Sha512};
 
 use crate::db::DbError;
 
-/// The participating banks of the reference, by `bank_code_std`.
+/// The participating banks of docs/protocol.md §7, by `bank_code_std`.
 pub const BANKS: &[(&str, &str)] = &[
     ("002", "KDB산업은행"),
     ("003", "IBK기업은행"),

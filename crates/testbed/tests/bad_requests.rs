@@ -1,5 +1,5 @@
-//! Requests the center must refuse, each with its exact code, in the reference's order of checks,
-//! and never with a 500 or a trace left behind.
+//! Requests the center must refuse, each with its exact code, in the order of checks of
+//! docs/protocol.md §5, and never with a 500 or a trace left behind.
 
 mod common;
 

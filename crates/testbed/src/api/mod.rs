@@ -1,5 +1,6 @@
-//! The service APIs under `/v2.0`, each running the center's checks in the reference's order:
-//! method, bearer, token, scope, format, `bank_tran_id` reuse, fintech number, consent, bank.
+//! The service APIs under `/v2.0`, each running the center's checks in the order of
+//! docs/protocol.md §5: method, bearer, token, scope, format, `bank_tran_id` reuse, fintech
+//! number, consent, bank.
 
 mod account;
 mod bank;
