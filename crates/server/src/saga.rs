@@ -291,7 +291,7 @@ fn printable(text: &str, max_chars: usize) -> String {
 
 /// A memo may hold no control or direction-override characters, and at most [`MEMO_MAX`].
 pub fn check_memo(memo: &str) -> Result<()> {
-    let bidi = |c: char| matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let bidi = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if memo.chars().count() > MEMO_MAX || memo.chars().any(|c| c.is_control() || bidi(c)) {
         return Err(ErrorCode::BadMemo.into());
     }
@@ -831,7 +831,8 @@ impl Saga<'_> {
         };
         let logged = self.app.store().record_call(&call);
         if let Err(e) = logged.await {
-            tracing::warn!(transfer = %record.id, error = %e, "a call could not be logged");
+            let code = crate::error::Error::from(e).code();
+            tracing::warn!(transfer = %record.id, code = code.as_str(), "a call could not be logged");
         }
     }
 

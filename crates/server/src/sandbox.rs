@@ -13,7 +13,7 @@ use crate::{App, Options, Settings, Spawned};
 
 /// The callback the sandbox's institution has registered with the testbed: the app's consent
 /// window intercepts it before it leaves, so nothing needs to serve it.
-pub const REDIRECT_URI: &str = "http://127.0.0.1/callback";
+pub const REDIRECT_URI: &str = "http://127.0.0.1/moa-consent/callback";
 
 /// How to start a sandbox.
 #[derive(Debug, Clone)]

@@ -888,6 +888,7 @@ async fn a_transfer_check_refuses_what_cannot_be_sent_with_its_code() {
         "a\u{0}b",
         "line\nbreak",
         "\u{202e}evil",
+        "\u{061c}mark",
         "가".repeat(21).as_str(),
     ] {
         let mut body = own_transfer(&main, &spending, 1_000);

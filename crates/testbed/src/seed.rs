@@ -194,7 +194,11 @@ const INSTITUTIONS: &[InstitutionSpec] = &[
     InstitutionSpec {
         name: "모아",
         client_use_code: "M202600001",
-        redirect_uris: &["http://127.0.0.1/callback", "https://moa.example/callback"],
+        redirect_uris: &[
+            "http://127.0.0.1/moa-consent/callback",
+            "http://127.0.0.1/callback",
+            "https://moa.example/callback",
+        ],
         collection: "9700100000011",
         payout: "9700100000028",
     },
