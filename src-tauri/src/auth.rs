@@ -1,34 +1,65 @@
-//! The registration window: the center's consent pages in a webview of their own, with no IPC
-//! permission at all. The shell watches its navigations; when it heads for the redirect URI,
-//! the navigation is cancelled, the URL handed to the core, and the window closed. The UI only
-//! ever hears how many accounts were added — never a code or a token.
+//! The registration window: the center's consent pages in a window of their own, with no IPC
+//! at all, an ephemeral data store, and a guard on every navigation ([`crate::navigation`]):
+//! the pages may go only within the center's origin, and when they head for the redirect URI the
+//! shell takes the URL instead of loading it, hands it to the core and closes the window. Above
+//! the pages, a bar the page cannot touch shows the host the person is talking to
+//! ([`bar`]). The UI only ever hears how many accounts were added — never a code or a token.
+//!
+//! On Linux the shell draws the window itself ([`webkit`]); elsewhere it is a Tauri webview
+//! whose title carries the bar ([`portable`]).
+
+pub mod bar;
+mod portable;
+#[cfg(target_os = "linux")]
+mod webkit;
 
 use std::sync::{Arc, Mutex};
 
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tokio::sync::oneshot;
 use url::Url;
 
 use crate::core::Core;
 use crate::ipc::{IpcError, Language, RegistrationResult};
+use crate::navigation::{ConsentGuard, logged_origin};
 
 /// The label of the registration window: no capability file names it.
 pub const AUTH_WINDOW: &str = "auth";
 
 /// How the window ended.
+#[derive(Debug)]
 enum Ending {
-    /// It navigated to the redirect URI with this URL.
+    /// It headed for the redirect URI with this URL.
     Callback(String),
     /// The person closed it.
     Closed,
+    /// It could not be drawn.
+    Broken,
 }
 
-/// Whether `url` is the redirect URI (same scheme, host, port and path), whatever its query.
-pub fn is_callback(url: &Url, redirect: &Url) -> bool {
-    url.scheme() == redirect.scheme()
-        && url.host_str() == redirect.host_str()
-        && url.port_or_known_default() == redirect.port_or_known_default()
-        && url.path() == redirect.path()
+/// Hands the window's ending to the waiting registration, once; later endings are dropped.
+#[derive(Debug, Clone)]
+struct Finish(Arc<Mutex<Option<oneshot::Sender<Ending>>>>);
+
+impl Finish {
+    fn send(&self, ending: Ending) {
+        if let Some(tx) = self.0.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = tx.send(ending);
+        }
+    }
+}
+
+/// What a consent window is opened with.
+#[derive(Debug)]
+struct Consent {
+    /// The center's first page.
+    pages: Url,
+    /// Where the pages may go.
+    guard: ConsentGuard,
+    /// The person's language, for the bar.
+    language: Language,
+    /// Where its ending goes.
+    finish: Finish,
 }
 
 /// Opens the consent pages and waits for them to finish; then completes the registration.
@@ -37,11 +68,12 @@ pub async fn register<R: Runtime>(
     core: &Core,
     reconfirm: bool,
 ) -> Result<RegistrationResult, IpcError> {
-    if let Some(open) = app.get_webview_window(AUTH_WINDOW) {
+    if let Some(open) = app.get_window(AUTH_WINDOW) {
         let _ = open.set_focus();
         return Err(core.refuse("registration_in_progress"));
     }
-    let lang = match core.language() {
+    let language = core.language();
+    let lang = match language {
         Language::Ko => moa_openbanking::Lang::Ko,
         Language::En => moa_openbanking::Lang::En,
     };
@@ -52,42 +84,38 @@ pub async fn register<R: Runtime>(
         .map_err(|e| core.error(e))?;
     let pages = Url::parse(&start.url).map_err(|_| core.refuse("not_configured"))?;
     let redirect = Url::parse(&start.redirect_uri).map_err(|_| core.refuse("not_configured"))?;
+    let guard = ConsentGuard::new(&pages, &redirect).map_err(|refusal| {
+        log::warn!(
+            "the consent window stays shut: {} (center {}, callback {})",
+            refusal.code(),
+            logged_origin(&pages),
+            logged_origin(&redirect)
+        );
+        core.refuse(refusal.code())
+    })?;
 
     let (tx, rx) = oneshot::channel::<Ending>();
-    let tx = Arc::new(Mutex::new(Some(tx)));
-    let finish = move |ending: Ending| {
-        if let Some(tx) = tx.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = tx.send(ending);
-        }
+    let finish = Finish(Arc::new(Mutex::new(Some(tx))));
+    let consent = Consent {
+        pages,
+        guard,
+        language,
+        finish: finish.clone(),
     };
-    let on_callback = finish.clone();
-    let title = match core.language() {
-        Language::Ko => "계좌 연결 — 오픈뱅킹",
-        Language::En => "Connect accounts — Open Banking",
-    };
-    let window = WebviewWindowBuilder::new(app, AUTH_WINDOW, WebviewUrl::External(pages))
-        .title(title)
-        .inner_size(520.0, 760.0)
-        .center()
-        .on_navigation(move |url| {
-            if is_callback(url, &redirect) {
-                on_callback(Ending::Callback(url.to_string()));
-                false
-            } else {
-                true
-            }
-        })
-        .build()
-        .map_err(|e| {
-            log::error!("the registration window could not open: {e}");
-            core.refuse("internal")
-        })?;
+    #[cfg(target_os = "linux")]
+    let window = webkit::open(app, consent);
+    #[cfg(not(target_os = "linux"))]
+    let window = portable::open(app, consent);
+    let window = window.map_err(|e| {
+        log::error!("the registration window could not open: {e}");
+        core.refuse("internal")
+    })?;
     window.on_window_event(move |event| {
         if matches!(
             event,
             WindowEvent::Destroyed | WindowEvent::CloseRequested { .. }
         ) {
-            finish(Ending::Closed);
+            finish.send(Ending::Closed);
         }
     });
 
@@ -98,6 +126,7 @@ pub async fn register<R: Runtime>(
     let _ = window.hide();
     let outcome = match ending {
         Ending::Closed => Err(core.refuse("registration_cancelled")),
+        Ending::Broken => Err(core.refuse("internal")),
         Ending::Callback(url) => core
             .moa
             .complete_registration(&url)
@@ -110,22 +139,4 @@ pub async fn register<R: Runtime>(
     };
     let _ = window.destroy();
     outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_redirect_uri_itself_ends_the_registration() {
-        let redirect = Url::parse("http://127.0.0.1/callback").unwrap();
-        let yes = |s: &str| is_callback(&Url::parse(s).unwrap(), &redirect);
-        assert!(yes("http://127.0.0.1/callback?code=x&state=y"));
-        assert!(yes("http://127.0.0.1:80/callback?error=access_denied"));
-        assert!(!yes("http://127.0.0.1/callback/more"));
-        assert!(!yes("http://127.0.0.1:8080/callback"));
-        assert!(!yes("https://127.0.0.1/callback"));
-        assert!(!yes("http://127.0.0.1.evil.example/callback"));
-        assert!(!yes("http://localhost:53127/oauth/2.0/authorize"));
-    }
 }

@@ -69,6 +69,14 @@ fn words(code: &str, language: Language) -> &'static str {
             "계좌 연결 창이 이미 열려 있습니다.",
             "The consent window is already open.",
         ),
+        "center_insecure" => (
+            "오픈뱅킹 센터 주소가 https가 아니어서 계좌 연결 창을 열지 않았습니다.",
+            "The open banking center's address is not https, so the consent window was not opened.",
+        ),
+        "redirect_invalid" => (
+            "모아 서버가 알려 준 돌아올 주소를 쓸 수 없어 계좌 연결 창을 열지 않았습니다.",
+            "The Moa server gave a callback address Moa cannot use, so the consent window was not opened.",
+        ),
         "bank_refused" => (
             "은행이 요청을 거절했습니다.",
             "The bank refused the request.",
@@ -162,6 +170,24 @@ mod tests {
         assert_eq!(
             ipc_error("something_new", Language::En).message,
             "The request could not be completed."
+        );
+    }
+
+    #[test]
+    fn a_consent_window_that_stays_shut_says_why_in_both_languages() {
+        use crate::navigation::Refusal;
+        let general = ipc_error("something_new", Language::Ko).message;
+        for refusal in [Refusal::CenterInsecure, Refusal::RedirectInvalid] {
+            for language in [Language::Ko, Language::En] {
+                let error = ipc_error(refusal.code(), language);
+                assert_ne!(error.message, general, "{refusal:?}");
+                assert_ne!(error.message, ipc_error("something_new", language).message);
+            }
+        }
+        assert!(
+            ipc_error("center_insecure", Language::En)
+                .message
+                .contains("https")
         );
     }
 

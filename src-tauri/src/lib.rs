@@ -9,6 +9,7 @@ pub mod core;
 pub mod error;
 pub mod export;
 pub mod ipc;
+pub mod navigation;
 pub mod startup;
 pub mod sync;
 pub mod views;
@@ -65,7 +66,29 @@ fn open_main_window<R: Runtime>(
         .find(|w| w.label == "main")
         .ok_or("tauri.conf.json has no main window")?
         .clone();
-    let mut window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?;
+    // The UI's development server is an app page only in a build that loads it.
+    let dev_url = match cfg!(feature = "custom-protocol") {
+        true => None,
+        false => app.config().build.dev_url.clone(),
+    };
+    let mut window = tauri::WebviewWindowBuilder::from_config(app.handle(), &config)?
+        .on_navigation(move |url| {
+            let allowed = navigation::is_app_page(url, dev_url.as_ref());
+            if !allowed {
+                log::warn!(
+                    "main window: stopped a navigation to {}",
+                    navigation::logged_origin(url)
+                );
+            }
+            allowed
+        })
+        .on_new_window(|url, _| {
+            log::warn!(
+                "main window: stopped a new window to {}",
+                navigation::logged_origin(&url)
+            );
+            tauri::webview::NewWindowResponse::Deny
+        });
     if let Some(script) = store
         .and_then(startup::stored_dashboard)
         .and_then(|d| startup::stored_dashboard_script(&d))

@@ -141,3 +141,22 @@ fn a_transfer_confirmation_needs_a_check_made_moments_ago() {
     let refused = refused.unwrap_err();
     assert_eq!(refused["code"], "preflight_expired", "{refused}");
 }
+
+#[test]
+fn the_main_window_may_not_listen_to_events_move_windows_or_write_the_log() {
+    let t = app();
+    for cmd in [
+        "plugin:event|listen",
+        "plugin:event|emit",
+        "plugin:window|set_focus",
+        "plugin:log|log",
+        "plugin:window-state|save_window_state",
+    ] {
+        let refused = invoke(&t.app, "main", cmd, json!({}));
+        let message = refused.expect_err(cmd).to_string();
+        assert!(
+            message.contains("not allowed") || message.contains("denied"),
+            "{cmd}: {message}"
+        );
+    }
+}

@@ -44,9 +44,9 @@ pub fn create_private_file(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Makes the data folder private: the folder 0700, every file directly in it and in its
-/// [`PRIVATE_SUBFOLDERS`] 0600. Files left by an older version, or made by a library with the
-/// process's default mode, are brought in line. Links are left alone: the mode of whatever a
+/// Makes the data folder private: the folder and its `logs/` 0700, every file directly in them
+/// 0600. Files left by an older version, or made by a library with the process's default mode,
+/// are brought in line. Links are left alone: the mode of whatever a
 /// link points at is not the data folder's to change.
 pub fn private_data_dir(folder: &Path) -> io::Result<()> {
     private_dir(folder)?;

@@ -424,6 +424,8 @@ mod tests {
         for bad in [
             "http://testapi.openbanking.or.kr",
             "http://10.0.0.5:3000",
+            // Reaches this machine's listeners on Linux, yet is no loopback address.
+            "http://0.0.0.0:3000",
             "http://[::ffff:10.0.0.5]:3000",
             "http://localhost.example.com",
             "ftp://127.0.0.1",

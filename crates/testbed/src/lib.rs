@@ -25,6 +25,7 @@ mod api;
 pub mod clock;
 pub mod db;
 pub mod faults;
+mod fixtures;
 pub mod harness;
 mod history;
 mod ledger;

@@ -320,6 +320,7 @@ impl Testbed {
             .merge(oauth::routes())
             .merge(api::routes())
             .merge(admin::routes())
+            .merge(crate::fixtures::routes())
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),

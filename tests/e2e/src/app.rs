@@ -155,6 +155,29 @@ impl MoaApp {
         files
     }
 
+    /// The lines of the app's own log (Tauri's log folder, not `driver.log`, which repeats
+    /// them) that contain `text`, oldest first.
+    pub fn log_lines(&self, text: &str) -> Vec<String> {
+        let folder = self.webview_data_dir().join("logs");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .flat_map(|log| {
+                log.lines()
+                    .filter(|l| l.contains(text))
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
     /// What the app's environment holds besides the test's own: its data and XDG folders and
     /// its log level. Launching the binary by hand with these starts the same app.
     pub fn env(&self) -> &[(&'static str, OsString)] {
@@ -239,6 +262,14 @@ impl Window<'_> {
         Ok(path)
     }
 
+    /// Saves the top-level window whose native title starts with `title` as `{name}.png` in the
+    /// test's output folder, like [`Window::screenshot`] does the main window.
+    pub fn screenshot_titled(&self, title: &str, name: &str) -> Result<PathBuf> {
+        let path = self.app.out_dir.join(format!("{name}.png"));
+        capture_window(|t| t.starts_with(title), &path)?;
+        Ok(path)
+    }
+
     /// Quits the app as a person does, by closing its main window, and waits until the
     /// process has ended (the app stops its sandbox center and closes its store on the way).
     pub fn quit(mut self) -> Result<()> {
@@ -279,11 +310,20 @@ pub const MAIN_WINDOW_TITLE: &str = "모아 Moa";
 
 /// Saves the app's main window as the X display shows it to `path` (a PNG).
 fn capture_main_window(path: &Path) -> Result<()> {
-    let id = top_level_windows()?
-        .into_iter()
-        .find(|(_, title)| title == MAIN_WINDOW_TITLE)
-        .map(|(id, _)| id)
-        .ok_or_else(|| Error::Check(format!("no window titled {MAIN_WINDOW_TITLE:?}")))?;
+    capture_window(|title| title == MAIN_WINDOW_TITLE, path)
+}
+
+/// Saves the first top-level window whose title `matches` as the X display shows it to `path`.
+fn capture_window(matches: impl Fn(&str) -> bool, path: &Path) -> Result<()> {
+    let windows = top_level_windows()?;
+    let id = windows
+        .iter()
+        .find(|(_, title)| matches(title))
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| {
+            let titles: Vec<&str> = windows.iter().map(|(_, t)| t.as_str()).collect();
+            Error::Check(format!("no window with such a title among {titles:?}"))
+        })?;
     let out = std::process::Command::new("import")
         .args(["-window", &id])
         .arg(format!("png:{}", path.display()))

@@ -9,6 +9,7 @@
 //! - [`center`]: the sandbox center's admin API (ledger, bank status and latency).
 //! - [`server`]: a standalone `moa-server sandbox` for the "Moa server" journeys.
 //! - [`ipc`]: the UI's traffic with the shell, recorded inside the page.
+//! - [`listener`]: a loopback listener that records whatever reaches it.
 //! - [`secrets`]: what must never reach the app's side, and the scan for it.
 //! - [`procs`]: the machine's processes and signals to a process group.
 //! - [`screens`]: what the scenarios do and read on the app's screens.
@@ -23,6 +24,7 @@ pub mod center;
 pub mod consent;
 pub mod driver;
 pub mod ipc;
+pub mod listener;
 pub mod procs;
 pub mod screens;
 pub mod secrets;
@@ -32,6 +34,7 @@ pub mod webdriver;
 pub use app::{MoaApp, Window, native_window_titles};
 pub use center::{AccountOf, CenterTransfer, Ledger, LedgerAccount, SandboxCenter, TransferKind};
 pub use consent::{HONG, Person};
+pub use listener::Listener;
 pub use secrets::{Scan, Secrets};
 pub use server::MoaServer;
 pub use webdriver::{Element, Error, Result, Session, check, testid, wait_for};

@@ -156,6 +156,17 @@ impl Session {
         string(self.call(Method::GET, "/title", None)?)
     }
 
+    /// The address of the current window's page.
+    pub fn url(&self) -> Result<String> {
+        string(self.call(Method::GET, "/url", None)?)
+    }
+
+    /// Loads `url` in the current window, as typing it into an address bar would.
+    pub fn navigate(&self, url: &str) -> Result<()> {
+        self.call(Method::POST, "/url", Some(json!({ "url": url })))
+            .map(drop)
+    }
+
     /// The handle of the current window.
     pub fn window(&self) -> Result<String> {
         string(self.call(Method::GET, "/window", None)?)

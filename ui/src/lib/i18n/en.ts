@@ -41,6 +41,8 @@ export const en: Dictionary = {
     registration_cancelled: 'The consent window was closed; nothing changed.',
     registration_expired: 'The registration timed out. Please try again.',
     registration_in_progress: 'The consent window is already open.',
+    center_insecure: 'The open banking center’s address is not https, so the consent window was not opened.',
+    redirect_invalid: 'The Moa server gave a callback address Moa cannot use, so the consent window was not opened. Check the server’s settings.',
     bank_refused: 'The bank refused the request.',
     amount_not_positive: 'Enter an amount above ₩0.',
     insufficient_funds: 'Not enough money available in this account.',

@@ -45,6 +45,8 @@ export const ko = {
     registration_cancelled: '계좌 연결 창을 닫아서 아무것도 바뀌지 않았어요.',
     registration_expired: '계좌 연결 시간이 지났어요. 다시 시도해 주세요.',
     registration_in_progress: '계좌 연결 창이 이미 열려 있어요.',
+    center_insecure: '오픈뱅킹 센터 주소가 https가 아니라서 계좌 연결 창을 열지 않았어요.',
+    redirect_invalid: '모아 서버가 알려 준 돌아올 주소를 쓸 수 없어서 계좌 연결 창을 열지 않았어요. 서버 설정을 확인해 주세요.',
     bank_refused: '은행에서 요청을 거절했어요.',
     amount_not_positive: '0원보다 큰 금액을 입력해 주세요.',
     insufficient_funds: '출금 가능 금액이 부족해요.',
