@@ -5,8 +5,8 @@
 //! the pages, a bar the page cannot touch shows the host the person is talking to
 //! ([`bar`]). The UI only ever hears how many accounts were added — never a code or a token.
 //!
-//! On Linux the shell draws the window itself ([`webkit`]); elsewhere it is a Tauri webview
-//! whose title carries the bar ([`portable`]).
+//! On Linux the shell draws the window itself (`auth/webkit.rs`); elsewhere it is a Tauri
+//! webview whose title carries the bar (`auth/portable.rs`).
 
 pub mod bar;
 mod portable;

@@ -75,7 +75,8 @@ pub(super) fn open<R: Runtime>(
         .on_page_load(move |window, payload| {
             if payload.event() == PageLoadEvent::Finished {
                 let mut bar = bar.lock().unwrap_or_else(|e| e.into_inner());
-                bar.shown(payload.url(), payload.url().scheme() != "https");
+                // WKWebView and WebView2 do not load a page whose certificate fails.
+                bar.shown(payload.url(), false);
                 let _ = window.set_title(&bar.title(language));
             }
         })
