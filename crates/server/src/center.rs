@@ -179,7 +179,7 @@ impl Center {
     }
 
     /// A fresh `bank_tran_id`, never issued before: serials come from the store's counters, a
-    /// block of [`TRAN_ID_BLOCK`] at a time (a restart abandons the rest of its block).
+    /// block of 100 at a time (a restart abandons the rest of its block).
     pub async fn next_bank_tran_id(&self) -> Result<BankTranId> {
         let day = self.clock.today_kst();
         let code = &self.settings.client_use_code;

@@ -1,11 +1,8 @@
-//! The server's database: one SQLite file, migrated in order at open. Every query of the server
-//! lives below this module, one file per concept — devices and their proofs, people and their
-//! sealed tokens, registrations in progress, accounts, the transfer journal, the audit log and
-//! the `bank_tran_id` counters — so that a second backend (PostgreSQL) implements the same
-//! methods and nothing above this module changes.
-//!
-//! Calls are synchronous and short: the server holds one connection behind a mutex and runs
-//! bulk work on a blocking thread ([`Store::blocking`]).
+//! The server's database: a SQLite file or a PostgreSQL database, migrated in order when it
+//! opens. Every query of the server lives below this module, one file per concept — devices and
+//! their proofs, people and their sealed tokens, registrations in progress, accounts, the
+//! transfer journal, the audit log and the `bank_tran_id` counters — written once in SQL both
+//! databases take (`store::db`), so nothing above this module knows which one it runs on.
 
 mod accounts;
 mod audit;
