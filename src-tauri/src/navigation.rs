@@ -11,10 +11,6 @@ use url::{Host, Origin, Url};
 /// another local program's.
 pub const MOA_CALLBACK_PATH: &str = "/moa-consent/callback";
 
-/// The sandbox's callback path today (`moa_server::sandbox::REDIRECT_URI`), accepted on
-/// loopback until the sandbox moves to [`MOA_CALLBACK_PATH`].
-pub const SANDBOX_CALLBACK_PATH: &str = "/callback";
-
 /// Whether `url` is on this computer: `127.0.0.0/8`, `::1` or `localhost`.
 pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
@@ -112,9 +108,7 @@ impl ConsentGuard {
         if !is_https_or_loopback(pages) || !pages.username().is_empty() {
             return Err(Refusal::CenterInsecure);
         }
-        let loopback_path_ok = |url: &Url| {
-            !is_loopback(url) || [MOA_CALLBACK_PATH, SANDBOX_CALLBACK_PATH].contains(&url.path())
-        };
+        let loopback_path_ok = |url: &Url| !is_loopback(url) || url.path() == MOA_CALLBACK_PATH;
         if !is_https_or_loopback(redirect)
             || redirect.fragment().is_some()
             || !redirect.username().is_empty()
@@ -168,23 +162,25 @@ mod tests {
     fn sandbox() -> ConsentGuard {
         ConsentGuard::new(
             &url("http://127.0.0.1:53127/oauth/2.0/authorize?client_id=x"),
-            &url("http://127.0.0.1/callback"),
+            &url("http://127.0.0.1/moa-consent/callback"),
         )
         .unwrap()
     }
 
     #[test]
     fn only_the_redirect_uri_itself_ends_the_registration() {
-        let redirect = url("http://127.0.0.1/callback");
+        let redirect = url("http://127.0.0.1/moa-consent/callback");
         let yes = |s: &str| is_callback(&url(s), &redirect);
-        assert!(yes("http://127.0.0.1/callback?code=x&state=y"));
-        assert!(yes("http://127.0.0.1:80/callback?error=access_denied"));
-        assert!(!yes("http://127.0.0.1/callback/more"));
-        assert!(!yes("http://127.0.0.1:8080/callback"));
-        assert!(!yes("https://127.0.0.1/callback"));
-        assert!(!yes("http://localhost/callback"));
-        assert!(!yes("http://127.0.0.1.evil.example/callback"));
-        assert!(!yes("http://user@127.0.0.1/callback"));
+        assert!(yes("http://127.0.0.1/moa-consent/callback?code=x&state=y"));
+        assert!(yes(
+            "http://127.0.0.1:80/moa-consent/callback?error=access_denied"
+        ));
+        assert!(!yes("http://127.0.0.1/moa-consent/callback/more"));
+        assert!(!yes("http://127.0.0.1:8080/moa-consent/callback"));
+        assert!(!yes("https://127.0.0.1/moa-consent/callback"));
+        assert!(!yes("http://localhost/moa-consent/callback"));
+        assert!(!yes("http://127.0.0.1.evil.example/moa-consent/callback"));
+        assert!(!yes("http://user@127.0.0.1/moa-consent/callback"));
         assert!(!yes("http://localhost:53127/oauth/2.0/authorize"));
     }
 
@@ -198,7 +194,7 @@ mod tests {
         );
         assert_eq!(decide("http://127.0.0.1:53127/"), Decision::Load);
         assert_eq!(
-            decide("http://127.0.0.1/callback?code=c&state=s"),
+            decide("http://127.0.0.1/moa-consent/callback?code=c&state=s"),
             Decision::Callback
         );
         for elsewhere in [
@@ -210,9 +206,10 @@ mod tests {
             "http://user@127.0.0.1:53127/",
             "https://evil.example/",
             // A callback on another path, port or host is not the callback.
-            "http://127.0.0.1/callback/elsewhere?code=c",
-            "http://127.0.0.1:8080/callback?code=c",
-            "http://localhost/callback?code=c",
+            "http://127.0.0.1/moa-consent/callback/elsewhere?code=c",
+            "http://127.0.0.1/callback?code=c",
+            "http://127.0.0.1:8080/moa-consent/callback?code=c",
+            "http://localhost/moa-consent/callback?code=c",
             // Nothing that is not a page of the center.
             "about:blank",
             "data:text/html,hi",
@@ -247,15 +244,16 @@ mod tests {
     }
 
     #[test]
-    fn a_loopback_callback_must_be_on_moas_own_path_or_the_sandboxs_current_one() {
+    fn a_loopback_callback_must_be_on_moas_own_path() {
         let pages = url("http://127.0.0.1:53127/oauth/2.0/authorize");
         let open = |redirect: &str| ConsentGuard::new(&pages, &url(redirect)).map(drop);
         assert!(open("http://127.0.0.1/moa-consent/callback").is_ok());
-        assert!(open("http://127.0.0.1/callback").is_ok());
         assert!(open("http://[::1]:8400/moa-consent/callback").is_ok());
         // An institution's https callback is its own business.
         assert!(open("https://moa.example/oauth/cb").is_ok());
         for invalid in [
+            // The path every other local program listens on, too.
+            "http://127.0.0.1/callback",
             "http://127.0.0.1/oauth/callback",
             "http://127.0.0.1/moa-consent/callback#x",
             "http://moa.example/callback",
