@@ -179,6 +179,14 @@ CREATE TABLE return_claims (
     UNIQUE (institution_id, claim_bank_tran_date, claim_bank_tran_id)
 );
 "#,
+    r#"
+-- Moa's consent callback moved to a path only Moa uses. A center seeded before keeps the old
+-- callback and gains the new one, so an app updated over an existing sandbox still registers.
+UPDATE institutions
+SET redirect_uris = json_insert(redirect_uris, '$[#]', 'http://127.0.0.1/moa-consent/callback')
+WHERE redirect_uris LIKE '%"https://moa.example/callback"%'
+  AND redirect_uris NOT LIKE '%/moa-consent/callback%';
+"#,
 ];
 
 /// Brings the schema up to the newest version.
@@ -191,4 +199,46 @@ pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_center_seeded_before_the_callback_moved_gains_moas_new_callback() {
+        let conn = Connection::open_in_memory().expect("a database");
+        let before = MIGRATIONS.len() - 1;
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).expect("an earlier migration");
+        }
+        conn.pragma_update(None, "user_version", before)
+            .expect("the version");
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).expect("a date");
+        crate::seed::seed(&conn, today).expect("the seed");
+        // As the seed wrote Moa's institution before the callback moved.
+        conn.execute(
+            "UPDATE institutions SET redirect_uris = ?1
+             WHERE redirect_uris LIKE '%moa.example%'",
+            [r#"["http://127.0.0.1/callback","https://moa.example/callback"]"#],
+        )
+        .expect("the old callbacks");
+        migrate(&conn).expect("the migration");
+        let uris: String = conn
+            .query_row(
+                "SELECT redirect_uris FROM institutions WHERE redirect_uris LIKE '%moa.example%'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("Moa's institution");
+        let uris: Vec<String> = serde_json::from_str(&uris).expect("a JSON list");
+        assert_eq!(
+            uris,
+            [
+                "http://127.0.0.1/callback",
+                "https://moa.example/callback",
+                "http://127.0.0.1/moa-consent/callback"
+            ]
+        );
+    }
 }
