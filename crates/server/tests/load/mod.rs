@@ -241,7 +241,7 @@ pub struct SimDevice {
 }
 
 /// What an account must hold to be a transfer's source: far more than a run can take from it
-/// (transfers move 100 to 999 won).
+/// (transfers move 1 to 99 won).
 const MIN_SOURCE_BALANCE: i64 = 1_000_000;
 
 /// A transfer a device made, as the server answered it.
@@ -250,6 +250,15 @@ struct Made {
     id: String,
     key: String,
     device: usize,
+}
+
+/// A transfer request no replica answered during the run: asked again, with the same key and
+/// body, before the audit.
+#[derive(Debug, Clone)]
+struct Pending {
+    device: usize,
+    key: String,
+    body: Value,
 }
 
 /// What one route's requests took.
@@ -392,6 +401,7 @@ pub struct Cluster {
     /// How far the servers' and devices' clocks are moved (past cutoffs), in seconds.
     offset: Arc<AtomicI64>,
     made: Vec<Made>,
+    pending: Vec<Pending>,
     /// Dropped last: the replicas' configs, keys and logs.
     dir: common::DataDir,
 }
@@ -457,6 +467,7 @@ impl Cluster {
             http,
             offset: Arc::new(AtomicI64::new(0)),
             made: Vec::new(),
+            pending: Vec::new(),
             dir,
         })
     }
@@ -512,6 +523,7 @@ impl Cluster {
         let client = self.client();
         let stats = Arc::new(Mutex::new(BTreeMap::<&'static str, RouteStats>::new()));
         let made = Arc::new(Mutex::new(Vec::<Made>::new()));
+        let pending = Arc::new(Mutex::new(Vec::<Pending>::new()));
         let started = Instant::now();
         let end = started + plan.duration;
         let tickets = Arc::new(Tickets {
@@ -534,6 +546,7 @@ impl Cluster {
                 replicas,
                 stats: stats.clone(),
                 made: made.clone(),
+                pending: pending.clone(),
                 tickets: tickets.clone(),
                 think: plan.think,
                 seed: 0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
@@ -560,7 +573,8 @@ impl Cluster {
         tokio::time::sleep_until(end.into()).await;
         stop.store(true, Ordering::Relaxed);
         let elapsed = started.elapsed();
-        let finish = tokio::time::timeout(REQUEST_TIMEOUT * 4, async {
+        // A device's last request may go round every replica twice, each try up to its timeout.
+        let finish = tokio::time::timeout(REQUEST_TIMEOUT * (2 * replicas as u32 + 2), async {
             while let Some(done) = tasks.join_next().await {
                 done.expect("a device's task ends without panicking");
             }
@@ -570,6 +584,8 @@ impl Cluster {
         let made = std::mem::take(&mut *made.lock().expect("not poisoned"));
         let transfers_made = made.len();
         self.made.extend(made);
+        self.pending
+            .extend(std::mem::take(&mut *pending.lock().expect("not poisoned")));
         let routes = std::mem::take(&mut *stats.lock().expect("not poisoned"));
         Report {
             replicas,
@@ -590,9 +606,51 @@ impl Cluster {
     /// by letting their cutoff pass (the center's and the servers' clocks move on three days
     /// and the replicas restart, as the crash tests do) — and then runs every auditor. Panics
     /// with what is wrong.
-    pub async fn settle_and_audit(&mut self, devices: &[SimDevice], patience: Duration) -> Audit {
+    pub async fn settle_and_audit(
+        &mut self,
+        devices: &Arc<Vec<SimDevice>>,
+        patience: Duration,
+    ) -> Audit {
         let started = Instant::now();
         let client = self.client();
+        // Requests no replica answered during the run, asked again with the same key now that
+        // every replica is up: the answer is the transfer a dead replica journaled, if it did.
+        for pending in std::mem::take(&mut self.pending) {
+            let device = &devices[pending.device];
+            let mut answer = None;
+            for attempt in 0..client.urls.len() * 3 {
+                answer = client
+                    .send(
+                        device,
+                        attempt % client.urls.len(),
+                        Method::POST,
+                        "/v1/transfers",
+                        &[(api::IDEMPOTENCY_KEY, pending.key.as_str())],
+                        Some(&pending.body),
+                    )
+                    .await
+                    .filter(|(status, _)| !retry_elsewhere(*status));
+                if answer.is_some() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            match answer {
+                Some((201 | 200, text)) => {
+                    let transfer: api::Transfer = serde_json::from_str(&text).expect("a transfer");
+                    self.made.push(Made {
+                        id: transfer.id,
+                        key: pending.key,
+                        device: pending.device,
+                    });
+                }
+                Some((status, text)) => assert_ne!(
+                    status, 409,
+                    "the same key and body are never a conflict: {text}"
+                ),
+                None => panic!("no replica answers for key {}", pending.key),
+            }
+        }
         let mut open: Vec<Made> = self.made.clone();
         let mut states = BTreeMap::new();
         let mut cutoffs_passed = 0;
@@ -929,6 +987,7 @@ struct Worker {
     replicas: usize,
     stats: Arc<Mutex<BTreeMap<&'static str, RouteStats>>>,
     made: Arc<Mutex<Vec<Made>>>,
+    pending: Arc<Mutex<Vec<Pending>>>,
     tickets: Arc<Tickets>,
     think: Duration,
     seed: u64,
@@ -1040,7 +1099,7 @@ impl Worker {
         let pick = self.next() as usize % sources;
         let from = self.device().sources[pick];
         let to = (from + 1 + self.next() as usize % (n - 1)) % n;
-        let amount = 100 + (self.next() % 900) as i64;
+        let amount = 1 + (self.next() % 99) as i64;
         let device = &self.devices[self.index];
         let body = serde_json::json!({
             "from": device.accounts[from],
@@ -1080,35 +1139,15 @@ impl Worker {
                 None
             }
             None => {
-                // No replica answered in two rounds: ask again until one does, with the same
-                // key — the transfer may have been journaled by a replica that then died.
-                let mut known = None;
-                for _ in 0..20 {
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    if let Some((status, text)) = self
-                        .client
-                        .send(
-                            device,
-                            self.home,
-                            Method::POST,
-                            "/v1/transfers",
-                            &[(api::IDEMPOTENCY_KEY, key.as_str())],
-                            Some(&body),
-                        )
-                        .await
-                    {
-                        if status == 201 || status == 200 {
-                            let transfer: api::Transfer =
-                                serde_json::from_str(&text).expect("a transfer");
-                            known = Some(transfer.id);
-                            break;
-                        }
-                        if !retry_elsewhere(status) {
-                            break;
-                        }
-                    }
-                }
-                known
+                // No replica answered in two rounds: the transfer may have been journaled by a
+                // replica that then died. The same key is asked again once every replica is
+                // back (`Cluster::settle_and_audit`).
+                self.pending.lock().expect("not poisoned").push(Pending {
+                    device: self.index,
+                    key: key.clone(),
+                    body: body.clone(),
+                });
+                None
             }
         };
         if let Some(id) = made {
@@ -1121,33 +1160,46 @@ impl Worker {
     }
 }
 
-/// Polls each transfer of `open` (through a device of its person, over every replica in turn)
-/// until it is final or `patience` passes; counts the final states in `states` and returns the
-/// ones still open.
+/// Polls each transfer of `open` (through a device of its person, over every replica in turn,
+/// 32 at a time) until it is final or `patience` passes; counts the final states in `states`
+/// and returns the ones still open.
 async fn poll_final(
     client: &Client,
-    devices: &[SimDevice],
+    devices: &Arc<Vec<SimDevice>>,
     mut open: Vec<Made>,
     patience: Duration,
     states: &mut BTreeMap<String, usize>,
 ) -> Vec<Made> {
     let deadline = Instant::now() + patience;
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(32));
     let mut round = 0;
     loop {
-        let mut still = Vec::new();
+        let mut tasks = tokio::task::JoinSet::new();
         for (i, made) in open.into_iter().enumerate() {
-            let device = &devices[made.device];
+            let (client, devices, semaphore) = (client.clone(), devices.clone(), semaphore.clone());
             let replica = (i + round) % client.urls.len();
-            let answer = client
-                .send(
-                    device,
-                    replica,
-                    Method::GET,
-                    &format!("/v1/transfers/{}", made.id),
-                    &[],
-                    None,
-                )
-                .await;
+            tasks.spawn(async move {
+                let _permit = semaphore
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is open");
+                let path = format!("/v1/transfers/{}", made.id);
+                let answer = client
+                    .send(
+                        &devices[made.device],
+                        replica,
+                        Method::GET,
+                        &path,
+                        &[],
+                        None,
+                    )
+                    .await;
+                (made, answer)
+            });
+        }
+        let mut still = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (made, answer) = done.expect("a poll ends");
             match answer {
                 Some((200, text)) => {
                     let transfer: api::Transfer = serde_json::from_str(&text).expect("a transfer");
