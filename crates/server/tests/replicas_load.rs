@@ -60,6 +60,13 @@ async fn replicas_under_load_and_kills_move_every_transfer_once() {
         .settle_and_audit(&devices, Duration::from_secs(10))
         .await;
     audit.print();
-    assert_eq!(audit.transfers, report.transfers_made);
+    assert!(
+        (report.transfers_made..=report.transfers_made + report.transfers_unanswered)
+            .contains(&audit.transfers),
+        "the audit saw the transfers the devices made: {} of {} (+{} unanswered)",
+        audit.transfers,
+        report.transfers_made,
+        report.transfers_unanswered
+    );
     cluster.stop().await;
 }

@@ -302,6 +302,9 @@ pub struct Report {
     pub routes: BTreeMap<&'static str, RouteStats>,
     /// Transfers the server accepted (201, or 200 for a retried key).
     pub transfers_made: usize,
+    /// Transfer requests no replica answered during the run: asked again with the same key
+    /// before the audit, which counts the transfers they turn out to have made.
+    pub transfers_unanswered: usize,
     /// How many replicas were killed.
     pub kills: usize,
 }
@@ -341,9 +344,10 @@ impl Report {
             }
         }
         println!(
-            "  transfers accepted: {} = {:.1} transfers/s",
+            "  transfers accepted: {} = {:.1} transfers/s ({} unanswered during the run)",
             self.transfers_made,
-            self.transfers_per_second()
+            self.transfers_per_second(),
+            self.transfers_unanswered
         );
     }
 }
@@ -423,6 +427,9 @@ impl Cluster {
         let dir = common::DataDir::new("replicas");
         let mut center_config = moa_testbed::Config::file(dir.path().join("center.db"));
         center_config.latency = plan.latency;
+        // The harness reads the center through its admin API: the opening ledger and the
+        // audit (`/testbed/admin/ledger`, `/testbed/admin/transfers`), and the clock it moves
+        // past a cutoff (`/testbed/admin/clock`).
         let center = moa_testbed::spawn(center_config)
             .await
             .expect("the center starts");
@@ -584,8 +591,9 @@ impl Cluster {
         let made = std::mem::take(&mut *made.lock().expect("not poisoned"));
         let transfers_made = made.len();
         self.made.extend(made);
-        self.pending
-            .extend(std::mem::take(&mut *pending.lock().expect("not poisoned")));
+        let pending = std::mem::take(&mut *pending.lock().expect("not poisoned"));
+        let transfers_unanswered = pending.len();
+        self.pending.extend(pending);
         let routes = std::mem::take(&mut *stats.lock().expect("not poisoned"));
         Report {
             replicas,
@@ -593,6 +601,7 @@ impl Cluster {
             elapsed,
             routes,
             transfers_made,
+            transfers_unanswered,
             kills,
         }
     }
