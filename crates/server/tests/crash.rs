@@ -14,7 +14,6 @@ use std::time::Duration;
 use common::{Admin, DataDir, Device, Ledger, own_transfer};
 use moa_server::api::{self, TransferState};
 use moa_server::saga::Step;
-use moa_server::seal::SealingKey;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
@@ -101,59 +100,26 @@ impl Server {
     }
 }
 
-/// Writes a config for a server whose center is `center`, with its files in `dir`: the
-/// manifest's first institution, a client secret file and a sealing key only the owner reads.
+/// Writes a `moa-server.toml` in `dir` for a server of `center` on `database` (a SQLite file
+/// in `dir` by default), listening on a free loopback port.
 fn write_config(
     dir: &Path,
     center: &moa_testbed::Spawned,
     database: Option<&moa_server::store::Database>,
 ) -> PathBuf {
-    let institution = &center.manifest.institutions[0];
-    let secret = dir.join("client-secret");
-    {
-        use std::io::Write as _;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&secret)
-            .and_then(|mut f| f.write_all(institution.client_secret.as_bytes()))
-            .expect("the client secret file is written");
-    }
-    let key = dir.join("sealing.key");
-    SealingKey::generate()
-        .expect("a sealing key is made")
-        .to_file(&key)
-        .expect("the sealing key file is written");
-    let path = |p: PathBuf| p.to_str().expect("a UTF-8 path").to_owned();
-    let mut config = toml::Table::new();
-    for (name, value) in [
-        ("center", center.base_url.clone()),
-        ("client_id", institution.client_id.clone()),
-        ("client_secret_file", path(secret)),
-        ("client_use_code", institution.client_use_code.clone()),
-        ("redirect_uri", moa_server::sandbox::REDIRECT_URI.to_owned()),
-        (
-            "collection_account",
-            institution.collection_account.account_num.clone(),
-        ),
-        (
-            "payout_account",
-            institution.payout_account.account_num.clone(),
-        ),
-        (
-            "database",
-            match database {
-                Some(moa_server::store::Database::Postgres(url)) => url.clone(),
-                _ => path(dir.join("moa-server.db")),
-            },
-        ),
-        ("listen", "127.0.0.1:0".to_owned()),
-        ("sealing_key_file", path(key)),
-    ] {
-        config.insert(name.to_owned(), toml::Value::String(value));
-    }
+    let database = match database {
+        Some(moa_server::store::Database::Postgres(url)) => url.clone(),
+        _ => dir
+            .join("moa-server.db")
+            .to_str()
+            .expect("a UTF-8 path")
+            .to_owned(),
+    };
+    let mut config = common::server_config(dir, center, &database);
+    config.insert(
+        "listen".to_owned(),
+        toml::Value::String("127.0.0.1:0".to_owned()),
+    );
     let file = dir.join("moa-server.toml");
     std::fs::write(
         &file,

@@ -931,3 +931,49 @@ pub fn own_transfer(from: &api::Account, to: &api::Account, amount: i64) -> Valu
         "memo": "생활비",
     })
 }
+
+/// Writes a server's private files in `dir` — the client secret of `center`'s first institution
+/// and a sealing key, each readable by the owner only — and returns a `moa-server` config for
+/// that institution on `database`, without `listen`.
+pub fn server_config(dir: &Path, center: &moa_testbed::Spawned, database: &str) -> toml::Table {
+    let institution = &center.manifest.institutions[0];
+    let secret = dir.join("client-secret");
+    {
+        use std::io::Write as _;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&secret)
+            .and_then(|mut f| f.write_all(institution.client_secret.as_bytes()))
+            .expect("the client secret file is written");
+    }
+    let key = dir.join("sealing.key");
+    moa_server::seal::SealingKey::generate()
+        .expect("a sealing key is made")
+        .to_file(&key)
+        .expect("the sealing key file is written");
+    let path = |p: PathBuf| p.to_str().expect("a UTF-8 path").to_owned();
+    let mut config = toml::Table::new();
+    for (name, value) in [
+        ("center", center.base_url.clone()),
+        ("client_id", institution.client_id.clone()),
+        ("client_secret_file", path(secret)),
+        ("client_use_code", institution.client_use_code.clone()),
+        ("redirect_uri", moa_server::sandbox::REDIRECT_URI.to_owned()),
+        (
+            "collection_account",
+            institution.collection_account.account_num.clone(),
+        ),
+        (
+            "payout_account",
+            institution.payout_account.account_num.clone(),
+        ),
+        ("database", database.to_owned()),
+        ("sealing_key_file", path(key)),
+    ] {
+        config.insert(name.to_owned(), toml::Value::String(value));
+    }
+    config
+}

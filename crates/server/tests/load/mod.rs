@@ -29,7 +29,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use moa_server::api;
 use moa_server::dpop::DeviceKey;
-use moa_server::seal::SealingKey;
 use moa_server::store::Database;
 use reqwest::Method;
 use serde_json::Value;
@@ -181,51 +180,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .expect("a free loopback port")
         .port()
-}
-
-/// Writes the replicas' shared files in `dir` — the client secret and the sealing key, each only
-/// the owner reads — and returns the config every replica shares, but for `listen`.
-fn base_config(dir: &Path, center: &moa_testbed::Spawned, database: &str) -> toml::Table {
-    let institution = &center.manifest.institutions[0];
-    let secret = dir.join("client-secret");
-    {
-        use std::io::Write as _;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(&secret)
-            .and_then(|mut f| f.write_all(institution.client_secret.as_bytes()))
-            .expect("the client secret file is written");
-    }
-    let key = dir.join("sealing.key");
-    SealingKey::generate()
-        .expect("a sealing key is made")
-        .to_file(&key)
-        .expect("the sealing key file is written");
-    let path = |p: PathBuf| p.to_str().expect("a UTF-8 path").to_owned();
-    let mut config = toml::Table::new();
-    for (name, value) in [
-        ("center", center.base_url.clone()),
-        ("client_id", institution.client_id.clone()),
-        ("client_secret_file", path(secret)),
-        ("client_use_code", institution.client_use_code.clone()),
-        ("redirect_uri", moa_server::sandbox::REDIRECT_URI.to_owned()),
-        (
-            "collection_account",
-            institution.collection_account.account_num.clone(),
-        ),
-        (
-            "payout_account",
-            institution.payout_account.account_num.clone(),
-        ),
-        ("database", database.to_owned()),
-        ("sealing_key_file", path(key)),
-    ] {
-        config.insert(name.to_owned(), toml::Value::String(value));
-    }
-    config
 }
 
 /// A simulated device: its own key and token, and the accounts (fintech use numbers) of the
@@ -435,7 +389,7 @@ impl Cluster {
             .expect("the center starts");
         let admin = Admin::of(&center);
         let opening = admin.ledger().await;
-        let base = base_config(dir.path(), &center, &database);
+        let base = common::server_config(dir.path(), &center, &database);
         let mut replicas = Vec::new();
         for i in 0..plan.replicas {
             let listen = format!("127.0.0.1:{}", free_port());
