@@ -15,6 +15,7 @@ mod webkit;
 
 use std::sync::{Arc, Mutex};
 
+use moa_core::Code;
 use tauri::{AppHandle, Manager, Runtime, WindowEvent};
 use tokio::sync::oneshot;
 use url::Url;
@@ -70,7 +71,7 @@ pub async fn register<R: Runtime>(
 ) -> Result<RegistrationResult, IpcError> {
     if let Some(open) = app.get_window(AUTH_WINDOW) {
         let _ = open.set_focus();
-        return Err(core.refuse("registration_in_progress"));
+        return Err(core.refuse(Code::RegistrationInProgress));
     }
     let language = core.language();
     let lang = match language {
@@ -82,8 +83,8 @@ pub async fn register<R: Runtime>(
         .begin_registration(reconfirm, lang)
         .await
         .map_err(|e| core.error(e))?;
-    let pages = Url::parse(&start.url).map_err(|_| core.refuse("not_configured"))?;
-    let redirect = Url::parse(&start.redirect_uri).map_err(|_| core.refuse("not_configured"))?;
+    let pages = Url::parse(&start.url).map_err(|_| core.refuse(Code::NotConfigured))?;
+    let redirect = Url::parse(&start.redirect_uri).map_err(|_| core.refuse(Code::NotConfigured))?;
     let guard = ConsentGuard::new(&pages, &redirect).map_err(|refusal| {
         log::warn!(
             "the consent window stays shut: {} (center {}, callback {})",
@@ -108,7 +109,7 @@ pub async fn register<R: Runtime>(
     let window = portable::open(app, consent);
     let window = window.map_err(|e| {
         log::error!("the registration window could not open: {e}");
-        core.refuse("internal")
+        core.refuse(Code::Internal)
     })?;
     window.on_window_event(move |event| {
         if matches!(
@@ -125,8 +126,8 @@ pub async fn register<R: Runtime>(
     // (and a WebDriver waiting on it) hanging now and then.
     let _ = window.hide();
     let outcome = match ending {
-        Ending::Closed => Err(core.refuse("registration_cancelled")),
-        Ending::Broken => Err(core.refuse("internal")),
+        Ending::Closed => Err(core.refuse(Code::RegistrationCancelled)),
+        Ending::Broken => Err(core.refuse(Code::Internal)),
         Ending::Callback(url) => core
             .moa
             .complete_registration(&url)

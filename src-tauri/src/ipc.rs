@@ -8,6 +8,9 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use moa_core::Code;
+pub use moa_core::sync::{BankState, StaleCode};
+
 /// Which moa-server Moa talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -76,11 +79,8 @@ pub struct ConsentView {
 /// Why a balance is not fresh.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct StaleReason {
-    /// Stable code: `bank_down`, `bank_not_open`, `bank_terminated`, `timeout`, `network`,
-    /// `consent_missing`, `consent_expired`, `auth_expired`, `bank_refused`, `center_refused`.
-    pub code: String,
-    /// The center's or bank's own words.
-    pub message: String,
+    /// Stable code; the UI has the words.
+    pub code: StaleCode,
 }
 
 /// A registered account with its last known balance.
@@ -133,8 +133,8 @@ pub struct BankStatusView {
     pub bank_code: String,
     /// Bank name.
     pub bank_name: String,
-    /// `Y` available, `D` outage, `L` not yet open, `E` terminated.
-    pub status: String,
+    /// Its state, as the center announces it.
+    pub status: BankState,
 }
 
 /// Progress of a balance refresh, streamed as answers arrive.
@@ -345,10 +345,10 @@ pub struct TransferView {
     pub recipient_bank_code: String,
     /// Memo.
     pub memo: String,
-    /// Why it failed or is being refunded: a stable code.
-    pub failure_code: Option<String>,
-    /// The center's or bank's words.
-    pub failure_message: Option<String>,
+    /// Why it failed or is being refunded: a stable code; the UI has the words.
+    pub failure_code: Option<Code>,
+    /// The bank's or the center's own code for it (`499`, `A0004`), when they gave one.
+    pub failure_rsp_code: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.
@@ -394,8 +394,8 @@ pub struct ServerInput {
 #[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct IpcError {
-    /// Stable code (`network`, `auth_expired`, `consent_refused`, `insufficient_funds`, …).
-    pub code: String,
+    /// Stable code; the UI has the words.
+    pub code: Code,
     /// Safe, localized text: never a token, code or secret.
     pub message: String,
 }
@@ -404,6 +404,9 @@ pub struct IpcError {
 pub fn typescript() -> String {
     let cfg = ts_rs::Config::new();
     let decls = [
+        Code::decl(&cfg),
+        StaleCode::decl(&cfg),
+        BankState::decl(&cfg),
         EnvironmentKind::decl(&cfg),
         Language::decl(&cfg),
         Theme::decl(&cfg),

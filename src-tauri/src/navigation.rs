@@ -74,10 +74,10 @@ pub enum Refusal {
 
 impl Refusal {
     /// The stable code the UI gets.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> moa_core::Code {
         match self {
-            Refusal::CenterInsecure => "center_insecure",
-            Refusal::RedirectInvalid => "redirect_invalid",
+            Refusal::CenterInsecure => moa_core::Code::CenterInsecure,
+            Refusal::RedirectInvalid => moa_core::Code::RedirectInvalid,
         }
     }
 }

@@ -179,12 +179,12 @@ mod tests {
 
         let failed = Startup::now();
         failed.core_failed(IpcError {
-            code: "sandbox".into(),
+            code: moa_core::Code::Sandbox,
             message: "The sandbox could not start.".into(),
         });
         assert_eq!(
             failed.core_ready().await.map_err(|e| e.code),
-            Err("sandbox".to_owned())
+            Err(moa_core::Code::Sandbox)
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Long-running work streamed to the UI over a channel as it happens: balance refreshes and
 //! transfers. The core sends its events on a Tokio channel; these forward them as IPC views.
 
-use moa_core::sync::BankState;
+use moa_core::Code;
 use tauri::ipc::Channel;
 use tokio::sync::mpsc;
 
@@ -50,14 +50,7 @@ pub async fn bank_statuses(core: &Core) -> Result<Vec<BankStatusView>, IpcError>
         .map(|b| BankStatusView {
             bank_code: b.bank_code,
             bank_name: b.bank_name,
-            status: match b.state {
-                BankState::Available => "Y",
-                BankState::Down => "D",
-                BankState::NotOpen => "L",
-                BankState::Terminated => "E",
-                _ => "?",
-            }
-            .to_owned(),
+            status: b.state,
         })
         .collect())
 }
@@ -83,7 +76,7 @@ pub async fn transfer(
 ) -> Result<TransferView, IpcError> {
     let preflight = core
         .take(token)
-        .ok_or_else(|| core.refuse("preflight_expired"))?;
+        .ok_or_else(|| core.refuse(Code::PreflightExpired))?;
     let (tx, mut rx) = mpsc::channel(16);
     let forward = async {
         while let Some(event) = rx.recv().await {

@@ -43,12 +43,7 @@ pub fn account(a: &AccountRecord, b: Option<&BalanceRecord>) -> AccountView {
         balance: b.and_then(|b| b.balance).map(|v| v.to_string()),
         available: b.and_then(|b| b.available).map(|v| v.to_string()),
         as_of: b.and_then(|b| b.as_of.as_ref()).map(time),
-        stale: b.and_then(|b| {
-            b.stale_code.clone().map(|code| StaleReason {
-                code,
-                message: b.stale_message.clone().unwrap_or_default(),
-            })
-        }),
+        stale: b.and_then(|b| b.stale_code.map(|code| StaleReason { code })),
     }
 }
 
@@ -106,8 +101,8 @@ pub fn transfer(t: &TransferRecord, from: Option<&AccountRecord>) -> TransferVie
         recipient_name: t.to_holder_name.clone(),
         recipient_bank_code: t.to_bank_code.clone(),
         memo: t.memo.clone(),
-        failure_code: t.failure_code.clone(),
-        failure_message: t.failure_message.clone(),
+        failure_code: t.failure_code,
+        failure_rsp_code: t.failure_rsp_code.clone(),
         created_at: time(&t.created_at),
         updated_at: time(&t.updated_at),
     }

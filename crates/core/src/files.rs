@@ -136,12 +136,12 @@ pub enum ExportError {
 
 impl ExportError {
     /// The stable code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> crate::Code {
         match self {
-            ExportError::BadFileName => "bad_file_name",
-            ExportError::TooLarge => "export_too_large",
-            ExportError::NoFolder => "no_download_folder",
-            ExportError::WriteFailed => "write_failed",
+            ExportError::BadFileName => crate::Code::BadFileName,
+            ExportError::TooLarge => crate::Code::ExportTooLarge,
+            ExportError::NoFolder => crate::Code::NoDownloadFolder,
+            ExportError::WriteFailed => crate::Code::WriteFailed,
         }
     }
 }

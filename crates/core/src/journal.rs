@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
+use crate::error::Code;
 use crate::store::{Store, StoreError};
 
 pub use moa_server::api::TransferState;
@@ -36,9 +37,9 @@ pub struct TransferRecord {
     /// Where it stands.
     pub state: TransferState,
     /// Why it failed or was refunded: a stable code.
-    pub failure_code: Option<String>,
-    /// Words kept for logs (never shown: the UI has its own for the code).
-    pub failure_message: Option<String>,
+    pub failure_code: Option<Code>,
+    /// The bank's or the center's own code for it, when they gave one.
+    pub failure_rsp_code: Option<String>,
     /// When it was asked for.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -73,10 +74,9 @@ fn ts(t: &DateTime<Utc>) -> String {
 }
 
 const COLUMNS: &str = "id, server_id, environment_id, from_account, to_account, to_bank_code,
-    to_account_num, to_holder_name, amount, memo, state, failure_code, failure_message,
-    created_at, updated_at";
+    to_account_num, to_holder_name, amount, memo, state, failure_code, created_at, updated_at";
 
-type Raw = (TransferRecord, String, String, String);
+type Raw = (TransferRecord, String, Option<String>, String, String);
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
@@ -92,20 +92,47 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
             amount: r.get(8)?,
             memo: r.get(9)?,
             state: TransferState::Created,
-            failure_code: r.get(11)?,
-            failure_message: r.get(12)?,
+            failure_code: None,
+            failure_rsp_code: None,
             created_at: DateTime::<Utc>::MIN_UTC,
             updated_at: DateTime::<Utc>::MIN_UTC,
         },
         r.get(10)?,
+        r.get(11)?,
+        r.get(12)?,
         r.get(13)?,
-        r.get(14)?,
     ))
 }
 
+/// A failure as the journal stores it: the code, then the bank's or center's code after a
+/// colon when there is one (`bank_refused:499`) — the form the server sends failures in too.
+fn stored_failure(code: Code, rsp_code: Option<&str>) -> String {
+    match rsp_code {
+        Some(rsp) => format!("{code}:{rsp}"),
+        None => code.as_str().to_owned(),
+    }
+}
+
+/// A stored failure read back. Older rows hold the same form; a code this version does not
+/// know reads as [`Code::Internal`].
+fn read_failure(stored: &str) -> (Code, Option<String>) {
+    let (code, rsp) = match stored.split_once(':') {
+        Some((code, rsp)) => (code, Some(rsp.to_owned())),
+        None => (stored, None),
+    };
+    (
+        Code::parse(code).unwrap_or(Code::Internal),
+        rsp.filter(|r| !r.is_empty()),
+    )
+}
+
 fn finish(raw: Raw) -> Result<TransferRecord, StoreError> {
-    let (mut record, state, created, updated) = raw;
+    let (mut record, state, failure, created, updated) = raw;
     record.state = TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?;
+    if let Some((code, rsp)) = failure.as_deref().map(read_failure) {
+        record.failure_code = Some(code);
+        record.failure_rsp_code = rsp;
+    }
     let time = |t: String| {
         DateTime::parse_from_rfc3339(&t)
             .map(|t| t.with_timezone(&Utc))
@@ -143,15 +170,17 @@ impl Store {
         self.transfer(&t.id)?.ok_or(StoreError::Corrupt("transfer"))
     }
 
-    /// Records where the server says transfer `id` stands.
+    /// Records where the server says transfer `id` stands, and why it failed: a code, with
+    /// the bank's or center's own code when they gave one.
     pub fn set_transfer_state(
         &self,
         id: &str,
         server_id: Option<&str>,
         state: TransferState,
-        failure_code: Option<&str>,
+        failure: Option<(Code, Option<&str>)>,
         now: DateTime<Utc>,
     ) -> Result<TransferRecord, StoreError> {
+        let failure_code = failure.map(|(code, rsp)| stored_failure(code, rsp));
         self.lock().execute(
             "UPDATE transfers SET server_id = COALESCE(?2, server_id), state = ?3,
                 failure_code = COALESCE(?4, failure_code), updated_at = ?5

@@ -32,7 +32,7 @@ use std::time::Duration;
 use moa_openbanking::{Clock, SystemClock};
 use tokio::sync::RwLock;
 
-pub use error::{Error, Result};
+pub use error::{Code, Error, Result};
 pub use server::Server;
 pub use store::{EnvironmentKind, Store};
 pub use vault::{KeyringVault, MemoryVault, SecretKey, Vault};
@@ -255,9 +255,10 @@ impl Moa {
 
     /// Switches to an institution's moa-server: https required, except on loopback.
     pub async fn use_server(&self, url: &str) -> Result<()> {
-        let url = url::Url::parse(url.trim()).map_err(|_| Error::Invalid("server_url_invalid"))?;
+        let url =
+            url::Url::parse(url.trim()).map_err(|_| Error::Invalid(Code::ServerUrlInvalid))?;
         if !server::acceptable_url(&url) {
-            return Err(Error::Invalid("server_url_insecure"));
+            return Err(Error::Invalid(Code::ServerUrlInsecure));
         }
         let (env, server) = self.connect(EnvironmentKind::Server, url).await?;
         self.close().await;

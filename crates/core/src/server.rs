@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use url::Url;
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::vault::{SecretKey, Vault};
 
 /// The vault entry of the device's key, per environment.
@@ -66,7 +66,7 @@ impl Server {
         timeout: Duration,
     ) -> Result<Self> {
         if !acceptable_url(&base) {
-            return Err(Error::Invalid("server_url_insecure"));
+            return Err(Error::Invalid(Code::ServerUrlInsecure));
         }
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -75,7 +75,7 @@ impl Server {
             .redirect(reqwest::redirect::Policy::none())
             .https_only(base.scheme() == "https")
             .build()
-            .map_err(|_| Error::Invalid("internal"))?;
+            .map_err(|_| Error::Invalid(Code::Internal))?;
         let entry = SecretKey {
             environment,
             name: DEVICE_KEY,
@@ -98,7 +98,7 @@ impl Server {
                 _ => return Ok(server),
             }
         }
-        let key = DeviceKey::generate().map_err(|_| Error::Invalid("internal"))?;
+        let key = DeviceKey::generate().map_err(|_| Error::Invalid(Code::Internal))?;
         let mut server = Self {
             base,
             http,
@@ -116,7 +116,7 @@ impl Server {
         };
         vault.set(
             entry,
-            &serde_json::to_string(&stored).map_err(|_| Error::Invalid("internal"))?,
+            &serde_json::to_string(&stored).map_err(|_| Error::Invalid(Code::Internal))?,
         )?;
         Ok(server)
     }
@@ -135,12 +135,12 @@ impl Server {
         let url = self
             .base
             .join(path)
-            .map_err(|_| Error::Invalid("internal"))?;
+            .map_err(|_| Error::Invalid(Code::Internal))?;
         let token = (!self.token.is_empty()).then_some(self.token.as_str());
         let proof = self
             .key
             .proof(method.as_str(), &url, token, self.clock.now())
-            .map_err(|_| Error::Invalid("internal"))?;
+            .map_err(|_| Error::Invalid(Code::Internal))?;
         let mut request = self.http.request(method, url).header("DPoP", proof);
         if let Some(token) = token {
             request = request.header("Authorization", format!("DPoP {token}"));

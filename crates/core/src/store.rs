@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use moa_server::api::StaleCode;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -315,10 +316,9 @@ pub struct BalanceRecord {
     pub product_name: Option<String>,
     /// When the last good value was read.
     pub as_of: Option<DateTime<Utc>>,
-    /// Why the value is stale, when the last refresh failed: a stable code.
-    pub stale_code: Option<String>,
-    /// The center's or bank's words for it.
-    pub stale_message: Option<String>,
+    /// Why the value is stale, when the last refresh failed: a stable code. A code this
+    /// version does not know reads as [`StaleCode::Internal`].
+    pub stale_code: Option<StaleCode>,
 }
 
 /// One history row as the API gave it.
@@ -754,20 +754,15 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed refresh: the last good value stays, marked stale with a reason.
-    pub fn record_stale(
-        &self,
-        account_id: i64,
-        code: &str,
-        message: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    /// Records a failed refresh: the last good value stays, marked stale with a reason. (The
+    /// `stale_message` column of older versions, which held words, is cleared.)
+    pub fn record_stale(&self, account_id: i64, code: StaleCode, at: DateTime<Utc>) -> Result<()> {
         self.lock().execute(
-            "INSERT INTO balances (account_id, stale_code, stale_message, attempted_at)
-             VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO balances (account_id, stale_code, attempted_at)
+             VALUES (?1, ?2, ?3)
              ON CONFLICT (account_id) DO UPDATE SET stale_code = excluded.stale_code,
-                stale_message = excluded.stale_message, attempted_at = excluded.attempted_at",
-            params![account_id, code, message, ts(&at)],
+                stale_message = NULL, attempted_at = excluded.attempted_at",
+            params![account_id, code.as_str(), ts(&at)],
         )?;
         Ok(())
     }
@@ -789,7 +784,7 @@ impl Store {
     fn read_balances(&self, filter: &str, id: i64) -> Result<Vec<BalanceRecord>> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT a.id, b.balance, b.available, b.product_name, b.as_of, b.stale_code, b.stale_message
+            "SELECT a.id, b.balance, b.available, b.product_name, b.as_of, b.stale_code
              FROM accounts a LEFT JOIN balances b ON b.account_id = a.id
              WHERE {filter} ORDER BY a.id"
         ))?;
@@ -801,8 +796,9 @@ impl Store {
                     available: r.get(2)?,
                     product_name: r.get(3)?,
                     as_of: None,
-                    stale_code: r.get(5)?,
-                    stale_message: r.get(6)?,
+                    stale_code: r
+                        .get::<_, Option<String>>(5)?
+                        .map(|c| StaleCode::parse(&c).unwrap_or(StaleCode::Internal)),
                 },
                 r.get::<_, Option<String>>(4)?,
             ))
@@ -1213,12 +1209,10 @@ mod tests {
             .record_balance(id, 50_000, Some(50_000), Some("통장"), now())
             .unwrap();
         let later = now() + chrono::TimeDelta::minutes(5);
-        store
-            .record_stale(id, "bank_down", "은행 장애", later)
-            .unwrap();
+        store.record_stale(id, StaleCode::BankDown, later).unwrap();
         let b = store.balance(id).unwrap().unwrap();
         assert_eq!((b.balance, b.as_of), (Some(50_000), Some(now())));
-        assert_eq!(b.stale_code.as_deref(), Some("bank_down"));
+        assert_eq!(b.stale_code, Some(StaleCode::BankDown));
         store
             .record_balance(id, 40_000, Some(40_000), None, later)
             .unwrap();

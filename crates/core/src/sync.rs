@@ -48,44 +48,22 @@ impl Default for SyncLimits {
     }
 }
 
-/// Why an account is stale: the code, words for logs and the audit, and the center's and bank's
-/// codes when they gave any.
+/// Why an account is stale: the code, and the center's and bank's codes when they gave any.
+/// The words for it are the UI's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StaleReason {
     /// The stable code the UI translates.
     pub code: StaleCode,
-    /// Fixed words for the code (Korean, as the store has kept them).
-    pub message: String,
     /// The center's `rsp_code`.
     pub rsp_code: Option<String>,
     /// The bank's `bank_rsp_code`.
     pub bank_rsp_code: Option<String>,
 }
 
-/// Fixed words for a stale code: never an error's own text, which could quote values.
-pub fn stale_words(code: StaleCode) -> &'static str {
-    match code {
-        StaleCode::BankDown => "은행 장애로 조회할 수 없습니다",
-        StaleCode::BankNotOpen => "은행 업무 시간이 아닙니다",
-        StaleCode::BankTerminated => "은행 서비스가 종료되었습니다",
-        StaleCode::Timeout => "응답이 늦어지고 있습니다",
-        StaleCode::Network => "서버에 연결할 수 없습니다",
-        StaleCode::ConsentMissing => "조회 동의가 없습니다",
-        StaleCode::ConsentExpired => "조회 동의 기간이 끝났습니다",
-        StaleCode::AuthExpired => "동의 기간이 끝났습니다. 계좌를 다시 등록하세요",
-        StaleCode::BankRefused => "은행이 거절했습니다",
-        StaleCode::AccountUnregistered => "등록되지 않은 계좌입니다",
-        StaleCode::CenterUnreadable => "센터의 응답을 읽을 수 없습니다",
-        StaleCode::CenterRefused => "센터가 거절했습니다",
-        _ => "모아 내부 오류",
-    }
-}
-
 impl StaleReason {
     fn of_code(code: StaleCode) -> Self {
         Self {
             code,
-            message: stale_words(code).to_owned(),
             rsp_code: None,
             bank_rsp_code: None,
         }
@@ -94,7 +72,6 @@ impl StaleReason {
     fn of_server(reason: api::StaleReason) -> Self {
         Self {
             code: reason.code,
-            message: stale_words(reason.code).to_owned(),
             rsp_code: reason.rsp_code,
             bank_rsp_code: reason.bank_rsp_code,
         }
@@ -622,8 +599,7 @@ impl Moa {
 
     fn record_stale(&self, account_id: i64, reason: StaleReason) -> Result<BalanceOutcome> {
         let now = self.clock().now().trunc_subsecs(3);
-        self.store()
-            .record_stale(account_id, reason.code.as_str(), &reason.message, now)?;
+        self.store().record_stale(account_id, reason.code, now)?;
         let last = self.store().balance(account_id)?;
         Ok(BalanceOutcome::Stale {
             reason,

@@ -10,7 +10,7 @@ use moa_server::api;
 use tokio::sync::mpsc;
 
 use crate::Moa;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::journal::{NewTransfer, TransferRecord, TransferState};
 use crate::store::AccountRecord;
 
@@ -85,11 +85,11 @@ pub const MEMO_MAX: usize = 20;
 /// memo the statements cannot show as written.
 fn refuse_on_its_face(request: &TransferRequest) -> Result<()> {
     if request.amount <= 0 {
-        return Err(Error::Invalid("amount_not_positive"));
+        return Err(Error::Invalid(Code::AmountNotPositive));
     }
     match &request.to {
         Recipient::Own { account_id } if *account_id == request.from_account => {
-            return Err(Error::Invalid("same_account"));
+            return Err(Error::Invalid(Code::SameAccount));
         }
         Recipient::Own { .. } => {}
         Recipient::External {
@@ -97,7 +97,7 @@ fn refuse_on_its_face(request: &TransferRequest) -> Result<()> {
             account_num,
         } => {
             if !is_digits(bank_code, 3..=3) {
-                return Err(Error::Invalid("bad_bank_code"));
+                return Err(Error::Invalid(Code::BadBankCode));
             }
             check_account_number(account_num)?;
         }
@@ -116,7 +116,7 @@ pub fn check_account_number(account_num: &str) -> Result<()> {
     if is_digits(account_num, 1..=16) {
         Ok(())
     } else {
-        Err(Error::Invalid("bad_account_number"))
+        Err(Error::Invalid(Code::BadAccountNumber))
     }
 }
 
@@ -128,7 +128,7 @@ pub fn check_memo(memo: &str) -> Result<()> {
     let reorders = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     if memo.chars().any(|c| c.is_control() || reorders(c)) || memo.trim().chars().count() > MEMO_MAX
     {
-        return Err(Error::Invalid("bad_memo"));
+        return Err(Error::Invalid(Code::BadMemo));
     }
     Ok(())
 }
@@ -235,7 +235,7 @@ impl Moa {
                     &key,
                     None,
                     TransferState::Failed,
-                    Some(code.as_str()),
+                    Some((Code::of_server(code), None)),
                     self.clock().now(),
                 )?;
                 return Err(Error::Server(code));
@@ -293,7 +293,8 @@ impl Moa {
             key,
             Some(&view.id),
             view.state,
-            view.failure_code.as_deref(),
+            view.failure_code
+                .map(|reason| (Code::of_failure(reason), view.failure_rsp_code.as_deref())),
             self.clock().now(),
         )?;
         if before != Some(view.state) {
@@ -337,7 +338,7 @@ impl Moa {
                     &record.id,
                     None,
                     TransferState::Failed,
-                    Some("not_sent"),
+                    Some((Code::NotSent, None)),
                     self.clock().now(),
                 )?),
             }
@@ -369,7 +370,7 @@ mod tests {
     }
 
     fn refused(request: &TransferRequest) -> Option<&'static str> {
-        refuse_on_its_face(request).err().map(|e| e.code())
+        refuse_on_its_face(request).err().map(|e| e.code().as_str())
     }
 
     #[test]

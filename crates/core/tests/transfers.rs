@@ -15,7 +15,7 @@ use common::{DataDir, Ledger};
 use moa_core::journal::{NewTransfer, TransferState};
 use moa_core::store::AccountRecord;
 use moa_core::transfer::{Preflight, Recipient, TransferRequest};
-use moa_core::{Error, Moa};
+use moa_core::{Code, Error, Moa};
 use moa_server::api::{self, ErrorCode};
 use tokio::sync::mpsc;
 
@@ -203,21 +203,19 @@ async fn transfers_that_cannot_be_made_are_refused_at_the_check_and_nothing_move
     let (moa, opening) = open(&dir).await;
     let list = accounts(&moa).await;
     let calls_before = common::center_transfer_count(&moa).await;
-    let reason = |r: Result<Preflight, Error>| r.err().map(|e| e.code().to_owned());
+    let reason = |r: Result<Preflight, Error>| r.err().map(|e| e.code().as_str());
     assert_eq!(
         reason(
             moa.preflight_transfer(&own(list[0].0.id, list[1].0.id, 0))
                 .await
-        )
-        .as_deref(),
+        ),
         Some("amount_not_positive")
     );
     assert_eq!(
         reason(
             moa.preflight_transfer(&own(list[0].0.id, list[0].0.id, 1_000))
                 .await
-        )
-        .as_deref(),
+        ),
         Some("same_account")
     );
     let over = moa
@@ -253,7 +251,7 @@ async fn transfers_that_cannot_be_made_are_refused_at_the_check_and_nothing_move
         .await
         .unwrap_err();
     assert!(
-        matches!(malformed, Error::Invalid("bad_account_number")),
+        matches!(malformed, Error::Invalid(Code::BadAccountNumber)),
         "{malformed:?}"
     );
     let unknown = moa
@@ -338,7 +336,7 @@ async fn a_transfer_the_server_refuses_is_kept_here_as_failed_with_its_code() {
         assert_eq!(refused.code(), code.as_str());
         let kept = &moa.transfers(1).await.unwrap()[0];
         assert_eq!(kept.state, TransferState::Failed, "{code:?}");
-        assert_eq!(kept.failure_code.as_deref(), Some(code.as_str()));
+        assert_eq!(kept.failure_code.map(Code::as_str), Some(code.as_str()));
         assert_eq!(kept.server_id, None);
     }
     // None of them is open: a later look does not send them again.
@@ -377,9 +375,7 @@ async fn a_withdrawal_the_bank_refuses_ends_failed_with_nothing_moved() {
     let done = moa.transfer(&preflight, None).await.unwrap();
     assert_eq!(done.state, TransferState::Failed, "{done:?}");
     assert!(
-        done.failure_code
-            .as_deref()
-            .is_some_and(|c| c.starts_with("bank_refused")),
+        done.failure_code == Some(Code::BankRefused) && done.failure_rsp_code.is_some(),
         "{done:?}"
     );
     assert!(done.server_id.is_some());
@@ -445,7 +441,7 @@ async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_serv
     );
     let (not_sent, followed) = (&resumed[0], &resumed[1]);
     assert_eq!(not_sent.state, TransferState::Failed);
-    assert_eq!(not_sent.failure_code.as_deref(), Some("not_sent"));
+    assert_eq!(not_sent.failure_code, Some(Code::NotSent));
     assert_eq!(not_sent.server_id, None);
     assert_eq!(followed.state, TransferState::Completed, "{followed:?}");
     assert_eq!(followed.server_id.as_deref(), Some(sent.id.as_str()));
@@ -497,7 +493,10 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
         .expect("the transfer ends")
         .unwrap();
     assert_eq!(done.state, TransferState::Refunded, "{done:?}");
-    assert_eq!(done.failure_code.as_deref(), Some("bank_refused:499"));
+    assert_eq!(
+        (done.failure_code, done.failure_rsp_code.as_deref()),
+        (Some(Code::BankRefused), Some("499"))
+    );
     let states: Vec<TransferState> = drain(rx).into_iter().map(|e| e.state).collect();
     assert_eq!(states.last(), Some(&TransferState::Refunded), "{states:?}");
     assert!(!states.contains(&TransferState::Completed), "{states:?}");

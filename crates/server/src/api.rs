@@ -237,6 +237,7 @@ pub struct Account {
 
 /// A bank's availability (참가은행상태조회).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum BankState {
     /// `Y`.
@@ -264,6 +265,7 @@ pub struct BankStatus {
 
 /// Why a balance (or history) could not be had now: the app keeps the last good value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StaleCode {
@@ -313,6 +315,11 @@ impl StaleCode {
             Self::CenterRefused => "center_refused",
             Self::Internal => "internal",
         }
+    }
+
+    /// The code as stored, read back; `None` for a word this version does not know.
+    pub fn parse(code: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(code.to_owned())).ok()
     }
 }
 
@@ -482,6 +489,94 @@ pub struct RealName {
 /// A transfer's state, as the app sees it.
 pub use crate::store::TransferState;
 
+/// Why a transfer failed, or why its money is going back: a stable code the app switches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The bank refused the withdrawal or the deposit (`failure_rsp_code` is its code).
+    BankRefused,
+    /// The center refused (`failure_rsp_code` is its `rsp_code`).
+    CenterRefused,
+    /// The center could not be reached.
+    CenterUnavailable,
+    /// The person's consent (tokens) ran out.
+    AuthExpired,
+    /// The withdrawal was never applied: no money moved.
+    WithdrawNotApplied,
+    /// The deposit was never applied, however often it was tried: the money goes back.
+    DepositNotApplied,
+    /// Something failed on the server.
+    Internal,
+}
+
+impl FailureReason {
+    /// The reason as sent and stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BankRefused => "bank_refused",
+            Self::CenterRefused => "center_refused",
+            Self::CenterUnavailable => "center_unavailable",
+            Self::AuthExpired => "auth_expired",
+            Self::WithdrawNotApplied => "withdraw_not_applied",
+            Self::DepositNotApplied => "deposit_not_applied",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// The reason for a refusal the API answers with `code`.
+    pub fn of_refusal(code: ErrorCode) -> Self {
+        match code {
+            ErrorCode::BankRefused => Self::BankRefused,
+            ErrorCode::CenterRefused => Self::CenterRefused,
+            ErrorCode::CenterUnavailable => Self::CenterUnavailable,
+            ErrorCode::AuthExpired => Self::AuthExpired,
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// A transfer's failure as the journal keeps it: the reason, and the center's or bank's code.
+/// Stored as `reason` or `reason:code` (`bank_refused:499`), the form older journals hold too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// Why.
+    pub reason: FailureReason,
+    /// The bank's `bank_rsp_code` when the bank refused, else the center's `rsp_code`.
+    pub rsp_code: Option<String>,
+}
+
+impl Failure {
+    /// A failure with no code of the center's.
+    pub fn of(reason: FailureReason) -> Self {
+        Self {
+            reason,
+            rsp_code: None,
+        }
+    }
+
+    /// As the journal stores it.
+    pub fn stored(&self) -> String {
+        match &self.rsp_code {
+            Some(code) => format!("{}:{code}", self.reason.as_str()),
+            None => self.reason.as_str().to_owned(),
+        }
+    }
+
+    /// A stored failure read back. A reason this version does not know reads as
+    /// [`FailureReason::Internal`], its code kept.
+    pub fn from_stored(stored: &str) -> Self {
+        let (reason, rsp_code) = match stored.split_once(':') {
+            Some((reason, code)) => (reason, Some(code.to_owned())),
+            None => (stored, None),
+        };
+        Self {
+            reason: serde_json::from_value(serde_json::Value::String(reason.to_owned()))
+                .unwrap_or(FailureReason::Internal),
+            rsp_code: rsp_code.filter(|c| !c.is_empty()),
+        }
+    }
+}
+
 /// A transfer as the app sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Transfer {
@@ -506,7 +601,11 @@ pub struct Transfer {
     /// Where it stands.
     pub state: TransferState,
     /// Why it failed or was refunded: a stable code.
-    pub failure_code: Option<String>,
+    pub failure_code: Option<FailureReason>,
+    /// The bank's code when the bank refused, else the center's `rsp_code`, when either gave
+    /// one.
+    #[serde(default)]
+    pub failure_rsp_code: Option<String>,
     /// When it was asked for.
     pub created_at: DateTime<Utc>,
     /// When it last changed.
@@ -524,4 +623,39 @@ pub fn mask_account(num: &str) -> String {
         .enumerate()
         .map(|(i, c)| if i + 4 < n { '*' } else { c })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_failure_reads_back_as_a_reason_and_the_centers_code() {
+        let refused = Failure {
+            reason: FailureReason::BankRefused,
+            rsp_code: Some("499".into()),
+        };
+        assert_eq!(refused.stored(), "bank_refused:499");
+        assert_eq!(Failure::from_stored("bank_refused:499"), refused);
+        assert_eq!(
+            Failure::from_stored("withdraw_not_applied"),
+            Failure::of(FailureReason::WithdrawNotApplied)
+        );
+        // A word this version does not know keeps its code and reads as internal.
+        assert_eq!(
+            Failure::from_stored("some_new_reason:A0004"),
+            Failure {
+                reason: FailureReason::Internal,
+                rsp_code: Some("A0004".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn a_transfer_says_its_failure_as_a_code_and_the_centers_code_apart() {
+        let json = serde_json::json!({"failure_code": FailureReason::DepositNotApplied});
+        assert_eq!(json["failure_code"], "deposit_not_applied");
+        assert_eq!(StaleCode::parse("bank_down"), Some(StaleCode::BankDown));
+        assert_eq!(StaleCode::parse("은행 장애"), None);
+    }
 }

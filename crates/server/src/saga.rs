@@ -70,7 +70,7 @@ use moa_openbanking::{AccessToken, BankCode, BankTranId, FintechUseNum, WdPassPh
 use rust_decimal::prelude::ToPrimitive;
 use sha2::{Digest, Sha256};
 
-use crate::api::{self, ErrorCode};
+use crate::api::{self, ErrorCode, Failure, FailureReason};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::{
@@ -199,8 +199,8 @@ impl Hooks for NoHooks {
 enum Leg {
     /// Applied, filed under the center's date when it said one.
     Applied(Option<NaiveDate>),
-    /// Definitely not applied, with a stable code.
-    Refused(String),
+    /// Definitely not applied, with why.
+    Refused(Failure),
     Unknown,
 }
 
@@ -241,15 +241,24 @@ fn error_text(e: &moa_openbanking::Error) -> String {
     }
 }
 
-/// A stable code for a refusal, with the bank's code when the bank said no.
-fn refusal_code(e: &moa_openbanking::Error) -> String {
-    let code = crate::error::center_code(e).as_str();
-    match e.bank_rsp_code() {
-        Some(bank) if !bank.is_ok() => format!("{code}:{}", bank.code()),
-        _ => match e.rsp_code() {
-            Some(rsp) => format!("{code}:{}", rsp.code()),
-            None => code.to_owned(),
-        },
+/// A refusal of the bank's, with its code.
+fn bank_refused(code: String) -> Failure {
+    Failure {
+        reason: FailureReason::BankRefused,
+        rsp_code: Some(code),
+    }
+}
+
+/// Why a call was refused: a stable reason, with the bank's code when the bank said no, else
+/// the center's.
+fn refusal(e: &moa_openbanking::Error) -> Failure {
+    let rsp_code = match e.bank_rsp_code() {
+        Some(bank) if !bank.is_ok() => Some(bank.code().to_owned()),
+        _ => e.rsp_code().map(|rsp| rsp.code().to_owned()),
+    };
+    Failure {
+        reason: FailureReason::of_refusal(crate::error::center_code(e)),
+        rsp_code,
     }
 }
 
@@ -901,10 +910,11 @@ impl Saga<'_> {
                         )
                         .await
                     }
-                    Settled::Refused(code) => {
-                        self.fail(&record, &format!("bank_refused:{code}")).await
+                    Settled::Refused(code) => self.fail(&record, bank_refused(code)).await,
+                    Settled::NeverApplied => {
+                        self.fail(&record, Failure::of(FailureReason::WithdrawNotApplied))
+                            .await
                     }
-                    Settled::NeverApplied => self.fail(&record, "withdraw_not_applied").await,
                     Settled::Unknown => self.ask_later(&record).await,
                 }
             }
@@ -921,10 +931,7 @@ impl Saga<'_> {
                         )
                         .await
                     }
-                    Settled::Refused(code) => {
-                        self.refund_next(&record, &format!("bank_refused:{code}"))
-                            .await
-                    }
+                    Settled::Refused(code) => self.refund_next(&record, bank_refused(code)).await,
                     Settled::NeverApplied => self.deposit_not_applied(&record).await,
                     Settled::Unknown => self.ask_later(&record).await,
                 }
@@ -962,25 +969,29 @@ impl Saga<'_> {
         }
     }
 
-    async fn fail(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+    async fn fail(&self, record: &TransferRecord, failure: Failure) -> Result<TransferRecord> {
         self.save(
             record,
             Change {
                 state: Some(TransferState::Failed),
-                failure: Some(code.to_owned()),
+                failure: Some(failure.stored()),
                 ..Change::default()
             },
         )
         .await
     }
 
-    async fn refund_next(&self, record: &TransferRecord, code: &str) -> Result<TransferRecord> {
+    async fn refund_next(
+        &self,
+        record: &TransferRecord,
+        failure: Failure,
+    ) -> Result<TransferRecord> {
         self.save(
             record,
             Change {
                 state: Some(TransferState::Refunding),
                 clear_deposit: true,
-                failure: Some(code.to_owned()),
+                failure: Some(failure.stored()),
                 ..Change::default()
             },
         )
@@ -1001,7 +1012,8 @@ impl Saga<'_> {
             )
             .await
         } else {
-            self.refund_next(record, "deposit_not_applied").await
+            self.refund_next(record, Failure::of(FailureReason::DepositNotApplied))
+                .await
         }
     }
 
@@ -1024,7 +1036,10 @@ impl Saga<'_> {
         let token = match center.user_token(record.person_id).await {
             Ok(token) => token,
             // Nothing was sent.
-            Err(e) => return self.fail(&record, e.code().as_str()).await,
+            Err(e) => {
+                let reason = FailureReason::of_refusal(e.code());
+                return self.fail(&record, Failure::of(reason)).await;
+            }
         };
         let request = WithdrawRequest {
             bank_tran_id: id,
@@ -1066,7 +1081,7 @@ impl Saga<'_> {
                 self.applied(&record, TransferState::Withdrawn, LegKind::Withdraw, date)
                     .await
             }
-            Leg::Refused(code) => self.fail(&record, &code).await,
+            Leg::Refused(failure) => self.fail(&record, failure).await,
             // Unknown: the journal says `withdrawing`; the next step settles it.
             Leg::Unknown => Ok(record),
         }
@@ -1106,7 +1121,7 @@ impl Saga<'_> {
                 self.applied(&record, TransferState::Completed, LegKind::Deposit, date)
                     .await
             }
-            Leg::Refused(code) => self.refund_next(&record, &code).await,
+            Leg::Refused(failure) => self.refund_next(&record, failure).await,
             Leg::Unknown => Ok(record),
         }
     }
@@ -1298,7 +1313,7 @@ fn classify(answer: std::result::Result<Option<NaiveDate>, moa_openbanking::Erro
     match answer {
         Ok(date) => Leg::Applied(date),
         Err(e) if outcome_unknown(&e) => Leg::Unknown,
-        Err(e) => Leg::Refused(refusal_code(&e)),
+        Err(e) => Leg::Refused(refusal(&e)),
     }
 }
 
@@ -1313,6 +1328,8 @@ pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
         Some(id) => app.store().account(id).await?.map(|a| a.fintech_use_num),
         None => None,
     };
+    // Older journals hold the same `reason:code` form; a reason unknown here reads as internal.
+    let failure = record.failure_code.as_deref().map(Failure::from_stored);
     Ok(api::Transfer {
         id: record.id.clone(),
         idempotency_key: record.idempotency_key.clone(),
@@ -1324,7 +1341,8 @@ pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
         amount: record.amount,
         memo: record.memo.clone(),
         state: record.state,
-        failure_code: record.failure_code.clone(),
+        failure_code: failure.as_ref().map(|f| f.reason),
+        failure_rsp_code: failure.and_then(|f| f.rsp_code),
         created_at: record.created_at,
         updated_at: record.updated_at,
     })

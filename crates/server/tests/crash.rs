@@ -12,7 +12,7 @@ use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
 use common::{Admin, DataDir, Device, Ledger, own_transfer};
-use moa_server::api::{self, TransferState};
+use moa_server::api::{self, FailureReason, TransferState};
 use moa_server::saga::Step;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -280,8 +280,8 @@ async fn crash_at(case: Case) {
     }
     if refund && fault.is_none() {
         assert_eq!(
-            done.failure_code.as_deref(),
-            Some("bank_refused:499"),
+            (done.failure_code, done.failure_rsp_code.as_deref()),
+            (Some(FailureReason::BankRefused), Some("499")),
             "{name}: the refund says why"
         );
     }

@@ -506,8 +506,8 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let (done, record, _) = transfer(&sb, &device, &accounts).await;
     admin.set_bank_status(&accounts[1].bank_code, "Y").await;
     assert_eq!(
-        done.failure_code.as_deref(),
-        Some("bank_refused:499"),
+        (done.failure_code, done.failure_rsp_code.as_deref()),
+        (Some(api::FailureReason::BankRefused), Some("499")),
         "{done:?}"
     );
     assert_ended(

@@ -201,7 +201,7 @@ fn a_transfer_to_a_bank_that_went_down_is_refunded_and_says_so() -> Result<()> {
     check(state == "refunded", format!("the transfer ended {state}"))?;
     let message = window.testid("transfer-message", UI)?.text()?;
     check(
-        message.contains("돌려보냈습니다"),
+        message.contains("돌려보냈어요"),
         format!("the message says the money went back: {message:?}"),
     )?;
     let after = center.ledger()?;

@@ -65,8 +65,8 @@ describe('translate', () => {
   it('looks a key up in the given language', () => {
     expect(translate('ko', 'nav.transfer')).toBe('이체');
     expect(translate('en', 'nav.transfer')).toBe('Transfer');
-    expect(translate('ko', 'bank_status.D')).toBe('장애');
-    expect(translate('en', 'bank_status.L')).toBe('Not yet open');
+    expect(translate('ko', 'bank_status.down')).toBe('장애');
+    expect(translate('en', 'bank_status.not_open')).toBe('Not yet open');
   });
 
   it('fills placeholders with the values given', () => {
@@ -82,9 +82,7 @@ describe('translate', () => {
   });
 
   it('does not treat replacement patterns in values specially', () => {
-    expect(translate('en', 'error.bank_slow', { bank: "$& $' $1" })).toBe(
-      "$& $' $1 is slow to answer.",
-    );
+    expect(translate('en', 'dashboard.incident_to', { name: "$& $' $1" })).toBe("To: $& $' $1");
   });
 
   it('leaves a placeholder visible when its value is missing', () => {
@@ -98,8 +96,8 @@ describe('translate', () => {
 
 describe('translateAround', () => {
   it('gives the words before and after a placeholder, so the value can be marked as data', () => {
-    expect(translateAround('en', 'transfer_form.reason', 'reason')).toEqual(['Reason: ', '']);
-    expect(translateAround('ko', 'transfer_form.reason', 'reason')).toEqual(['사유: ', '']);
+    expect(translateAround('en', 'dashboard.incident_to', 'name')).toEqual(['To: ', '']);
+    expect(translateAround('ko', 'dashboard.incident_to', 'name')).toEqual(['받는 분: ', '']);
     expect(translateAround('en', 'settings.cancel_confirm', 'account')).toEqual(['Disconnect ', '?']);
   });
 

@@ -95,10 +95,11 @@ describe('the stored dashboard', () => {
 });
 
 describe('asIpcError', () => {
-  it('keeps the shell’s code and message, and makes anything else unknown', () => {
+  it('keeps the shell’s code, and makes anything else internal', () => {
     expect(asIpcError({ code: 'network', message: '연결 없음' })).toEqual({ code: 'network', message: '연결 없음' });
-    expect(asIpcError(new Error('boom'))).toEqual({ code: 'unknown', message: 'boom' });
-    expect(asIpcError('text')).toEqual({ code: 'unknown', message: 'text' });
-    expect(asIpcError(undefined)).toEqual({ code: 'unknown', message: '' });
+    expect(asIpcError({ code: 'brand_new', message: 'x' })).toEqual({ code: 'internal', message: '' });
+    expect(asIpcError(new Error('boom'))).toEqual({ code: 'internal', message: '' });
+    expect(asIpcError('text')).toEqual({ code: 'internal', message: '' });
+    expect(asIpcError(undefined)).toEqual({ code: 'internal', message: '' });
   });
 });

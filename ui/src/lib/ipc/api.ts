@@ -3,6 +3,7 @@
 // Streams arrive through a Tauri `Channel`, made here, and reach the screens as plain callbacks.
 
 import { Channel, invoke as tauriInvoke, type InvokeArgs } from '@tauri-apps/api/core';
+import { isCode } from '../i18n/messages';
 import type {
   AppState,
   BankStatusView,
@@ -102,16 +103,14 @@ export const tauriApi: Api = {
 };
 
 /**
- * Whatever a command rejected with, as an IpcError. The shell always rejects with one; anything
- * else (a Tauri failure, a thrown Error) becomes `unknown` with its text, so screens handle one shape.
+ * Whatever a command rejected with, as an IpcError. The shell always rejects with one of its
+ * codes; anything else (a Tauri failure, a thrown Error) becomes `internal`, so screens handle one
+ * shape and always have words for it.
  */
 export function asIpcError(error: unknown): IpcError {
   if (typeof error === 'object' && error !== null && 'code' in error) {
     const { code, message } = error as { code: unknown; message?: unknown };
-    if (typeof code === 'string') {
-      return { code, message: typeof message === 'string' ? message : '' };
-    }
+    if (isCode(code)) return { code, message: typeof message === 'string' ? message : '' };
   }
-  if (error instanceof Error) return { code: 'unknown', message: error.message };
-  return { code: 'unknown', message: typeof error === 'string' ? error : '' };
+  return { code: 'internal', message: '' };
 }

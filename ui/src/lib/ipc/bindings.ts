@@ -1,6 +1,12 @@
 // The IPC contract, generated from src-tauri/src/ipc.rs. Do not edit: run
 // `MOA_UPDATE_BINDINGS=1 cargo test -p moa ipc_bindings` after changing the Rust side.
 
+export type Code = "store" | "vault" | "sandbox" | "internal" | "network" | "not_configured" | "server_url_invalid" | "server_url_insecure" | "device_refused" | "rate_limited" | "not_registered" | "auth_expired" | "consent_refused" | "registration_cancelled" | "registration_expired" | "registration_in_progress" | "center_insecure" | "redirect_invalid" | "no_such_account" | "no_such_transfer" | "bad_filter" | "amount_not_positive" | "same_account" | "bad_bank_code" | "bad_account_number" | "bad_memo" | "no_such_recipient" | "over_limit" | "insufficient_funds" | "no_transfer_consent" | "idempotency_conflict" | "preflight_expired" | "center_refused" | "bank_refused" | "center_unavailable" | "not_sent" | "withdraw_not_applied" | "deposit_not_applied" | "bad_file_name" | "export_too_large" | "no_download_folder" | "write_failed";
+
+export type StaleCode = "bank_down" | "bank_not_open" | "bank_terminated" | "timeout" | "network" | "consent_missing" | "consent_expired" | "auth_expired" | "bank_refused" | "account_unregistered" | "center_unreadable" | "center_refused" | "internal";
+
+export type BankState = "available" | "down" | "not_open" | "terminated" | "unknown";
+
 export type EnvironmentKind = "sandbox" | "server";
 
 export type Language = "ko" | "en";
@@ -57,14 +63,9 @@ renew_soon: boolean, };
 
 export type StaleReason = { 
 /**
- * Stable code: `bank_down`, `bank_not_open`, `bank_terminated`, `timeout`, `network`,
- * `consent_missing`, `consent_expired`, `auth_expired`, `bank_refused`, `center_refused`.
+ * Stable code; the UI has the words.
  */
-code: string, 
-/**
- * The center's or bank's own words.
- */
-message: string, };
+code: StaleCode, };
 
 export type AccountView = { 
 /**
@@ -144,9 +145,9 @@ bank_code: string,
  */
 bank_name: string, 
 /**
- * `Y` available, `D` outage, `L` not yet open, `E` terminated.
+ * Its state, as the center announces it.
  */
-status: string, };
+status: BankState, };
 
 export type SyncEvent = { "kind": "started", 
 /**
@@ -384,13 +385,13 @@ recipient_bank_code: string,
  */
 memo: string, 
 /**
- * Why it failed or is being refunded: a stable code.
+ * Why it failed or is being refunded: a stable code; the UI has the words.
  */
-failure_code: string | null, 
+failure_code: Code | null, 
 /**
- * The center's or bank's words.
+ * The bank's or the center's own code for it (`499`, `A0004`), when they gave one.
  */
-failure_message: string | null, 
+failure_rsp_code: string | null, 
 /**
  * RFC 3339.
  */
@@ -438,9 +439,9 @@ url: string, };
 
 export type IpcError = { 
 /**
- * Stable code (`network`, `auth_expired`, `consent_refused`, `insufficient_funds`, …).
+ * Stable code; the UI has the words.
  */
-code: string, 
+code: Code, 
 /**
  * Safe, localized text: never a token, code or secret.
  */

@@ -102,7 +102,7 @@ export class DashboardModel {
 
   /** Banks that cannot be used now: the strip shows these prominently. */
   get troubledBanks(): BankStatusView[] {
-    return this.banks.filter((b) => b.status !== 'Y');
+    return this.banks.filter((b) => b.status !== 'available');
   }
 
   get openTransfers(): TransferView[] {

@@ -73,8 +73,8 @@ describe('DashboardModel', () => {
         total: '300',
       }),
       bankStatuses: async () => [
-        { bank_code: '004', bank_name: 'KB국민은행', status: 'Y' },
-        { bank_code: '088', bank_name: '신한은행', status: 'D' },
+        { bank_code: '004', bank_name: 'KB국민은행', status: 'available' },
+        { bank_code: '088', bank_name: '신한은행', status: 'down' },
       ],
       refreshBalances: async (onEvent: (e: SyncEvent) => void) => {
         onEvent({ kind: 'started', total: 2 });
@@ -83,7 +83,7 @@ describe('DashboardModel', () => {
         expect(model?.total).toBe(350n);
         onEvent({
           kind: 'account',
-          account: account({ id: 1, balance: '100', stale: { code: 'bank_down', message: '장애' } }),
+          account: account({ id: 1, balance: '100', stale: { code: 'bank_down' } }),
           done: 2,
           total: 2,
         });

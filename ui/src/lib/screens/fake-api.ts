@@ -4,7 +4,7 @@ import type { Api } from '../ipc/api';
 import type { AccountView, AppState, TransferView } from '../ipc/bindings';
 
 export function fakeApi(overrides: Partial<Api> = {}): Api {
-  const missing = (name: string) => () => Promise.reject({ code: 'unexpected', message: name });
+  const missing = (name: string) => () => Promise.reject({ code: 'internal', message: name });
   const names: Array<keyof Api> = [
     'appState', 'dashboard', 'refreshBalances', 'bankStatuses', 'accountHistory', 'syncHistory',
     'balanceChart', 'saveExport', 'registerAccounts', 'cancelAccount', 'signOut',
@@ -46,7 +46,7 @@ export function transfer(overrides: Partial<TransferView> = {}): TransferView {
     recipient_bank_code: '088',
     memo: '',
     failure_code: null,
-    failure_message: null,
+    failure_rsp_code: null,
     created_at: '2026-11-27T02:00:00.000Z',
     updated_at: '2026-11-27T02:00:05.000Z',
     ...overrides,

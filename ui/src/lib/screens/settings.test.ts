@@ -95,8 +95,8 @@ describe('SettingsModel', () => {
       model.serverUrl = 'https://moa.example.com';
       await model.useServer();
       expect(model.error?.code).toBe(code);
-      expect(ipcErrorMessage('ko', model.error ?? { code: '', message: '' })).toBe(dictionaries.ko.failure[code]);
-      expect(ipcErrorMessage('en', model.error ?? { code: '', message: '' })).toBe(dictionaries.en.failure[code]);
+      expect(ipcErrorMessage('ko', model.error ?? { code: 'internal', message: '' })).toBe(dictionaries.ko.failure[code]);
+      expect(ipcErrorMessage('en', model.error ?? { code: 'internal', message: '' })).toBe(dictionaries.en.failure[code]);
       expect(model.notice).toBeNull();
       expect(model.busy).toBe(false);
       expect(model.environment).toBe('server');

@@ -35,8 +35,8 @@ function transferApi(events: TransferState[], end: TransferState, drafts: Transf
       for (const state of events) onEvent({ id: 't1', state });
       return transfer({
         state: end,
-        failure_code: end === 'completed' ? null : 'bank_down',
-        failure_message: end === 'completed' ? null : '수취은행 장애',
+        failure_code: end === 'completed' ? null : 'bank_refused',
+        failure_rsp_code: end === 'completed' ? null : '499',
       });
     },
   });
@@ -139,7 +139,7 @@ describe('TransferModel', () => {
     expect(model.result?.state).toBe('completed');
   });
 
-  it('ends refunded with the bank’s words when the deposit could not be made', async () => {
+  it('ends refunded with the bank’s reason and code when the deposit could not be made', async () => {
     const model = new TransferModel(transferApi(['withdrawing', 'withdrawn', 'depositing', 'refunding'], 'refunded'));
     await model.start();
     model.toId = 2;
@@ -147,7 +147,8 @@ describe('TransferModel', () => {
     await model.review();
     await model.confirm();
     expect(model.state).toBe('refunded');
-    expect(model.result?.failure_message).toBe('수취은행 장애');
+    expect(model.result?.failure_code).toBe('bank_refused');
+    expect(model.result?.failure_rsp_code).toBe('499');
   });
 
   it('keeps a preflight refusal on the form, and an unknown outcome as pending, never as lost', async () => {
@@ -169,7 +170,7 @@ describe('TransferModel', () => {
         preflightTransfer: async (d) => preflight(d),
         confirmTransfer: async (_t, onEvent) => {
           onEvent({ id: 't', state: 'withdrawing' });
-          throw { code: 'outcome_unknown', message: '' };
+          throw { code: 'network', message: '' };
         },
       }),
     );
@@ -181,7 +182,7 @@ describe('TransferModel', () => {
     expect(pending.step).toBe('done');
     expect(pending.state).toBe('withdrawing');
     expect(pending.result).toBeNull();
-    expect(pending.error?.code).toBe('outcome_unknown');
+    expect(pending.error?.code).toBe('network');
   });
 
   it('goes back to edit keeping what was typed', async () => {

@@ -42,6 +42,6 @@ describe('TransfersModel', () => {
   it('keeps the error when the list cannot be read', async () => {
     const model = new TransfersModel(fakeApi());
     await model.load();
-    expect(model.error?.code).toBe('unexpected');
+    expect(model.error?.code).toBe('internal');
   });
 });
