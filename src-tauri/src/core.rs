@@ -62,14 +62,14 @@ impl Core {
         }
     }
 
-    /// A core error for the UI, in the person's language.
+    /// A core error for the UI.
     pub fn error(&self, error: moa_core::Error) -> IpcError {
-        from_core(&error, self.language())
+        from_core(&error)
     }
 
-    /// An error by code, in the person's language.
+    /// An error by code.
     pub fn refuse(&self, code: Code) -> IpcError {
-        ipc_error(code, self.language())
+        ipc_error(code)
     }
 
     /// Keeps a checked transfer until the person confirms it; returns its token.

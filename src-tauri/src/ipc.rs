@@ -389,15 +389,12 @@ pub struct ServerInput {
     pub url: String,
 }
 
-/// Every failure the UI sees: a stable code to choose its words by, and a safe message in
-/// the person's language for codes it does not know.
+/// Every failure the UI sees: a stable code; the UI has the words for each.
 #[derive(Debug, Clone, Serialize, TS, thiserror::Error)]
-#[error("{code}: {message}")]
+#[error("{code}")]
 pub struct IpcError {
-    /// Stable code; the UI has the words.
+    /// Stable code.
     pub code: Code,
-    /// Safe, localized text: never a token, code or secret.
-    pub message: String,
 }
 
 /// The TypeScript of the whole contract, as committed in the UI.

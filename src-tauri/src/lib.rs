@@ -176,7 +176,7 @@ pub fn run() {
                     }
                     Err(e) => {
                         log::error!("the core could not open: {}", e.code());
-                        startup.core_failed(error::from_core(&e, ipc::Language::Ko));
+                        startup.core_failed(error::from_core(&e));
                     }
                 }
             });

@@ -180,7 +180,6 @@ mod tests {
         let failed = Startup::now();
         failed.core_failed(IpcError {
             code: moa_core::Code::Sandbox,
-            message: "The sandbox could not start.".into(),
         });
         assert_eq!(
             failed.core_ready().await.map_err(|e| e.code),

@@ -99,11 +99,10 @@ fn a_window_without_the_permission_is_refused() {
 }
 
 #[test]
-fn errors_reach_the_ui_as_a_stable_code_and_words_in_the_persons_language() {
+fn errors_reach_the_ui_as_a_stable_code_and_no_words_of_the_shells() {
     let t = app();
     let refused = invoke(&t.app, "main", "cancel_account", json!({"accountId": 4711})).unwrap_err();
-    assert_eq!(refused["code"], "no_such_account", "{refused}");
-    assert!(refused["message"].as_str().unwrap().contains("계좌"));
+    assert_eq!(refused, json!({"code": "no_such_account"}));
     invoke(
         &t.app,
         "main",
@@ -125,8 +124,7 @@ fn errors_reach_the_ui_as_a_stable_code_and_words_in_the_persons_language() {
         }}),
     )
     .unwrap_err();
-    assert_eq!(refused["code"], "amount_not_positive");
-    assert_eq!(refused["message"], "Enter an amount above zero.");
+    assert_eq!(refused, json!({"code": "amount_not_positive"}));
 }
 
 #[test]

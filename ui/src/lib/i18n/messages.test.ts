@@ -64,8 +64,8 @@ describe('failureMessage', () => {
 
 describe('ipcErrorMessage', () => {
   it('words a shell error by its code alone', () => {
-    expect(ipcErrorMessage('ko', { code: 'insufficient_funds', message: '' })).toBe('출금 가능 금액이 부족해요.');
-    expect(ipcErrorMessage('en', { code: 'registration_cancelled', message: 'ignored' })).toBe(
+    expect(ipcErrorMessage('ko', { code: 'insufficient_funds' })).toBe('출금 가능 금액이 부족해요.');
+    expect(ipcErrorMessage('en', { code: 'registration_cancelled' })).toBe(
       'The consent window was closed; nothing changed.',
     );
   });

@@ -109,8 +109,8 @@ export const tauriApi: Api = {
  */
 export function asIpcError(error: unknown): IpcError {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const { code, message } = error as { code: unknown; message?: unknown };
-    if (isCode(code)) return { code, message: typeof message === 'string' ? message : '' };
+    const { code } = error as { code: unknown };
+    if (isCode(code)) return { code };
   }
-  return { code: 'internal', message: '' };
+  return { code: 'internal' };
 }

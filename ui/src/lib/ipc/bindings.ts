@@ -439,10 +439,6 @@ url: string, };
 
 export type IpcError = { 
 /**
- * Stable code; the UI has the words.
+ * Stable code.
  */
-code: Code, 
-/**
- * Safe, localized text: never a token, code or secret.
- */
-message: string, };
+code: Code, };

@@ -146,7 +146,7 @@ describe('AccountModel', () => {
     let refuse = true;
     const api = fakeApi({
       cancelAccount: async () => {
-        if (refuse) throw { code: 'network', message: '' };
+        if (refuse) throw { code: 'network' };
       },
     });
     const model = new AccountModel(api, 1);

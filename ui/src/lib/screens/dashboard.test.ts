@@ -139,7 +139,7 @@ describe('DashboardModel', () => {
       bankStatuses: async () => [],
       registerAccounts: async (reconfirm) => {
         calls.push(reconfirm);
-        if (calls.length === 2) throw { code: 'consent_refused', message: '동의 취소' };
+        if (calls.length === 2) throw { code: 'consent_refused' };
         return { added: 0, updated: 1 };
       },
     });
@@ -220,7 +220,7 @@ describe('DashboardModel', () => {
       appState: async () => appState,
       dashboard: async () => ({ accounts: [account({ balance: '5' })], total: '5' }),
       bankStatuses: async () => Promise.reject(new Error('down')),
-      refreshBalances: async () => Promise.reject({ code: 'network', message: 'x' }),
+      refreshBalances: async () => Promise.reject({ code: 'network' }),
     });
     const model = new DashboardModel(api);
     await model.start();

@@ -4,7 +4,7 @@ import type { Api } from '../ipc/api';
 import type { AccountView, AppState, TransferView } from '../ipc/bindings';
 
 export function fakeApi(overrides: Partial<Api> = {}): Api {
-  const missing = (name: string) => () => Promise.reject({ code: 'internal', message: name });
+  const missing = (name: string) => () => Promise.reject({ code: 'internal', command: name });
   const names: Array<keyof Api> = [
     'appState', 'dashboard', 'refreshBalances', 'bankStatuses', 'accountHistory', 'syncHistory',
     'balanceChart', 'saveExport', 'registerAccounts', 'cancelAccount', 'signOut',

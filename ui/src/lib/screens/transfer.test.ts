@@ -154,7 +154,7 @@ describe('TransferModel', () => {
   it('keeps a preflight refusal on the form, and an unknown outcome as pending, never as lost', async () => {
     const api = fakeApi({
       dashboard: async () => ({ accounts, total: '0' }),
-      preflightTransfer: async () => Promise.reject({ code: 'insufficient_funds', message: '' }),
+      preflightTransfer: async () => Promise.reject({ code: 'insufficient_funds' }),
     });
     const model = new TransferModel(api);
     await model.start();
@@ -170,7 +170,7 @@ describe('TransferModel', () => {
         preflightTransfer: async (d) => preflight(d),
         confirmTransfer: async (_t, onEvent) => {
           onEvent({ id: 't', state: 'withdrawing' });
-          throw { code: 'network', message: '' };
+          throw { code: 'network' };
         },
       }),
     );
