@@ -83,7 +83,7 @@ pub async fn save_export<R: Runtime>(
         &file_name,
         &content,
     )
-    .map_err(|code| core.refuse(Code::parse(code).unwrap_or(Code::Internal)))
+    .map_err(|code| core.refuse(code))
 }
 
 /// Opens the center's consent pages and registers the accounts chosen there.

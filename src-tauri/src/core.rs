@@ -213,33 +213,43 @@ impl Core {
             })
             .collect())
     }
+}
 
+/// The request a draft asks for. The account number and the memo go to the core exactly as
+/// typed: the core refuses one that is not 1 to 16 digits (`bad_account_number`) or a memo the
+/// statements cannot show as written (`bad_memo`). Dropping characters here instead would send
+/// money somewhere the person did not type (`12O4` with a letter O is not account `124`) or
+/// print a memo other than theirs.
+fn request_of(draft: TransferDraft) -> Result<moa_core::transfer::TransferRequest, Code> {
+    let amount: i64 = draft
+        .amount
+        .trim()
+        .parse()
+        .ok()
+        .filter(|a| *a > 0)
+        .ok_or(Code::AmountNotPositive)?;
+    Ok(moa_core::transfer::TransferRequest {
+        from_account: draft.from_account,
+        to: match draft.to {
+            RecipientInput::Own { account_id } => moa_core::transfer::Recipient::Own { account_id },
+            RecipientInput::External {
+                bank_code,
+                account_num,
+            } => moa_core::transfer::Recipient::External {
+                bank_code,
+                account_num,
+            },
+        },
+        amount,
+        memo: draft.memo,
+    })
+}
+
+impl Core {
     /// Checks a draft and holds it for confirmation.
     pub async fn preflight(&self, draft: TransferDraft) -> Result<PreflightView, IpcError> {
-        let amount: i64 = draft
-            .amount
-            .trim()
-            .parse()
-            .ok()
-            .filter(|a| *a > 0)
-            .ok_or_else(|| self.refuse(Code::AmountNotPositive))?;
-        let request = moa_core::transfer::TransferRequest {
-            from_account: draft.from_account,
-            to: match draft.to {
-                RecipientInput::Own { account_id } => {
-                    moa_core::transfer::Recipient::Own { account_id }
-                }
-                RecipientInput::External {
-                    bank_code,
-                    account_num,
-                } => moa_core::transfer::Recipient::External {
-                    bank_code,
-                    account_num: account_num.chars().filter(char::is_ascii_digit).collect(),
-                },
-            },
-            amount,
-            memo: draft.memo.trim().chars().take(20).collect(),
-        };
+        let request = request_of(draft).map_err(|code| self.refuse(code))?;
+        let amount = request.amount;
         let preflight = self
             .moa
             .preflight_transfer(&request)
@@ -257,7 +267,8 @@ impl Core {
             amount: amount.to_string(),
             available: preflight.available.to_string(),
             remaining_limit: preflight.remaining_limit.to_string(),
-            memo: request.memo.clone(),
+            // What is sent: the core sends the memo without spaces around it.
+            memo: request.memo.trim().to_owned(),
         };
         Ok(PreflightView {
             token: self.hold(preflight),
@@ -321,5 +332,63 @@ impl Core {
             .use_server(&input.url)
             .await
             .map_err(|e| self.error(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn external(account_num: &str, memo: &str) -> TransferDraft {
+        TransferDraft {
+            from_account: 1,
+            to: RecipientInput::External {
+                bank_code: "004".into(),
+                account_num: account_num.into(),
+            },
+            amount: "1000".into(),
+            memo: memo.into(),
+        }
+    }
+
+    #[test]
+    fn an_account_number_and_a_memo_reach_the_core_as_typed() {
+        let typed = "110-12O-4 56";
+        let memo = "스물한 글자를 넘는 아주 아주 긴 메모입니다\u{202e}";
+        let request = request_of(external(typed, memo)).unwrap();
+        assert_eq!(
+            request.to,
+            moa_core::transfer::Recipient::External {
+                bank_code: "004".into(),
+                account_num: typed.into(),
+            }
+        );
+        assert_eq!(request.memo, memo);
+    }
+
+    #[test]
+    fn the_core_refuses_what_the_shell_passed_on_with_its_own_codes() {
+        let code = |account_num: &str, memo: &str| {
+            let request = request_of(external(account_num, memo)).unwrap();
+            let moa_core::transfer::Recipient::External { account_num, .. } = &request.to else {
+                unreachable!("an external recipient");
+            };
+            moa_core::transfer::check_account_number(account_num)
+                .and_then(|()| moa_core::transfer::check_memo(&request.memo))
+                .err()
+                .map(|e| e.code())
+        };
+        assert_eq!(code("110123456", "월세"), None);
+        assert_eq!(code("110-123-456", "월세"), Some(Code::BadAccountNumber));
+        assert_eq!(code("12O4", ""), Some(Code::BadAccountNumber));
+        assert_eq!(code("110123456", &"가".repeat(21)), Some(Code::BadMemo));
+        assert_eq!(code("110123456", "abc\u{202e}def"), Some(Code::BadMemo));
+    }
+
+    #[test]
+    fn an_amount_that_is_not_whole_won_above_zero_is_refused() {
+        let mut draft = external("1", "");
+        draft.amount = "0".into();
+        assert_eq!(request_of(draft).err(), Some(Code::AmountNotPositive));
     }
 }

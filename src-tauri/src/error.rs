@@ -11,11 +11,16 @@ pub fn ipc_error(code: Code) -> IpcError {
     IpcError { code }
 }
 
-/// A core error for the UI; what it was is logged, without secrets (core errors carry none).
+/// A core error for the UI; what it was is logged by its code and kind only.
 pub fn from_core(error: &Error) -> IpcError {
-    let code = error.code();
-    log::warn!("{code}: {error}");
-    ipc_error(code)
+    log::warn!("{}", logged(error));
+    ipc_error(error.code())
+}
+
+/// The log line for a core error: its code and a fixed word for its kind, never its text,
+/// which can quote a value (an id, a path, what a lower layer said).
+fn logged(error: &Error) -> String {
+    format!("{} ({})", error.code(), error.kind())
 }
 
 #[cfg(test)]
@@ -28,5 +33,16 @@ mod tests {
         assert_eq!(error.code, Code::SameAccount);
         let sent = serde_json::to_value(&error).unwrap();
         assert_eq!(sent, serde_json::json!({"code": "same_account"}));
+    }
+
+    #[test]
+    fn a_core_error_is_logged_by_its_code_and_kind_never_the_values_it_holds() {
+        let error = Error::NoSuchTransfer("3f9c1e-idempotency-key".into());
+        assert!(error.to_string().contains("3f9c1e"), "the text quotes it");
+        let line = logged(&error);
+        assert_eq!(line, "no_such_transfer (not found)");
+        assert!(!line.contains("3f9c1e"), "{line}");
+        let store = Error::Store(moa_core::store::StoreError::Corrupt("transfer state"));
+        assert_eq!(logged(&store), "store (store)");
     }
 }

@@ -141,6 +141,35 @@ fn a_transfer_confirmation_needs_a_check_made_moments_ago() {
 }
 
 #[test]
+fn an_account_number_or_memo_the_core_refuses_comes_back_with_its_code_not_altered() {
+    let t = app();
+    let preflight = |account_num: &str, memo: &str| {
+        let draft = json!({"draft": {
+            "from_account": 1,
+            "to": {"kind": "external", "bank_code": "004", "account_num": account_num},
+            "amount": "1000",
+            "memo": memo,
+        }});
+        invoke(&t.app, "main", "preflight_transfer", draft).unwrap_err()
+    };
+    // Dashes stripped, this would have gone on as account 110123456.
+    assert_eq!(
+        preflight("110-123-456", ""),
+        json!({"code": "bad_account_number"})
+    );
+    // A letter O for a zero is not dropped either.
+    assert_eq!(preflight("12O4", ""), json!({"code": "bad_account_number"}));
+    // Cut to 20 characters, this memo would have been printed other than typed.
+    let long = "가".repeat(21);
+    assert_eq!(preflight("110123456", &long), json!({"code": "bad_memo"}));
+    // As typed and acceptable, the draft gets past the shell and the core's own checks.
+    assert_eq!(
+        preflight("110123456", "월세"),
+        json!({"code": "no_such_account"})
+    );
+}
+
+#[test]
 fn the_main_window_may_not_listen_to_events_move_windows_or_write_the_log() {
     let t = app();
     for cmd in [

@@ -18,7 +18,7 @@ export type Step = 'form' | 'review' | 'sending' | 'done';
 export type TargetKind = 'own' | 'external';
 export type FieldProblem = 'pick_from' | 'pick_to' | 'pick_bank' | 'number_error';
 
-/** The memo the center carries (the shell keeps the first 20 characters). */
+/** The longest memo the statements print; the core refuses a longer one (`bad_memo`). */
 export const MEMO_MAX = 20;
 
 // Before the center answers, the only limit the UI knows is what the account can pay; the
@@ -169,7 +169,7 @@ export class TransferModel {
         from_account: this.fromId,
         to,
         amount: check.won.toString(),
-        memo: this.memo.trim().slice(0, MEMO_MAX),
+        memo: this.memo.trim(),
       });
       this.step = 'review';
       this.error = null;

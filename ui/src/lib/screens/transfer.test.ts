@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../ipc/bindings';
-import { TransferModel, legMark, legOf, sendBlock } from './transfer.svelte';
+import { MEMO_MAX, TransferModel, legMark, legOf, sendBlock } from './transfer.svelte';
 import { account, fakeApi, transfer } from './fake-api';
 
 const accounts = [
@@ -131,6 +131,11 @@ describe('TransferModel', () => {
     model.memo = '  생활비 보내기  ';
     await model.review();
     expect(drafts).toEqual([{ from_account: 1, to: { kind: 'own', account_id: 2 }, amount: '50000', memo: '생활비 보내기' }]);
+    // A memo too long is sent whole, for the core to refuse with its code, never cut short here.
+    model.step = 'form';
+    model.memo = '가'.repeat(MEMO_MAX + 1);
+    await model.review();
+    expect(drafts[1]?.memo).toBe('가'.repeat(MEMO_MAX + 1));
     expect(model.step).toBe('review');
     expect(model.preflight?.recipient_name).toBe('홍길동');
     await model.confirm();
