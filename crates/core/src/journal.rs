@@ -225,3 +225,35 @@ impl Store {
         rows.map(|r| finish(r?)).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_stored_by_older_versions_read_as_codes() {
+        // What older versions wrote: a server's `reason:code`, a refusal's code, `not_sent`.
+        assert_eq!(
+            read_failure("bank_refused:499"),
+            (Code::BankRefused, Some("499".to_owned()))
+        );
+        assert_eq!(
+            read_failure("center_refused:A0004"),
+            (Code::CenterRefused, Some("A0004".to_owned()))
+        );
+        assert_eq!(
+            read_failure("insufficient_funds"),
+            (Code::InsufficientFunds, None)
+        );
+        assert_eq!(read_failure("not_sent"), (Code::NotSent, None));
+        // A word this version does not know, or none at all, is internal, never a panic.
+        assert_eq!(read_failure("outside_hours"), (Code::Internal, None));
+        assert_eq!(read_failure("bank_refused:"), (Code::BankRefused, None));
+        // What is written reads back the same.
+        let stored = stored_failure(Code::DepositNotApplied, Some("A0002"));
+        assert_eq!(
+            read_failure(&stored),
+            (Code::DepositNotApplied, Some("A0002".to_owned()))
+        );
+    }
+}
