@@ -1168,7 +1168,9 @@ async fn poll_final(
                     let transfer: api::Transfer = serde_json::from_str(&text).expect("a transfer");
                     if transfer.state.is_final() {
                         let name = match &transfer.failure_code {
-                            Some(code) => format!("{} ({code})", transfer.state.as_str()),
+                            Some(code) => {
+                                format!("{} ({})", transfer.state.as_str(), code.as_str())
+                            }
                             None => transfer.state.as_str().to_owned(),
                         };
                         *states.entry(name).or_default() += 1;
