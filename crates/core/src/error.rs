@@ -16,7 +16,7 @@ macro_rules! codes {
         /// snake_case name; the UI's dictionaries are keyed by it, so a code without words
         /// fails the UI's type check.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+        #[derive(ts_rs::TS)]
         #[serde(rename_all = "snake_case")]
         pub enum Code {
             $($(#[doc = $doc])* $name,)*
