@@ -32,6 +32,10 @@ pub struct Options {
     pub sync: SyncLimits,
     /// Requests a device may make per second, sustained; twice that in a burst.
     pub rate_per_second: u32,
+    /// How long a replica's claim on a transfer lasts unless renewed; it is renewed a third of
+    /// the way through while the transfer runs. Another replica may take a transfer over once
+    /// the lease has run out.
+    pub lease: Duration,
 }
 
 impl std::fmt::Debug for Options {
@@ -39,6 +43,7 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("timeout", &self.timeout)
             .field("settle", &self.settle)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
@@ -52,6 +57,7 @@ impl Default for Options {
             hooks: Arc::new(NoHooks),
             sync: SyncLimits::default(),
             rate_per_second: 200,
+            lease: Duration::from_secs(30),
         }
     }
 }

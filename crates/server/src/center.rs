@@ -116,7 +116,8 @@ pub struct Center {
     store: Store,
     clock: Arc<dyn Clock>,
     oob_token: Mutex<Option<Token>>,
-    /// One lock per person, so that one renewal runs at a time for each.
+    /// One lock per person, so that one renewal runs at a time for each in this process (the
+    /// store's renewal lock keeps replicas to one at a time).
     renewals: std::sync::Mutex<HashMap<i64, Arc<Mutex<()>>>>,
     /// People's tokens the database has not taken yet: read before the database's.
     unsaved: std::sync::Mutex<HashMap<i64, Token>>,
@@ -370,9 +371,25 @@ impl Center {
         self.renew(person_id, Some(rejected)).await
     }
 
+    /// Renews the person's token unless it is good already. One renewal runs at a time per
+    /// person: in this process (so its tasks queue here, not on database connections) and then
+    /// across replicas (the store's renewal lock). Whoever gets the lock reads the stored token
+    /// again — another replica may have renewed it meanwhile, and then that token serves and
+    /// the spent refresh token is never presented twice.
     async fn renew(&self, person_id: i64, rejected: Option<&AccessToken>) -> Result<AccessToken> {
         let lock = self.renewal_lock(person_id);
         let _one_at_a_time = lock.lock().await;
+        let across = self.store.lock_renewal(person_id).await?;
+        let renewed = self.renew_locked(person_id, rejected).await;
+        across.release().await;
+        renewed
+    }
+
+    async fn renew_locked(
+        &self,
+        person_id: i64,
+        rejected: Option<&AccessToken>,
+    ) -> Result<AccessToken> {
         let token = self.token(person_id).await?.ok_or(ErrorCode::AuthExpired)?;
         let now = self.clock.now();
         let still_good = match rejected {

@@ -53,8 +53,7 @@
 //!
 //! [`TransferState::may_become`] is this table's transitions; the journal refuses any other.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
@@ -74,8 +73,8 @@ use crate::api::{self, ErrorCode, Failure, FailureReason};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::{
-    AccountRecord, CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, PersonRecord,
-    TransferRecord, TransferState,
+    AccountRecord, CallRecord, Change, Claim, JournalError, LegId, LegKind, NewTransfer,
+    PersonRecord, TransferRecord, TransferState,
 };
 
 /// What one transfer may move at most (KFTC's default per-transfer withdraw limit).
@@ -649,31 +648,6 @@ pub async fn create(
     Ok((record, new))
 }
 
-/// Transfers being run by this process: one executor per transfer here; the journal's
-/// version check keeps any other out.
-fn running() -> &'static Mutex<HashSet<String>> {
-    static RUNNING: std::sync::OnceLock<Mutex<HashSet<String>>> = std::sync::OnceLock::new();
-    RUNNING.get_or_init(|| Mutex::new(HashSet::new()))
-}
-
-struct Running(String);
-
-impl Running {
-    fn claim(id: &str) -> Option<Running> {
-        let mut set = running().lock().unwrap_or_else(|e| e.into_inner());
-        set.insert(id.to_owned()).then(|| Running(id.to_owned()))
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        running()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.0);
-    }
-}
-
 /// Runs transfer `id` in the background.
 pub fn spawn(app: Arc<App>, id: String) {
     tokio::spawn(async move {
@@ -684,17 +658,68 @@ pub fn spawn(app: Arc<App>, id: String) {
 }
 
 /// Runs transfer `id` as far as it can go now: to its end, or to an outcome that must wait for
-/// a later resume. Does nothing when this process already runs it.
+/// a later resume. Does nothing when another replica (or task) holds a live claim on it.
 pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
-    let Some(_claim) = Running::claim(id) else {
+    let Some(claim) = app
+        .store()
+        .claim_transfer(id, app.clock().now(), lease(app))
+        .await?
+    else {
         return Ok(None);
     };
+    run_claimed(app, claim).await
+}
+
+fn lease(app: &App) -> chrono::Duration {
+    chrono::Duration::from_std(app.options().lease).unwrap_or(chrono::Duration::seconds(30))
+}
+
+/// Runs a claimed transfer, renewing the claim's lease a third of the way through while it
+/// runs, and releases the claim at the end. When a renewal finds the claim taken over, the run
+/// stops where it stands: its next write would be refused anyway.
+async fn run_claimed(app: &App, claim: Claim) -> Result<Option<TransferRecord>> {
+    let every = (app.options().lease / 3).max(Duration::from_millis(10));
+    let drive = drive(app, &claim);
+    tokio::pin!(drive);
+    let mut beat = tokio::time::interval(every);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    beat.tick().await;
+    let outcome = loop {
+        tokio::select! {
+            ended = &mut drive => break ended,
+            _ = beat.tick() => match app.store().renew_claim(&claim, app.clock().now()).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        transfer = %claim.transfer_id,
+                        "another replica took the transfer over; this one stops"
+                    );
+                    break Ok(None);
+                }
+                // The database is away: the run's own writes find out what stands.
+                Err(e) => {
+                    let code = Error::from(e).code();
+                    tracing::warn!(transfer = %claim.transfer_id, code = code.as_str(), "a lease could not be renewed");
+                }
+            },
+        }
+    };
+    if let Err(e) = app.store().release_claim(&claim).await {
+        let code = Error::from(e).code();
+        tracing::warn!(transfer = %claim.transfer_id, code = code.as_str(), "a claim could not be released; its lease runs out");
+    }
+    outcome
+}
+
+/// The saga's rounds on a claimed transfer.
+async fn drive(app: &App, claim: &Claim) -> Result<Option<TransferRecord>> {
+    let id = claim.transfer_id.as_str();
     let mut record = app
         .store()
         .transfer(id)
         .await?
         .ok_or(ErrorCode::NoSuchTransfer)?;
-    let saga = Saga { app };
+    let saga = Saga { app, claim };
     let policy = app.options().settle;
     let mut waited = Duration::ZERO;
     // Each round moves the transfer on; an outcome that must wait ends the run, unless its next
@@ -705,6 +730,11 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
             // Another executor moved it first: leave it to them.
             Err(Error::Journal(JournalError::Stale)) => {
                 return Ok(app.store().transfer(id).await?);
+            }
+            // Another replica claimed it since: nothing more is written or sent from here.
+            Err(Error::Journal(JournalError::Fenced)) => {
+                tracing::warn!(transfer = %id, "the transfer's claim was taken over; this run stops");
+                return Ok(None);
             }
             Err(e) => return Err(e),
         };
@@ -727,12 +757,18 @@ pub async fn run(app: &App, id: &str) -> Result<Option<TransferRecord>> {
     Ok(Some(record))
 }
 
-/// Moves on every open transfer that has something to do now: those a crash left, and those
-/// whose next question about a leg is due.
+/// Moves on every open transfer that has something to do now and that no replica holds:
+/// those a crash left, and those whose next question about a leg is due. Each is claimed
+/// before it runs; replicas resuming at once share the open transfers between them.
 pub async fn resume(app: &App) -> Result<Vec<TransferRecord>> {
+    let round = uuid::Uuid::new_v4().to_string();
     let mut out = Vec::new();
-    for record in app.store().due_transfers(app.clock().now()).await? {
-        if let Some(done) = run(app, &record.id).await? {
+    while let Some(claim) = app
+        .store()
+        .claim_due(app.clock().now(), lease(app), &round)
+        .await?
+    {
+        if let Some(done) = run_claimed(app, claim).await? {
             out.push(done);
         }
     }
@@ -753,6 +789,8 @@ enum Settled {
 
 struct Saga<'a> {
     app: &'a App,
+    /// The claim every write is fenced with.
+    claim: &'a Claim,
 }
 
 impl Saga<'_> {
@@ -764,7 +802,7 @@ impl Saga<'_> {
         let updated = self
             .app
             .store()
-            .update_transfer(record, &change, self.now())
+            .update_claimed(self.claim, record, &change, self.now())
             .await?;
         if change.state.is_some() {
             self.app.moved(&record.id);
@@ -823,7 +861,7 @@ impl Saga<'_> {
         leg: &LegId,
         date: NaiveDate,
         answer: String,
-    ) {
+    ) -> Result<()> {
         let request = match call {
             "send" => format!("{} {} won", kind.as_str(), record.amount),
             _ => format!("transfer/result {} {} won", kind.as_str(), record.amount),
@@ -838,10 +876,17 @@ impl Saga<'_> {
             answer,
             at: self.now(),
         };
-        let logged = self.app.store().record_call(&call);
-        if let Err(e) = logged.await {
-            let code = crate::error::Error::from(e).code();
-            tracing::warn!(transfer = %record.id, code = code.as_str(), "a call could not be logged");
+        // Refused when another replica claimed the transfer since: the run stops there, and
+        // the leg, journaled before it was sent, is settled by the new holder. Any other
+        // failure to log is only reported: the journal already names the call.
+        match self.app.store().record_call(self.claim, &call).await {
+            Err(JournalError::Fenced) => Err(JournalError::Fenced.into()),
+            Err(e) => {
+                let code = crate::error::Error::from(e).code();
+                tracing::warn!(transfer = %record.id, code = code.as_str(), "a call could not be logged");
+                Ok(())
+            }
+            Ok(()) => Ok(()),
         }
     }
 
@@ -1073,7 +1118,7 @@ impl Saga<'_> {
             leg.date,
             answer_text(&answer),
         )
-        .await;
+        .await?;
         self.hook(Step::AfterWithdraw);
         let answer = answer.map(|a| center_date(a.bank.bank_tran_date, leg.date));
         match classify(answer) {
@@ -1114,7 +1159,7 @@ impl Saga<'_> {
         let memo = record.memo.clone();
         let answer = self
             .send_deposit(&record, LegKind::Deposit, &token, (id, &leg), to, &memo)
-            .await;
+            .await?;
         self.hook(Step::AfterDeposit);
         match answer {
             Leg::Applied(date) => {
@@ -1149,7 +1194,7 @@ impl Saga<'_> {
                 DepositTo::FintechUseNum(fintech(&from)?),
                 "모아 환불",
             )
-            .await;
+            .await?;
         self.hook(Step::AfterRefund);
         match answer {
             Leg::Applied(date) => {
@@ -1192,7 +1237,7 @@ impl Saga<'_> {
         (id, leg): (BankTranId, &LegId),
         to: DepositTo,
         memo: &str,
-    ) -> Leg {
+    ) -> Result<Leg> {
         // The leg is journaled as out: whatever stops it now, it is settled by asking, never
         // by taking it for refused.
         let prepared = async {
@@ -1202,7 +1247,7 @@ impl Saga<'_> {
         }
         .await;
         let Ok((person, from_fintech, amount)) = prepared else {
-            return Leg::Unknown;
+            return Ok(Leg::Unknown);
         };
         let request = DepositRequest {
             cntr_account_type: CntrAccountType::Account,
@@ -1234,17 +1279,19 @@ impl Saga<'_> {
         let center = self.app.center();
         let answer = center.client().deposit(token, &request).await;
         self.observe("deposit", &answer);
-        self.log_call(record, kind, "send", leg, leg.date, answer_text(&answer))
+        let logged = self
+            .log_call(record, kind, "send", leg, leg.date, answer_text(&answer))
             .await;
         if let Err(e) = &answer
             && e.should_refresh_token()
         {
             center.forget_oob_token().await;
         }
-        classify(answer.map(|a| {
+        logged?;
+        Ok(classify(answer.map(|a| {
             let answered = a.res_list.first().and_then(|r| r.bank.bank_tran_date);
             center_date(answered, leg.date)
-        }))
+        })))
     }
 
     /// Asks `transfer/result` once about `leg`, on every business date the center may have
@@ -1284,7 +1331,8 @@ impl Saga<'_> {
                 Ok(_) => "pending".to_owned(),
                 Err(e) => error_text(e),
             };
-            self.log_call(record, kind, "result", leg, date, said).await;
+            self.log_call(record, kind, "result", leg, date, said)
+                .await?;
             match outcome {
                 Ok(TransferOutcome::Succeeded) => return Ok(Settled::Applied(date)),
                 Ok(TransferOutcome::Failed(code)) => {

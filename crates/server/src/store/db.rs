@@ -278,6 +278,12 @@ fn pg_params<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn PgToSql + Sync)> {
 }
 
 impl Db {
+    /// Whether this is PostgreSQL: the few statements that must differ (row locks, advisory
+    /// locks) ask.
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
     /// Opens a transaction: every statement until [`Tx::commit`] commits together, or none.
     pub(crate) async fn begin(&self) -> Result<Tx<'_>> {
         match self {

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::audit::audit_on;
+use super::claims::Claim;
 use super::db::{Row, Tx, params};
 use super::{Result, Store, StoreError, ts};
 
@@ -368,6 +369,10 @@ pub enum JournalError {
     /// Someone else changed the transfer since the writer read it.
     #[error("the transfer changed under the writer")]
     Stale,
+    /// The writer's claim on the transfer is no longer the live one: another replica claimed
+    /// it since (or, writing without a claim, one holds it now).
+    #[error("the writer no longer holds the transfer's claim")]
+    Fenced,
 }
 
 impl From<rusqlite::Error> for JournalError {
@@ -447,13 +452,37 @@ impl Store {
         )))
     }
 
-    /// Applies `change` to `record` as the writer read it: refused unless the transition is in
-    /// the state table and the row still has the version read. The audit line commits with it.
+    /// Applies `change` to a transfer no replica has claimed, as the writer read it: refused
+    /// unless the transition is in the state table and the row still has the version read
+    /// ([`JournalError::Fenced`] while a claim is held). The audit line commits with it.
     pub async fn update_transfer(
         &self,
         record: &TransferRecord,
         change: &Change,
         now: DateTime<Utc>,
+    ) -> std::result::Result<TransferRecord, JournalError> {
+        self.update(record, change, now, None).await
+    }
+
+    /// As [`Store::update_transfer`], by the holder of `claim`: refused with
+    /// [`JournalError::Fenced`] unless the claim is still the transfer's live one; the claim's
+    /// lease is renewed in the same write.
+    pub async fn update_claimed(
+        &self,
+        claim: &Claim,
+        record: &TransferRecord,
+        change: &Change,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<TransferRecord, JournalError> {
+        self.update(record, change, now, Some(claim)).await
+    }
+
+    async fn update(
+        &self,
+        record: &TransferRecord,
+        change: &Change,
+        now: DateTime<Utc>,
+        claim: Option<&Claim>,
     ) -> std::result::Result<TransferRecord, JournalError> {
         let next = change.state.unwrap_or(record.state);
         if !record.state.may_become(next) {
@@ -491,6 +520,8 @@ impl Store {
             || change.clear_deposit
             || change.clear_refund;
         let at = ts(&now);
+        let fence = claim.map(|c| c.fence);
+        let lease_until = claim.map(|c| c.until(now));
         let mut tx = self.db().begin().await?;
         let changed = tx
             .execute(
@@ -518,8 +549,12 @@ impl Store {
                     checks = CASE WHEN CAST(?18 AS TEXT) IS NOT NULL THEN checks + 1
                                   WHEN ?19 THEN 0 ELSE checks END,
                     next_check_at = CASE WHEN CAST(?18 AS TEXT) IS NOT NULL THEN CAST(?18 AS TEXT)
-                                         WHEN ?19 THEN NULL ELSE next_check_at END
-                 WHERE id = ?1 AND state = ?13 AND version = ?14",
+                                         WHEN ?19 THEN NULL ELSE next_check_at END,
+                    lease_until = CASE WHEN CAST(?20 AS BIGINT) IS NULL THEN lease_until
+                                       ELSE CAST(?21 AS TEXT) END
+                 WHERE id = ?1 AND state = ?13 AND version = ?14
+                   AND ((CAST(?20 AS BIGINT) IS NULL AND claimed_by IS NULL)
+                        OR (claimed_by IS NOT NULL AND fence = CAST(?20 AS BIGINT)))",
                 params![
                     record.id.as_str(),
                     next.as_str(),
@@ -539,12 +574,15 @@ impl Store {
                     &dated_d,
                     &dated_r,
                     &ask_again_at,
-                    fresh
+                    fresh,
+                    fence,
+                    &lease_until
                 ],
             )
             .await?;
         if changed != 1 {
-            return Err(JournalError::Stale);
+            drop(tx);
+            return Err(self.why_refused(record, claim).await?);
         }
         if change.state.is_some() {
             let detail = match &change.failure {
@@ -627,14 +665,52 @@ impl Store {
         records(self.db().query(&sql, params![now.as_str()]).await?)
     }
 
-    /// Appends a call to the transfer's call log.
-    pub async fn record_call(&self, call: &CallRecord) -> Result<()> {
+    /// Why a journal write matched no row: the writer's claim is not the live one, or the
+    /// transfer moved since it was read.
+    async fn why_refused(
+        &self,
+        record: &TransferRecord,
+        claim: Option<&Claim>,
+    ) -> Result<JournalError> {
+        let claimed = self
+            .db()
+            .query_opt(
+                "SELECT claimed_by IS NOT NULL, fence FROM transfers WHERE id = ?1",
+                params![record.id.as_str()],
+            )
+            .await?;
+        let Some(row) = claimed else {
+            return Ok(JournalError::Stale);
+        };
+        let (held, fence) = (row.flag(0)?, row.i64(1)?);
+        let live = match claim {
+            Some(claim) => held && fence == claim.fence,
+            None => !held,
+        };
+        Ok(if live {
+            JournalError::Stale
+        } else {
+            JournalError::Fenced
+        })
+    }
+
+    /// Appends a call to the transfer's call log, by the holder of `claim`: refused with
+    /// [`JournalError::Fenced`] unless the claim is still the transfer's live one.
+    pub async fn record_call(
+        &self,
+        claim: &Claim,
+        call: &CallRecord,
+    ) -> std::result::Result<(), JournalError> {
         let (date, at) = (call.date.to_string(), ts(&call.at));
-        self.db()
+        let logged = self
+            .db()
             .execute(
                 "INSERT INTO transfer_calls (transfer_id, leg, call, bank_tran_id, date, request,
                     answer, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), CAST(?4 AS TEXT),
+                        CAST(?5 AS TEXT), CAST(?6 AS TEXT), CAST(?7 AS TEXT), CAST(?8 AS TEXT)
+                 WHERE EXISTS (SELECT 1 FROM transfers
+                               WHERE id = ?1 AND fence = ?9 AND claimed_by IS NOT NULL)",
                 params![
                     call.transfer_id.as_str(),
                     call.leg.as_str(),
@@ -643,10 +719,14 @@ impl Store {
                     date.as_str(),
                     call.request.as_str(),
                     call.answer.as_str(),
-                    at.as_str()
+                    at.as_str(),
+                    claim.fence
                 ],
             )
             .await?;
+        if logged != 1 {
+            return Err(JournalError::Fenced);
+        }
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod claims;
 pub(crate) mod db;
 mod devices;
 mod journal;
@@ -19,6 +20,7 @@ use rusqlite::Connection;
 
 pub use accounts::{AccountRecord, AccountUpsert};
 pub use audit::AuditEntry;
+pub use claims::Claim;
 pub use devices::{DeviceRecord, PendingRegistration};
 pub use journal::{
     CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, TransferRecord, TransferState,
@@ -204,7 +206,18 @@ UPDATE transfers SET seq = rowid;
 CREATE TRIGGER transfers_seq AFTER INSERT ON transfers
 BEGIN UPDATE transfers SET seq = NEW.rowid WHERE rowid = NEW.rowid; END;
 "#,
+    CLAIMS_SQLITE,
 ];
+
+/// Who runs a transfer (`store::claims`): the replica, its presence key, until when, and a
+/// fencing token raised by every claim.
+const CLAIMS_SQLITE: &str = r#"
+ALTER TABLE transfers ADD COLUMN claimed_by  TEXT;
+ALTER TABLE transfers ADD COLUMN claim_key   INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN lease_until TEXT;
+ALTER TABLE transfers ADD COLUMN fence       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN claim_round TEXT;
+"#;
 
 /// The server's database; cheap to clone.
 #[derive(Clone)]
@@ -212,6 +225,10 @@ pub struct Store {
     db: db::Db,
     /// Held for the process's life: one server per database file.
     _lock: Option<Arc<std::fs::File>>,
+    /// Who this store's process is when it claims a transfer.
+    replica: Arc<claims::Replica>,
+    /// SQLite's per-person renewal locks (`people::RenewalLock`).
+    renewals: Arc<std::sync::Mutex<std::collections::HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -276,9 +293,18 @@ impl Store {
             tx.pragma_update(None, "user_version", index + 1)?;
             tx.commit()?;
         }
+        // One process per SQLite file (its lock file): claims a previous process left — it
+        // died running them — belong to nobody now.
+        conn.execute(
+            "UPDATE transfers SET claimed_by = NULL, lease_until = NULL, claim_round = NULL
+             WHERE claimed_by IS NOT NULL",
+            [],
+        )?;
         Ok(Self {
             db: db::Db::Sqlite(Arc::new(tokio::sync::Mutex::new(conn))),
             _lock: None,
+            replica: Arc::new(claims::Replica::new(0, None)),
+            renewals: Arc::default(),
         })
     }
 
@@ -351,7 +377,8 @@ impl std::fmt::Debug for Database {
 }
 
 /// PostgreSQL's schema, in versions: the same tables as SQLite's, in PostgreSQL's types.
-const POSTGRES_MIGRATIONS: &[&str] = &[r#"
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE people (
     id               BIGSERIAL PRIMARY KEY,
     user_seq_no      TEXT NOT NULL UNIQUE,
@@ -466,7 +493,15 @@ CREATE TABLE tran_id_counters (
     next            BIGINT NOT NULL,
     PRIMARY KEY (client_use_code, day)
 );
-"#];
+"#,
+    r#"
+ALTER TABLE transfers ADD COLUMN claimed_by  TEXT;
+ALTER TABLE transfers ADD COLUMN claim_key   BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN lease_until TEXT;
+ALTER TABLE transfers ADD COLUMN fence       BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE transfers ADD COLUMN claim_round TEXT;
+"#,
+];
 
 impl Store {
     /// Opens the store of `database`, migrating it to this version's schema.
@@ -484,7 +519,7 @@ impl Store {
             .parse()
             .map_err(|_| StoreError::Postgres("the database URL does not parse".into()))?;
         let manager = deadpool_postgres::Manager::from_config(
-            config,
+            config.clone(),
             tokio_postgres::NoTls,
             deadpool_postgres::ManagerConfig {
                 recycling_method: deadpool_postgres::RecyclingMethod::Fast,
@@ -494,11 +529,14 @@ impl Store {
             .max_size(16)
             .build()
             .map_err(|_| StoreError::Postgres("the connection pool could not be made".into()))?;
-        let store = Self {
+        let mut store = Self {
             db: db::Db::Postgres(pool),
             _lock: None,
+            replica: Arc::new(claims::Replica::new(0, None)),
+            renewals: Arc::default(),
         };
         store.migrate_postgres().await?;
+        store.replica = Arc::new(claims::Replica::present(&config).await?);
         Ok(store)
     }
 

@@ -2,8 +2,31 @@
 
 use chrono::{DateTime, Utc};
 
-use super::db::params;
+use super::db::{Tx, params};
 use super::{Result, Store, parse_ts, ts};
+
+/// The first half of a person's renewal lock on PostgreSQL ("Mor"); the person's id is the
+/// second.
+const RENEWAL_CLASS: i64 = 0x004d_6f72;
+
+/// Held while a person's token is renewed: one renewal at a time per person, across every
+/// replica on the database. On PostgreSQL a transaction-scoped advisory lock, released when the
+/// transaction ends (or its connection closes); on SQLite, whose file one process owns, a lock
+/// in memory shared by every clone of the store.
+pub(crate) enum RenewalLock<'a> {
+    Sqlite(#[allow(dead_code)] tokio::sync::OwnedMutexGuard<()>),
+    Postgres(Tx<'a>),
+}
+
+impl RenewalLock<'_> {
+    /// Lets the next renewal of the person go.
+    pub(crate) async fn release(self) {
+        if let RenewalLock::Postgres(tx) = self {
+            // A commit that fails closes the connection, which ends the lock all the same.
+            let _ = tx.commit().await;
+        }
+    }
+}
 
 /// A person as the server knows them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +42,26 @@ pub struct PersonRecord {
 }
 
 impl Store {
+    /// Waits for, and takes, the lock on renewing `person_id`'s token. Whoever takes it next
+    /// must read the stored token again: another replica may have renewed it meanwhile.
+    pub(crate) async fn lock_renewal(&self, person_id: i64) -> Result<RenewalLock<'_>> {
+        if !self.db().is_postgres() {
+            let lock = self
+                .renewals
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(person_id)
+                .or_default()
+                .clone();
+            return Ok(RenewalLock::Sqlite(lock.lock_owned().await));
+        }
+        let key = (RENEWAL_CLASS << 32) | (person_id & 0xffff_ffff);
+        let mut tx = self.db().begin().await?;
+        tx.query("SELECT pg_advisory_xact_lock(?1)::text", params![key])
+            .await?;
+        Ok(RenewalLock::Postgres(tx))
+    }
+
     /// The person with `user_seq_no`, made when new; their name is updated.
     pub async fn upsert_person(
         &self,
