@@ -1,9 +1,8 @@
 //! The running server's state, shared by every request: settings, database, center, clock,
 //! metrics, the per-device rate limit, and the saga's live progress.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use moa_openbanking::{Client, Clock, Environment, SystemClock};
 use tokio::sync::broadcast;
@@ -94,10 +93,15 @@ impl App {
             .with_timeout(options.timeout);
         let center = Center::new(settings, client, store.clone(), options.clock.clone());
         let (progress, _) = broadcast::channel(1024);
+        let limiter = Limiter::new(
+            options.rate_per_second,
+            store.clone(),
+            options.clock.clone(),
+        );
         Ok(Self {
             store,
             center,
-            limiter: Limiter::new(options.rate_per_second),
+            limiter,
             options,
             metrics: Metrics::default(),
             progress,
@@ -150,36 +154,43 @@ impl App {
     }
 }
 
-/// A token bucket per device: `rate` requests a second sustained, `2 × rate` in a burst.
-#[derive(Debug)]
+/// A token bucket per device — `rate` requests a second sustained, `2 × rate` in a burst — kept
+/// in the database, so the limit holds over the sum of a device's requests to every replica.
 pub struct Limiter {
-    rate: f64,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    rate: u32,
+    store: Store,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter")
+            .field("rate", &self.rate)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Limiter {
-    fn new(rate: u32) -> Self {
+    fn new(rate: u32, store: Store, clock: Arc<dyn Clock>) -> Self {
         Self {
-            rate: f64::from(rate.max(1)),
-            buckets: Mutex::new(HashMap::new()),
+            rate: rate.max(1),
+            store,
+            clock,
         }
     }
 
     /// Spends one request of `device`'s bucket, or refuses with [`ErrorCode::RateLimited`].
-    pub fn check(&self, device: &str) -> Result<()> {
-        let now = Instant::now();
-        let burst = self.rate * 2.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, (_, at)| now.duration_since(*at) < Duration::from_secs(60));
+    pub async fn check(&self, device: &str) -> Result<()> {
+        let now = self.clock.now().timestamp_millis();
+        let burst = self.rate.saturating_mul(2);
+        if self
+            .store
+            .spend_request(device, now, self.rate, burst)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ErrorCode::RateLimited.into())
         }
-        let (tokens, at) = buckets.entry(device.to_owned()).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.rate).min(burst);
-        *at = now;
-        if *tokens < 1.0 {
-            return Err(ErrorCode::RateLimited.into());
-        }
-        *tokens -= 1.0;
-        Ok(())
     }
 }

@@ -135,7 +135,7 @@ impl FromRequestParts<Arc<App>> for Device {
             // A token stolen from one device and used with another key.
             return Err(ErrorCode::BadProof.into());
         }
-        app.limiter().check(&record.id)?;
+        app.limiter().check(&record.id).await?;
         Ok(Device { record })
     }
 }

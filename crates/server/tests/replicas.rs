@@ -16,7 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use common::{Sandbox, own_transfer};
+use common::{Sandbox, assert_refused, own_transfer};
+use moa_server::api::{self, ErrorCode};
 use moa_server::saga::{Hooks, Step};
 use moa_server::store::{CallRecord, Change, JournalError, LegId, LegKind, NewTransfer};
 use moa_server::{App, Options};
@@ -366,4 +367,178 @@ async fn two_replicas_renewing_one_persons_token_spend_its_refresh_token_once() 
     );
     drop(b);
     sb.stop().await;
+}
+
+/// A second replica of `sb`'s server, served on its own loopback port, reading `sb`'s clock.
+async fn served_replica(sb: &Sandbox, mut options: Options) -> moa_server::Spawned {
+    options.clock = sb.clock.clone();
+    let app = second_replica(sb, options).await;
+    moa_server::spawn(app, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("the second replica serves")
+}
+
+/// A device may make one request a second, two in a burst. It spends its burst on replica A;
+/// its next request, to replica B, is over the limit too.
+#[tokio::test]
+async fn a_devices_rate_limit_holds_over_the_sum_of_its_requests_to_every_replica() {
+    let mut options = common::options();
+    options.rate_per_second = 1;
+    let sb = common::start_with(options.clone()).await;
+    let b = served_replica(&sb, options).await;
+    let mut device = sb.enrolled().await;
+    let a_url = device.base_url.clone();
+    for _ in 0..2 {
+        let answer = device.get("/v1/banks").await;
+        assert_eq!(answer.0, 200, "within the burst: {}", answer.1);
+    }
+    device.base_url = b.base_url.clone();
+    assert_refused(&device.get("/v1/banks").await, ErrorCode::RateLimited);
+    device.base_url = a_url;
+    assert_refused(&device.get("/v1/banks").await, ErrorCode::RateLimited);
+    // A second later the bucket holds one more request, wherever it is made.
+    sb.clock.shift(chrono::Duration::milliseconds(1_100));
+    device.base_url = b.base_url.clone();
+    assert_eq!(device.get("/v1/banks").await.0, 200);
+    assert_refused(&device.get("/v1/banks").await, ErrorCode::RateLimited);
+    b.shutdown().await;
+    sb.stop().await;
+}
+
+/// Ids the two replicas issue side by side, across several of their blocks, are never the
+/// same: each block is reserved by one statement on the shared counter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bank_tran_ids_issued_by_two_replicas_side_by_side_are_unique() {
+    let sb = common::start().await;
+    let b = Arc::new(second_replica(&sb, common::options()).await);
+    let mut issuing = tokio::task::JoinSet::new();
+    for app in [sb.app().clone(), b.clone(), sb.app().clone(), b.clone()] {
+        issuing.spawn(async move {
+            let mut ids = Vec::new();
+            for _ in 0..120 {
+                ids.push(
+                    app.center()
+                        .next_bank_tran_id()
+                        .await
+                        .expect("an id")
+                        .as_str()
+                        .to_owned(),
+                );
+            }
+            ids
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(ids) = issuing.join_next().await {
+        all.extend(ids.expect("issued"));
+    }
+    let issued = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), issued, "an id was issued twice");
+    drop(b);
+    sb.stop().await;
+}
+
+/// The same idempotency key with the same body, sent to two replicas at once, is one
+/// transfer; with another body it is refused on either, and nothing more moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_idempotency_key_sent_to_two_replicas_at_once_is_one_transfer() {
+    let sb = common::start().await;
+    let b = served_replica(&sb, common::options()).await;
+    let device = sb.person(0).await;
+    let accounts = device.demo_accounts(0).await;
+    let admin = sb.admin();
+    let records_before = admin.transfers().await.len();
+    let mut on_b = device.with_key(same_key(&device));
+    on_b.base_url = b.base_url.clone();
+    let body = own_transfer(&accounts[0], &accounts[1], 4_000);
+    let (at_a, at_b) = tokio::join!(
+        device.transfer("one-key-two-replicas", &body),
+        on_b.transfer("one-key-two-replicas", &body)
+    );
+    let mut statuses = [at_a.0, at_b.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [200, 201],
+        "one made, one found: {at_a:?} {at_b:?}"
+    );
+    assert_eq!(at_a.1["id"], at_b.1["id"], "the same transfer");
+    let other = own_transfer(&accounts[0], &accounts[1], 5_000);
+    for replica in [&device, &on_b] {
+        assert_refused(
+            &replica.transfer("one-key-two-replicas", &other).await,
+            ErrorCode::IdempotencyConflict,
+        );
+    }
+    let id = at_a.1["id"].as_str().expect("an id");
+    let done = device.wait_final(id).await;
+    assert_eq!(done.state, api::TransferState::Completed, "{done:?}");
+    let (status, listed) = device.get("/v1/transfers").await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    assert_eq!(
+        admin.transfers().await.len() - records_before,
+        2,
+        "one withdraw and one deposit"
+    );
+    sb.assert_money_invariants().await;
+    common::assert_journal_agrees(sb.app().store(), &admin, sb.clock_now()).await;
+    b.shutdown().await;
+    sb.stop().await;
+}
+
+/// Replicas behind one public address verify the same proofs: a proof one replica took is a
+/// replay at the other.
+#[tokio::test]
+async fn a_proof_spent_at_one_replica_is_a_replay_at_the_other() {
+    let sb = common::start().await;
+    let mut settings = sb.app().settings().clone();
+    settings.public_url = Some(url::Url::parse(sb.base_url()).expect("a URL"));
+    let mut options = common::options();
+    options.clock = sb.clock.clone();
+    let app = match sb.database() {
+        Some(_) => App::open(settings, options).await.expect("opens"),
+        None => App::with_store(settings, sb.app().store().clone(), options).expect("shares"),
+    };
+    let b = moa_server::spawn(app, ([127, 0, 0, 1], 0).into())
+        .await
+        .expect("serves");
+    let device = sb.person(0).await;
+    let mut on_b = device.with_key(same_key(&device));
+    on_b.base_url = b.base_url.clone();
+    // A proof for the public address is good at either replica, once.
+    let headers = device.auth_headers("GET", "/v1/me");
+    let (status, body) = device
+        .raw(reqwest::Method::GET, "/v1/me", &headers, None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_refused(
+        &on_b
+            .raw(reqwest::Method::GET, "/v1/me", &headers, None)
+            .await,
+        ErrorCode::ProofReplayed,
+    );
+    let headers = device.auth_headers("GET", "/v1/me");
+    let (status, body) = on_b
+        .raw(reqwest::Method::GET, "/v1/me", &headers, None)
+        .await;
+    assert_eq!(
+        status, 200,
+        "B takes a fresh proof for the public address: {body}"
+    );
+    assert_refused(
+        &device
+            .raw(reqwest::Method::GET, "/v1/me", &headers, None)
+            .await,
+        ErrorCode::ProofReplayed,
+    );
+    b.shutdown().await;
+    sb.stop().await;
+}
+
+/// The device's own key, again: the same device talking to another replica.
+fn same_key(device: &common::Device) -> moa_server::dpop::DeviceKey {
+    moa_server::dpop::DeviceKey::from_pkcs8(device.key.pkcs8()).expect("the key reads back")
 }

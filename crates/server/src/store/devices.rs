@@ -156,6 +156,49 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Spends one request of `device_id`'s budget at `now_ms` (milliseconds since the epoch):
+    /// a token bucket of `burst` requests refilled at `per_second`, shared by every replica on
+    /// the database. `false` when the bucket holds less than one request: refused. One
+    /// statement, so replicas spending side by side cannot both take the last request.
+    pub async fn spend_request(
+        &self,
+        device_id: &str,
+        now_ms: i64,
+        per_second: u32,
+        burst: u32,
+    ) -> Result<bool> {
+        // In thousandths of a request, refilled at `per_second` of them a millisecond (?4), up
+        // to the burst (?2). A clock that steps back refills nothing. (The casts give
+        // PostgreSQL the parameters' types.)
+        let (burst_milli, now, rate) = (
+            "CAST(?2 AS BIGINT)",
+            "CAST(?3 AS BIGINT)",
+            "CAST(?4 AS BIGINT)",
+        );
+        let refilled = format!(
+            "rate_buckets.tokens + (CASE WHEN {now} > rate_buckets.at \
+             THEN {now} - rate_buckets.at ELSE 0 END) * {rate}"
+        );
+        let filled = format!(
+            "(CASE WHEN {refilled} > {burst_milli} THEN {burst_milli} ELSE {refilled} END)"
+        );
+        let sql = format!(
+            "INSERT INTO rate_buckets (device_id, tokens, at, ok)
+             VALUES (?1, {burst_milli} - 1000, {now}, 1)
+             ON CONFLICT (device_id) DO UPDATE SET
+                tokens = CASE WHEN {filled} >= 1000 THEN {filled} - 1000 ELSE {filled} END,
+                ok = CASE WHEN {filled} >= 1000 THEN 1 ELSE 0 END,
+                at = CASE WHEN {now} > rate_buckets.at THEN {now} ELSE rate_buckets.at END
+             RETURNING ok"
+        );
+        let (rate, capacity) = (i64::from(per_second), i64::from(burst.max(1)) * 1000);
+        let row = self
+            .db()
+            .query_one(&sql, params![device_id, capacity, now_ms, rate])
+            .await?;
+        Ok(row.i64(0)? == 1)
+    }
+
     /// Keeps a consent flow's state and sealed verifier.
     pub async fn begin_registration(
         &self,

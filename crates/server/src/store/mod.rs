@@ -207,6 +207,17 @@ CREATE TRIGGER transfers_seq AFTER INSERT ON transfers
 BEGIN UPDATE transfers SET seq = NEW.rowid WHERE rowid = NEW.rowid; END;
 "#,
     CLAIMS_SQLITE,
+    r#"
+-- Each device's request budget (`devices::spend_request`), shared by every replica: a token
+-- bucket in thousandths of a request, when it was last filled (milliseconds since the epoch),
+-- and whether the last request fit.
+CREATE TABLE rate_buckets (
+    device_id TEXT PRIMARY KEY,
+    tokens    INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    ok        INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// Who runs a transfer (`store::claims`): the replica, its presence key, until when, and a
@@ -500,6 +511,14 @@ ALTER TABLE transfers ADD COLUMN claim_key   BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE transfers ADD COLUMN lease_until TEXT;
 ALTER TABLE transfers ADD COLUMN fence       BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE transfers ADD COLUMN claim_round TEXT;
+"#,
+    r#"
+CREATE TABLE rate_buckets (
+    device_id TEXT PRIMARY KEY,
+    tokens    BIGINT NOT NULL,
+    at        BIGINT NOT NULL,
+    ok        BIGINT NOT NULL
+);
 "#,
 ];
 
