@@ -542,3 +542,58 @@ async fn a_proof_spent_at_one_replica_is_a_replay_at_the_other() {
 fn same_key(device: &common::Device) -> moa_server::dpop::DeviceKey {
     moa_server::dpop::DeviceKey::from_pkcs8(device.key.pkcs8()).expect("the key reads back")
 }
+
+/// Transfers made side by side on two replicas cannot pass the daily limit together: three
+/// of 4,000,000 won, made at once, against a limit of 10,000,000 — two are journaled, day
+/// after day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn transfers_made_on_two_replicas_at_once_cannot_pass_the_daily_limit_together() {
+    use moa_server::saga::{DAILY_LIMIT, start_of_business_day};
+    let sb = common::start().await;
+    let b = second_replica(&sb, common::options()).await;
+    let device = sb.person(0).await;
+    let _ = device.accounts().await;
+    let store = sb.app().store();
+    let person = store.people_with_tokens().await.expect("people")[0];
+    let rows = store.accounts(person).await.expect("accounts");
+    for day in 0..10 {
+        let now = sb.clock_now() + chrono::Duration::days(day);
+        let made = (0..3).map(|n| {
+            let store = if n % 2 == 0 {
+                store.clone()
+            } else {
+                b.store().clone()
+            };
+            let transfer = NewTransfer {
+                person_id: person,
+                idempotency_key: format!("day-{day}-{n}"),
+                request_hash: String::new(),
+                from_account: rows[0].id,
+                to_account: Some(rows[1].id),
+                to_bank_code: rows[1].bank_code.clone(),
+                to_account_num: String::new(),
+                to_holder_name: "홍길동".into(),
+                amount: 4_000_000,
+                memo: String::new(),
+                collection_account: String::new(),
+                payout_account: String::new(),
+                daily_limit: Some((start_of_business_day(now), DAILY_LIMIT)),
+            };
+            tokio::spawn(async move { store.create_transfer(&transfer, now).await })
+        });
+        let mut journaled = 0;
+        for outcome in made.collect::<Vec<_>>() {
+            if outcome
+                .await
+                .expect("ran")
+                .expect("the journal answers")
+                .is_some()
+            {
+                journaled += 1;
+            }
+        }
+        assert_eq!(journaled, 2, "day {day}: two transfers fit the day's limit");
+    }
+    drop(b);
+    sb.stop().await;
+}

@@ -393,6 +393,17 @@ impl Store {
         let id = uuid::Uuid::new_v4().to_string();
         let at = ts(&now);
         let mut tx = self.db().begin().await?;
+        if self.db().is_postgres() {
+            // PostgreSQL reads what others committed before each statement: without this lock
+            // two transfers made side by side (on two replicas, or two tasks of one) would each
+            // count the day without the other and pass the limit together. SQLite's write
+            // transaction holds the whole file already.
+            tx.query(
+                "SELECT id FROM people WHERE id = ?1 FOR UPDATE",
+                params![t.person_id],
+            )
+            .await?;
+        }
         let known = tx
             .query_opt(
                 "SELECT id FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2",
