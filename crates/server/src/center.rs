@@ -9,7 +9,9 @@
 //!
 //! A renewal spends the old refresh token: the center rotates it. So a renewed token is kept in
 //! memory before anything else, then saved, with a retry; while the database will not take
-//! it, the copy in memory is the one used, and every read tries to save it again.
+//! it, the copy in memory is the one used, and every read tries to save it again. One renewal
+//! runs at a time per person across every replica (the store's renewal lock), and each reads
+//! the stored token again first, so the refresh token is never presented twice.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -7,10 +7,13 @@
 //! a dropped connection, a code this server does not know, a crash — is settled by asking
 //! `transfer/result`, never by sending the same money again. A deposit that fails for good is
 //! followed by a refund deposit back to the source. Unfinished transfers are resumed at start
-//! and then every little while. Every journal write is a transition of
-//! [`TransferState::may_become`], conditional on the version the saga read, so a second executor
-//! of the same transfer loses its write before it can send anything. Every call and every
-//! question about one is kept in an append-only log (`transfer_calls`).
+//! and then every little while. A transfer runs under a claim (`store::Claim`): one replica at
+//! a time, with a lease renewed while it runs and a fencing token every write is conditional
+//! on, so a replica whose claim another took over has its writes refused and stops. Every
+//! journal write is a transition of [`TransferState::may_become`], conditional on the version
+//! the saga read and on the claim's fence, so no second executor can write before it sends
+//! anything. Every call and every question about one is kept in an append-only log
+//! (`transfer_calls`), under the same fence.
 //!
 //! ## "Not found" is not "never applied"
 //!
