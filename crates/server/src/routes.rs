@@ -376,6 +376,10 @@ async fn transfer(
 /// again.
 const EVENTS_WAIT: Duration = Duration::from_secs(60);
 
+/// How often a progress stream reads the journal when it hears of no move: another replica
+/// running the transfer moves it without this one hearing.
+const EVENTS_POLL: Duration = Duration::from_secs(1);
+
 async fn transfer_events(
     State(app): State<Arc<App>>,
     device: Device,
@@ -394,15 +398,21 @@ async fn transfer_events(
         {
             return;
         }
+        let mut read_at = tokio::time::Instant::now();
         while !last.state.is_final() {
-            let moved = tokio::time::timeout_at(deadline, moves.recv()).await;
-            match moved {
-                Err(_) => break,
-                Ok(Ok(moved_id)) if moved_id != id => continue,
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
-                // This transfer moved, or the watcher lagged: read the journal.
-                Ok(_) => {}
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
             }
+            let poll = (read_at + EVENTS_POLL).min(deadline);
+            match tokio::time::timeout_at(poll, moves.recv()).await {
+                Ok(Ok(moved_id)) if moved_id != id && read_at.elapsed() < EVENTS_POLL => continue,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+                // This transfer moved, the watcher lagged, or nothing was heard for a while:
+                // read the journal.
+                _ => {}
+            }
+            read_at = tokio::time::Instant::now();
             let Ok(Some(now)) = app.store().transfer(&id).await else {
                 break;
             };

@@ -120,7 +120,9 @@ async fn a_replica_whose_claim_was_taken_over_writes_and_sends_nothing_more() {
         .expect("journaled");
     assert_eq!(frozen.state, moa_server::store::TransferState::Withdrawing);
 
-    // A's lease is live: B may not take the transfer yet.
+    // A's lease is live: B may not take the transfer yet, nor does B's resume run it.
+    let resumed = moa_server::saga::resume(&b).await.expect("B resumes");
+    assert!(resumed.iter().all(|r| r.id != id), "{resumed:?}");
     let lease = chrono::Duration::seconds(30);
     let now = sb.clock_now();
     assert_eq!(
@@ -441,7 +443,8 @@ async fn bank_tran_ids_issued_by_two_replicas_side_by_side_are_unique() {
 }
 
 /// The same idempotency key with the same body, sent to two replicas at once, is one
-/// transfer; with another body it is refused on either, and nothing more moves.
+/// transfer; with another body it is refused on either, and nothing more moves. The replica
+/// that did not run it streams its progress all the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_idempotency_key_sent_to_two_replicas_at_once_is_one_transfer() {
     let sb = common::start().await;
@@ -473,7 +476,10 @@ async fn one_idempotency_key_sent_to_two_replicas_at_once_is_one_transfer() {
         );
     }
     let id = at_a.1["id"].as_str().expect("an id");
-    let done = device.wait_final(id).await;
+    // The replica that found the transfer did not run it: its progress stream still follows
+    // the transfer to its end, moved by the other replica.
+    let follower = if at_a.0 == 200 { &device } else { &on_b };
+    let done = follower.wait_final(id).await;
     assert_eq!(done.state, api::TransferState::Completed, "{done:?}");
     let (status, listed) = device.get("/v1/transfers").await;
     assert_eq!(status, 200, "{listed}");
@@ -595,5 +601,81 @@ async fn transfers_made_on_two_replicas_at_once_cannot_pass_the_daily_limit_toge
         assert_eq!(journaled, 2, "day {day}: two transfers fit the day's limit");
     }
     drop(b);
+    sb.stop().await;
+}
+
+/// On PostgreSQL a replica that is gone — its process dead, its connections closed — frees its
+/// claims at once, without waiting for their leases: its presence lock ended with it.
+#[tokio::test]
+async fn a_claim_of_a_replica_that_is_gone_is_taken_over_at_once() {
+    let sb = common::start().await;
+    let Some(database) = sb.database().cloned() else {
+        // One process owns a SQLite file; claims a dead one left are released when it opens.
+        sb.stop().await;
+        return;
+    };
+    let device = sb.person(0).await;
+    let _ = device.accounts().await;
+    let store = sb.app().store();
+    let person = store.people_with_tokens().await.expect("people")[0];
+    let rows = store.accounts(person).await.expect("accounts");
+    let now = sb.clock_now();
+    let (record, _) = store
+        .create_transfer(
+            &NewTransfer {
+                person_id: person,
+                idempotency_key: "orphaned".into(),
+                request_hash: String::new(),
+                from_account: rows[0].id,
+                to_account: Some(rows[1].id),
+                to_bank_code: rows[1].bank_code.clone(),
+                to_account_num: String::new(),
+                to_holder_name: "홍길동".into(),
+                amount: 1_000,
+                memo: String::new(),
+                collection_account: String::new(),
+                payout_account: String::new(),
+                daily_limit: None,
+            },
+            now,
+        )
+        .await
+        .expect("journaled")
+        .expect("within the limit");
+    let lease = chrono::Duration::minutes(10);
+    let gone = moa_server::store::Store::connect(&database)
+        .await
+        .expect("a third replica connects");
+    let orphaned = gone
+        .claim_transfer(&record.id, now, lease)
+        .await
+        .expect("asks")
+        .expect("claimed");
+    assert_eq!(
+        store
+            .claim_transfer(&record.id, now, lease)
+            .await
+            .expect("asks"),
+        None,
+        "a live replica's claim holds"
+    );
+    drop(gone);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let taken = loop {
+        if let Some(claim) = store
+            .claim_transfer(&record.id, now, lease)
+            .await
+            .expect("asks")
+        {
+            break claim;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the claim of a replica that is gone was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(taken.fence > orphaned.fence);
+    store.release_claim(&taken).await.expect("released");
     sb.stop().await;
 }
