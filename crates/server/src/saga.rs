@@ -678,8 +678,9 @@ fn lease(app: &App) -> chrono::Duration {
 }
 
 /// Runs a claimed transfer, renewing the claim's lease a third of the way through while it
-/// runs, and releases the claim at the end. When a renewal finds the claim taken over, the run
-/// stops where it stands: its next write would be refused anyway.
+/// runs, and releases the claim at the end. When a renewal finds the claim taken over, renewing
+/// stops; the run is not cut short mid-call (a renewal of a person's token under way must be
+/// kept), and its next write, refused, stops it before it sends anything more.
 async fn run_claimed(app: &App, claim: Claim) -> Result<Option<TransferRecord>> {
     let every = (app.options().lease / 3).max(Duration::from_millis(10));
     let drive = drive(app, &claim);
@@ -687,17 +688,18 @@ async fn run_claimed(app: &App, claim: Claim) -> Result<Option<TransferRecord>> 
     let mut beat = tokio::time::interval(every);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     beat.tick().await;
+    let mut held = true;
     let outcome = loop {
         tokio::select! {
             ended = &mut drive => break ended,
-            _ = beat.tick() => match app.store().renew_claim(&claim, app.clock().now()).await {
+            _ = beat.tick(), if held => match app.store().renew_claim(&claim, app.clock().now()).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!(
                         transfer = %claim.transfer_id,
-                        "another replica took the transfer over; this one stops"
+                        "another replica took the transfer over; this run's next write is refused"
                     );
-                    break Ok(None);
+                    held = false;
                 }
                 // The database is away: the run's own writes find out what stands.
                 Err(e) => {
