@@ -1,5 +1,5 @@
 //! The testbed's own admin API under `/testbed/admin`, guarded by the manifest's `admin_token`:
-//! bank status and latency, scripted faults, the clock, account states, read-outs of the
+//! bank status and latency, whether an institution is a public client, scripted faults, the clock, account states, read-outs of the
 //! ledger for tests that check money is conserved, the database writer's counters and
 //! durability settings, and extra accounts and bulk history for
 //! benchmarks that need more than the demo seed holds.
@@ -27,6 +27,10 @@ pub(crate) fn routes() -> Router<Testbed> {
     Router::new()
         .route("/testbed/admin/banks", get(banks))
         .route("/testbed/admin/banks/{code}", put(set_bank))
+        .route(
+            "/testbed/admin/institutions/{client_use_code}",
+            put(set_institution),
+        )
         .route(
             "/testbed/admin/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -141,6 +145,32 @@ async fn set_bank(
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AdminError(StatusCode::NOT_FOUND, format!("no bank {code}")))
+    }
+}
+
+/// `PUT /testbed/admin/institutions/{client_use_code}` with `{"public": bool}`: a public
+/// institution must use PKCE.
+async fn set_institution(
+    State(testbed): State<Testbed>,
+    headers: HeaderMap,
+    Path(client_use_code): Path<String>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Result<StatusCode, AdminError> {
+    guard(&testbed, &headers)?;
+    let Json(body) = body.map_err(|e| bad(e.body_text()))?;
+    let Some(public) = body.get("public").and_then(Value::as_bool) else {
+        return Err(bad("public: true or false"));
+    };
+    if testbed
+        .set_institution_public(&client_use_code, public)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AdminError(
+            StatusCode::NOT_FOUND,
+            format!("no institution {client_use_code}"),
+        ))
     }
 }
 

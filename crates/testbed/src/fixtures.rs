@@ -95,8 +95,12 @@ async fn trap(headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'"),
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
     );
+    // Like every page of the center, never framed.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::SET_COOKIE,

@@ -391,12 +391,21 @@ pub struct CenterClock {
 }
 
 /// The center's admin API (`/testbed/admin`), with the manifest's admin token. Every call must
-/// succeed; one that does not panics with the center's answer.
-#[derive(Debug, Clone)]
+/// succeed; one that does not panics with the center's answer. Its `Debug` hides the token.
+#[derive(Clone)]
 pub struct Admin {
     base_url: String,
     token: String,
     http: reqwest::Client,
+}
+
+impl fmt::Debug for Admin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admin")
+            .field("base_url", &self.base_url)
+            .field("token", &"***")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Admin {
@@ -519,6 +528,17 @@ impl Admin {
         .await;
     }
 
+    /// Registers the institution with `client_use_code` as a public client (it must use PKCE)
+    /// or a confidential one.
+    pub async fn set_institution_public(&self, client_use_code: &str, public: bool) {
+        self.call(
+            Method::PUT,
+            &format!("/testbed/admin/institutions/{client_use_code}"),
+            Some(serde_json::json!({ "public": public })),
+        )
+        .await;
+    }
+
     /// Sets an account's state at its bank: `active`, `closed`, `suspended` or `dormant`.
     pub async fn set_account_state(&self, bank_code: &str, account_num: &str, state: &str) {
         self.call(
@@ -533,6 +553,14 @@ impl Admin {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_clients_debug_output_hides_its_token() {
+        let admin = Admin::new("http://127.0.0.1:9", "an-admin-token-81c2");
+        let shown = format!("{admin:?}");
+        assert!(!shown.contains("an-admin-token-81c2"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
 
     fn account(bank: &str, number: &str, balance: i64) -> LedgerAccount {
         LedgerAccount {

@@ -256,6 +256,7 @@ fn issue_user_tokens(
     institution_id: i64,
     user_seq_no: &str,
     scope: &[String],
+    family: &str,
     now: i64,
 ) -> Result<Value, DbError> {
     let access_exp = now + ACCESS_TOKEN_SECONDS;
@@ -273,8 +274,9 @@ fn issue_user_tokens(
         ..access.clone()
     };
     let mut insert = conn.prepare_cached(
-        "INSERT INTO tokens (jti, kind, institution_id, user_seq_no, scope, expires_at, pair_jti)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO tokens (jti, kind, institution_id, user_seq_no, scope, expires_at, pair_jti,
+            family)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     let scope_text = scope.join(" ");
     insert.execute(params![
@@ -284,7 +286,8 @@ fn issue_user_tokens(
         user_seq_no,
         scope_text,
         access_exp,
-        refresh.jti
+        refresh.jti,
+        family
     ])?;
     insert.execute(params![
         refresh.jti,
@@ -293,7 +296,8 @@ fn issue_user_tokens(
         user_seq_no,
         scope_text,
         refresh_exp,
-        access.jti
+        access.jti,
+        family
     ])?;
     Ok(json!({
         "access_token": token::sign(key, &access),
@@ -303,6 +307,20 @@ fn issue_user_tokens(
         "scope": scope_text,
         "user_seq_no": user_seq_no,
     }))
+}
+
+/// Revokes every token of `family`: what a replayed code or a reused refresh token costs.
+fn revoke_family(conn: &Connection, family: Option<&str>) -> Result<(), DbError> {
+    if let Some(family) = family {
+        conn.execute("UPDATE tokens SET revoked = 1 WHERE family = ?1", [family])?;
+        tracing::warn!("a spent grant was presented again: its tokens are revoked");
+    }
+    Ok(())
+}
+
+/// The refusal of a code or refresh token that is unknown, expired, spent or replayed.
+fn invalid_grant() -> ApiError {
+    ApiError::auth_parameter("3002110")
 }
 
 async fn exchange_code(
@@ -317,12 +335,15 @@ async fn exchange_code(
         .map_err(|_| ApiError::auth_parameter("3000103"))?;
     let now = testbed.now().timestamp();
     let key = testbed.jwt_key().to_vec();
+    // The outer result is the write's: a refusal (inner `Err`) still commits, so that a replay's
+    // revocation holds.
     let body = testbed
         .db()
-        .write(move |conn| -> Result<Value, ApiError> {
+        .write(move |conn| -> Result<Result<Value, ApiError>, ApiError> {
             let row = conn
                 .query_row(
-                    "SELECT user_seq_no, scope, redirect_uri, code_challenge, expires_at, used
+                    "SELECT user_seq_no, scope, redirect_uri, code_challenge, expires_at, used,
+                        family
                      FROM auth_codes WHERE code = ?1 AND institution_id = ?2",
                     params![code, institution.id],
                     |r| {
@@ -333,41 +354,65 @@ async fn exchange_code(
                             r.get::<_, Option<String>>(3)?,
                             r.get::<_, i64>(4)?,
                             r.get::<_, bool>(5)?,
+                            r.get::<_, Option<String>>(6)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(DbError::from)?;
-            let Some((user_seq_no, scope, registered_uri, challenge, expires_at, used)) = row
+            let Some((user_seq_no, scope, registered_uri, challenge, expires_at, used, family)) =
+                row
             else {
-                return Err(ApiError::auth_parameter("3002110"));
+                return Ok(Err(invalid_grant()));
             };
-            if used || expires_at <= now {
-                return Err(ApiError::auth_parameter("3002110"));
+            if used {
+                // A code presented twice was stolen or replayed: what it issued is revoked too
+                // (RFC 9700 §4.5, RFC 6749 §4.1.2).
+                revoke_family(conn, family.as_deref())?;
+                return Ok(Err(invalid_grant()));
+            }
+            if expires_at <= now {
+                return Ok(Err(invalid_grant()));
             }
             if registered_uri != redirect_uri {
-                return Err(ApiError::auth_parameter("3000114"));
+                return Ok(Err(ApiError::auth_parameter("3000114")));
             }
-            if let Some(challenge) = challenge {
-                let verifier = verifier.ok_or_else(|| ApiError::auth_parameter("3000103"))?;
-                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-                if computed != challenge {
-                    return Err(ApiError::auth_parameter("3002110"));
+            match (challenge, verifier) {
+                (Some(challenge), Some(verifier)) => {
+                    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                    if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                        return Ok(Err(invalid_grant()));
+                    }
                 }
+                (Some(_), None) => {
+                    return Ok(Err(refused(
+                        "3000103",
+                        "code_verifier: PKCE로 받은 코드에는 code_verifier가 필요합니다",
+                    )));
+                }
+                // A public client's codes are only ever issued with a challenge; one without is
+                // not its to exchange.
+                (None, _) if institution.public => return Ok(Err(invalid_grant())),
+                (None, _) => {}
             }
-            conn.execute("UPDATE auth_codes SET used = 1 WHERE code = ?1", [&code])
-                .map_err(DbError::from)?;
+            let family = uuid::Uuid::new_v4().to_string();
+            conn.execute(
+                "UPDATE auth_codes SET used = 1, family = ?2 WHERE code = ?1",
+                params![code, family],
+            )
+            .map_err(DbError::from)?;
             let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
-            Ok(issue_user_tokens(
+            Ok(Ok(issue_user_tokens(
                 conn,
                 &key,
                 institution.id,
                 &user_seq_no,
                 &scopes,
+                &family,
                 now,
-            )?)
+            )?))
         })
-        .await?;
+        .await??;
     Ok(Json(body))
 }
 
@@ -379,17 +424,17 @@ async fn refresh(
     let presented = field(params, "refresh_token")?;
     let requested = field(params, "scope")?;
     let requested = parse_scope(&institution, &requested)?;
-    let claims = token::verify(testbed.jwt_key(), &presented)
-        .map_err(|_| ApiError::auth_parameter("3002110"))?;
+    let claims = token::verify(testbed.jwt_key(), &presented).map_err(|_| invalid_grant())?;
     let now = testbed.now().timestamp();
     let key = testbed.jwt_key().to_vec();
+    // As for a code: a refusal commits, so that a reuse's revocation holds.
     let body = testbed
         .db()
-        .write(move |conn| -> Result<Value, ApiError> {
+        .write(move |conn| -> Result<Result<Value, ApiError>, ApiError> {
             let row = conn
                 .query_row(
-                    "SELECT user_seq_no, scope, expires_at, pair_jti FROM tokens
-                     WHERE jti = ?1 AND kind = 'refresh' AND revoked = 0 AND institution_id = ?2",
+                    "SELECT user_seq_no, scope, expires_at, pair_jti, revoked, family FROM tokens
+                     WHERE jti = ?1 AND kind = 'refresh' AND institution_id = ?2",
                     params![claims.jti, institution.id],
                     |r| {
                         Ok((
@@ -397,22 +442,31 @@ async fn refresh(
                             r.get::<_, String>(1)?,
                             r.get::<_, i64>(2)?,
                             r.get::<_, Option<String>>(3)?,
+                            r.get::<_, bool>(4)?,
+                            r.get::<_, Option<String>>(5)?,
                         ))
                     },
                 )
                 .optional()
                 .map_err(DbError::from)?;
-            let Some((Some(user_seq_no), granted, expires_at, pair)) = row else {
-                return Err(ApiError::auth_parameter("3002110"));
+            let Some((Some(user_seq_no), granted, expires_at, pair, revoked, family)) = row else {
+                return Ok(Err(invalid_grant()));
             };
+            if revoked {
+                // Refresh tokens rotate, so a spent one presented again means two parties hold
+                // the family: whoever it is, every token descended from the grant is revoked
+                // (RFC 9700 §4.14.2).
+                revoke_family(conn, family.as_deref())?;
+                return Ok(Err(invalid_grant()));
+            }
             if expires_at <= now {
-                return Err(ApiError::auth_parameter("3002110"));
+                return Ok(Err(invalid_grant()));
             }
             if requested
                 .iter()
                 .any(|s| !granted.split(' ').any(|g| g == s))
             {
-                return Err(ApiError::auth_parameter("3000115"));
+                return Ok(Err(ApiError::auth_parameter("3000115")));
             }
             // The old pair is spent: a refresh token is single use.
             conn.execute(
@@ -420,16 +474,19 @@ async fn refresh(
                 params![claims.jti, pair],
             )
             .map_err(DbError::from)?;
-            Ok(issue_user_tokens(
+            // A token issued before families were kept starts its own.
+            let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            Ok(Ok(issue_user_tokens(
                 conn,
                 &key,
                 institution.id,
                 &user_seq_no,
                 &requested,
+                &family,
                 now,
-            )?)
+            )?))
         })
-        .await?;
+        .await??;
     Ok(Json(body))
 }
 
@@ -483,6 +540,15 @@ fn refused(detail: &str, why: &str) -> ApiError {
     )
 }
 
+/// A public client asked for a code without a PKCE challenge.
+pub(crate) fn pkce_required() -> ApiError {
+    refused(
+        "3000103",
+        "code_challenge: 공개 클라이언트는 PKCE(code_challenge_method=S256)가 필요합니다 \
+         (a public client must send a PKCE S256 code_challenge)",
+    )
+}
+
 fn agreed(params: &Params, name: &str) -> Result<bool, ApiError> {
     match params.opt_text(name, 5) {
         Ok(None) => Ok(false),
@@ -517,6 +583,9 @@ async fn sandbox_authorize(
     let code_challenge = params
         .opt_text("code_challenge", 128)
         .map_err(|_| refused("3000103", "code_challenge"))?;
+    if institution.public && code_challenge.is_none() {
+        return Err(pkce_required());
+    }
     let inquiry_agree = agreed(&params, "inquiry_agree")?;
     let transfer_agree = agreed(&params, "transfer_agree")?;
     let mut wanted = Vec::new();

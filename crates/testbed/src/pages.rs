@@ -239,16 +239,20 @@ fn html_to(status: StatusCode, document: String, redirect_uri: Option<&str>) -> 
         };
         form_action = format!("'self' {origin} {source}");
     }
-    let policy =
-        format!("default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}");
+    let policy = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; form-action {form_action}; \
+         frame-ancestors 'none'"
+    );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // No page of the center may be framed: a framed consent page can be clickjacked into
+    // agreeing (RFC 9700 §4.16). Older browsers read the second header.
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 
@@ -336,6 +340,9 @@ fn check_request(
         }
         _ => return Err(ApiError::auth_parameter("3000103")),
     };
+    if institution.public && code_challenge.is_none() {
+        return Err(oauth::pkce_required());
+    }
     let request = AuthRequest {
         institution_id: institution.id,
         client_info: first(pairs, "client_info").unwrap_or("").to_owned(),
@@ -909,7 +916,10 @@ mod tests {
         let csp = plain.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap();
-        assert!(csp.ends_with("form-action 'self'"), "{csp}");
+        assert!(
+            csp.contains("form-action 'self';") && !csp.contains("http"),
+            "{csp}"
+        );
     }
 
     #[test]

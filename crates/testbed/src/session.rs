@@ -27,8 +27,8 @@ pub struct AuthRequest {
     pub reconfirm: bool,
 }
 
-/// The page a session is on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The page a session is on. Its `Debug` hides the one-time code.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Stage {
     Identity,
     Otp {
@@ -39,6 +39,28 @@ pub enum Stage {
     Accounts {
         person_id: i64,
     },
+}
+
+impl std::fmt::Debug for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stage::Identity => f.write_str("Identity"),
+            Stage::Otp {
+                person_id,
+                attempts,
+                ..
+            } => f
+                .debug_struct("Otp")
+                .field("person_id", person_id)
+                .field("otp", &"***")
+                .field("attempts", attempts)
+                .finish(),
+            Stage::Accounts { person_id } => f
+                .debug_struct("Accounts")
+                .field("person_id", person_id)
+                .finish(),
+        }
+    }
 }
 
 /// One person's way through the pages.
@@ -109,4 +131,21 @@ pub fn random_token(len: usize) -> String {
 /// A six-digit one-time code.
 pub fn one_time_code() -> String {
     format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sessions_debug_output_hides_its_one_time_code() {
+        let stage = Stage::Otp {
+            person_id: 7,
+            otp: "493817".into(),
+            attempts: 1,
+        };
+        let shown = format!("{stage:?}");
+        assert!(!shown.contains("493817"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
 }

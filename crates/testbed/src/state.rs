@@ -53,8 +53,8 @@ struct Inner {
     late: Mutex<tokio::task::JoinSet<()>>,
 }
 
-/// An institution (이용기관) as the center knows it.
-#[derive(Debug, Clone)]
+/// An institution (이용기관) as the center knows it. Its `Debug` hides the client secret.
+#[derive(Clone)]
 pub(crate) struct Institution {
     pub id: i64,
     pub name: String,
@@ -65,6 +65,26 @@ pub(crate) struct Institution {
     pub scopes: Vec<String>,
     pub collection_account: i64,
     pub payout_account: i64,
+    /// A public client cannot keep its secret (an app on a person's device): it must prove
+    /// with PKCE (S256) that it is the one that asked for the code.
+    pub public: bool,
+}
+
+impl std::fmt::Debug for Institution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Institution")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"***")
+            .field("client_use_code", &self.client_use_code)
+            .field("redirect_uris", &self.redirect_uris)
+            .field("scopes", &self.scopes)
+            .field("collection_account", &self.collection_account)
+            .field("payout_account", &self.payout_account)
+            .field("public", &self.public)
+            .finish()
+    }
 }
 
 impl Institution {
@@ -599,6 +619,37 @@ impl Testbed {
         Ok(true)
     }
 
+    /// Marks the institution with `client_use_code` public (it must use PKCE) or confidential.
+    /// `false` when there is no such institution.
+    pub async fn set_institution_public(
+        &self,
+        client_use_code: &str,
+        public: bool,
+    ) -> Result<bool, DbError> {
+        let code = client_use_code.to_owned();
+        let changed = self
+            .inner
+            .db
+            .write(move |conn| -> Result<usize, DbError> {
+                Ok(conn.execute(
+                    "UPDATE institutions SET public = ?2 WHERE client_use_code = ?1",
+                    params![code, public],
+                )?)
+            })
+            .await?;
+        let mut institutions = self
+            .inner
+            .institutions
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        for institution in institutions.iter_mut() {
+            if institution.client_use_code == client_use_code {
+                institution.public = public;
+            }
+        }
+        Ok(changed == 1)
+    }
+
     /// The scripted faults.
     pub fn faults(&self) -> &Faults {
         &self.inner.faults
@@ -853,7 +904,7 @@ type InstitutionRow = Result<Institution, String>;
 fn load_institutions(conn: &Connection) -> Result<Vec<InstitutionRow>, DbError> {
     let mut stmt = conn.prepare(
         "SELECT id, name, client_id, client_secret, client_use_code, redirect_uris, scopes,
-            collection_account, payout_account FROM institutions ORDER BY id",
+            collection_account, payout_account, public FROM institutions ORDER BY id",
     )?;
     let rows = stmt.query_map([], |r| {
         let uris: String = r.get(5)?;
@@ -869,6 +920,7 @@ fn load_institutions(conn: &Connection) -> Result<Vec<InstitutionRow>, DbError> 
                 scopes: scopes.split(' ').map(str::to_owned).collect(),
                 collection_account: r.get(7)?,
                 payout_account: r.get(8)?,
+                public: r.get(9)?,
             },
             uris,
         ))
@@ -918,7 +970,29 @@ mod tests {
             scopes: vec![],
             collection_account: 1,
             payout_account: 2,
+            public: false,
         }
+    }
+
+    #[test]
+    fn an_institutions_debug_output_hides_its_client_secret() {
+        let mut i = institution(&[]);
+        i.client_secret = "a-client-secret-3f9c".into();
+        let shown = format!("{i:?}");
+        assert!(!shown.contains("a-client-secret-3f9c"), "{shown}");
+        assert!(shown.contains("client_secret: \"***\""), "{shown}");
+        let grant = crate::oauth::Grant {
+            institution: i,
+            person_id: 1,
+            scope: vec![],
+            redirect_uri: String::new(),
+            code_challenge: None,
+            client_info: String::new(),
+            accounts: vec![],
+            inquiry_agree: false,
+            transfer_agree: false,
+        };
+        assert!(!format!("{grant:?}").contains("a-client-secret-3f9c"));
     }
 
     #[test]

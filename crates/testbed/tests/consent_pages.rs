@@ -589,3 +589,89 @@ async fn skipping_a_step_or_an_unknown_session_is_refused() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(!error_text(&walk.html).is_empty());
 }
+
+/// Asserts that a page of the center may not be framed.
+fn assert_unframeable(response: &reqwest::Response, what: &str) {
+    let headers = response.headers();
+    let policy = headers
+        .get(reqwest::header::CONTENT_SECURITY_POLICY)
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"))
+        .to_str()
+        .expect("ASCII");
+    assert!(
+        policy
+            .split(';')
+            .any(|d| d.trim() == "frame-ancestors 'none'"),
+        "{what}: {policy}"
+    );
+    assert_eq!(
+        headers
+            .get(reqwest::header::X_FRAME_OPTIONS)
+            .map(|v| v.to_str().expect("ASCII")),
+        Some("DENY"),
+        "{what}"
+    );
+}
+
+#[tokio::test]
+async fn no_page_of_the_center_may_be_framed() {
+    let bed = common::spawn().await;
+    let (_, challenge) = pkce();
+    let query = Walk::query(&bed, &challenge, &[]);
+    let start = bed
+        .http
+        .get(bed.url("/oauth/2.0/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .expect("the page answers");
+    assert_unframeable(&start, "the identity page");
+    let html = start.text().await.expect("text");
+    let mut walk = Walk {
+        bed: &bed,
+        session: input_value(&html, "session"),
+        html,
+    };
+    let p = bed.person(0).clone();
+    let otp_page = walk
+        .post(
+            "/oauth/2.0/authorize/identity",
+            &[
+                ("user_name", &p.user_name),
+                ("birth_date", &p.birth_date),
+                ("cell_no", &p.cell_no),
+            ],
+        )
+        .await;
+    assert_eq!(otp_page.status(), StatusCode::OK);
+    assert_unframeable(&otp_page, "the one-time code page");
+    walk.html = otp_page.text().await.expect("text");
+    let otp = element_text(&walk.html, "testbed-otp");
+    let accounts_page = walk
+        .post("/oauth/2.0/authorize/otp", &[("otp", &otp)])
+        .await;
+    assert_eq!(accounts_page.status(), StatusCode::OK);
+    assert_unframeable(&accounts_page, "the accounts page");
+
+    let error = bed
+        .http
+        .get(bed.url("/oauth/2.0/authorize"))
+        .query(&Walk::query(&bed, &challenge, &[("client_id", "nobody")]))
+        .send()
+        .await
+        .expect("the page answers");
+    assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+    assert_unframeable(&error, "an error page");
+    walk.session = "no-such-session".into();
+    let gone = walk
+        .post("/oauth/2.0/authorize/otp", &[("otp", "123456")])
+        .await;
+    assert_unframeable(&gone, "the session-gone page");
+    let fixture = bed
+        .http
+        .get(bed.url("/testbed/fixtures/consent/trap"))
+        .send()
+        .await
+        .expect("the fixture answers");
+    assert_unframeable(&fixture, "the consent fixture");
+}

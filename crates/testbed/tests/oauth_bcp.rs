@@ -1,0 +1,203 @@
+//! The token endpoint held to the OAuth 2.0 Security Best Current Practice (RFC 9700): a code
+//! replayed revokes what it issued, a rotated refresh token reused revokes its whole family, and
+//! a public client must use PKCE.
+
+mod common;
+
+use common::{Bed, CALLBACK, User, pkce};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn refused_with(answer: &Value, detail: &str) {
+    assert_eq!(answer["rsp_code"], "O0001", "{answer}");
+    let message = answer["rsp_message"].as_str().expect("rsp_message");
+    assert!(
+        message.contains(&format!("[{detail}]")),
+        "expected [{detail}] in {message}"
+    );
+    assert!(answer.get("access_token").is_none(), "{answer}");
+}
+
+async fn refresh(bed: &Bed, institution: usize, refresh_token: &str) -> Value {
+    let i = bed.institution(institution).clone();
+    bed.token_form(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", &i.client_id),
+        ("client_secret", &i.client_secret),
+        ("refresh_token", refresh_token),
+        ("scope", "login inquiry transfer"),
+    ])
+    .await
+}
+
+/// The center's answer to an API call with the user's access token: `A0000` while it holds,
+/// `O0002` once it is revoked.
+async fn me(bed: &Bed, user: &User) -> String {
+    bed.user_me(user).await["rsp_code"]
+        .as_str()
+        .expect("rsp_code")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_replayed_code_is_refused_and_revokes_the_tokens_it_issued() {
+    let bed = common::spawn().await;
+    let code = bed.code(0, 0, &[0]).await;
+    let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
+    // Another grant of the same person, which the replay must not touch.
+    let other = bed.user(0, 0, &[0]).await;
+    assert_eq!(me(&bed, &user).await, "A0000");
+
+    refused_with(&bed.exchange_raw(0, &code).await, "3002110");
+
+    assert_eq!(
+        me(&bed, &user).await,
+        "O0002",
+        "the access token is revoked"
+    );
+    refused_with(&refresh(&bed, 0, &user.refresh_token).await, "3002110");
+    assert_eq!(me(&bed, &other).await, "A0000", "another grant still holds");
+    let renewed = refresh(&bed, 0, &other.refresh_token).await;
+    assert!(renewed.get("access_token").is_some(), "{renewed}");
+}
+
+#[tokio::test]
+async fn a_replayed_code_also_revokes_the_tokens_renewed_from_it() {
+    let bed = common::spawn().await;
+    let code = bed.code(0, 1, &[0]).await;
+    let first = bed.user_from(0, &bed.exchange_raw(0, &code).await);
+    let renewed = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
+    assert_eq!(me(&bed, &renewed).await, "A0000");
+
+    refused_with(&bed.exchange_raw(0, &code).await, "3002110");
+
+    assert_eq!(me(&bed, &renewed).await, "O0002");
+    refused_with(&refresh(&bed, 0, &renewed.refresh_token).await, "3002110");
+}
+
+#[tokio::test]
+async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
+    let bed = common::spawn().await;
+    let first = bed.user(0, 0, &[0]).await;
+    let other = bed.user(0, 0, &[0]).await;
+    let second = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
+    let third = bed.user_from(0, &refresh(&bed, 0, &second.refresh_token).await);
+    assert_ne!(
+        third.refresh_token, second.refresh_token,
+        "refresh tokens rotate"
+    );
+    assert_eq!(me(&bed, &third).await, "A0000");
+
+    // The first refresh token, spent two rotations ago, comes back.
+    refused_with(&refresh(&bed, 0, &first.refresh_token).await, "3002110");
+
+    assert_eq!(me(&bed, &third).await, "O0002", "the current access token");
+    refused_with(&refresh(&bed, 0, &third.refresh_token).await, "3002110");
+    assert_eq!(me(&bed, &other).await, "A0000", "another grant still holds");
+}
+
+#[tokio::test]
+async fn a_refresh_token_presented_by_another_institution_revokes_nothing() {
+    let bed = common::spawn().await;
+    let first = bed.user(0, 0, &[0]).await;
+    let second = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
+    // Not this institution's token: refused, and its owner's family is left alone.
+    refused_with(&refresh(&bed, 1, &first.refresh_token).await, "3002110");
+    assert_eq!(me(&bed, &second).await, "A0000");
+}
+
+async fn authorize_page(bed: &Bed, challenge: Option<&str>) -> (StatusCode, String) {
+    let i = bed.institution(1);
+    let mut query = vec![
+        ("response_type", "code".to_owned()),
+        ("client_id", i.client_id.clone()),
+        ("redirect_uri", CALLBACK.to_owned()),
+        ("scope", "login inquiry".to_owned()),
+        ("state", "0123456789abcdef0123456789abcdef".to_owned()),
+        ("auth_type", "0".to_owned()),
+    ];
+    if let Some(challenge) = challenge {
+        query.push(("code_challenge", challenge.to_owned()));
+        query.push(("code_challenge_method", "S256".to_owned()));
+    }
+    let response = bed
+        .http
+        .get(bed.url("/oauth/2.0/authorize"))
+        .query(&query)
+        .send()
+        .await
+        .expect("the page answers");
+    let status = response.status();
+    (status, response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn a_public_institution_must_send_a_code_challenge_to_authorize() {
+    let bed = common::spawn().await;
+    let (_, challenge) = pkce();
+    // Confidential, as seeded: a challenge is optional.
+    assert_eq!(authorize_page(&bed, None).await.0, StatusCode::OK);
+
+    bed.admin
+        .set_institution_public(&bed.code_of(1), true)
+        .await;
+    let (status, html) = authorize_page(&bed, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{html}");
+    assert!(html.contains("O0001"), "{html}");
+    assert!(html.contains("[3000103]"), "{html}");
+    assert!(
+        html.contains("code_challenge"),
+        "the page says what is missing: {html}"
+    );
+    assert!(!html.contains("name=\"session\""), "no session is opened");
+    assert_eq!(
+        authorize_page(&bed, Some(&challenge)).await.0,
+        StatusCode::OK
+    );
+
+    // The sandbox shortcut holds the same line.
+    let answer = bed
+        .sandbox_authorize_raw(bed.sandbox_body(1, 0, &[0], "login inquiry"))
+        .await;
+    refused_with(&answer, "3000103");
+    assert!(answer.get("code").is_none(), "{answer}");
+}
+
+#[tokio::test]
+async fn a_public_institution_must_prove_the_code_is_its_own_with_the_verifier() {
+    let bed = common::spawn().await;
+    bed.admin
+        .set_institution_public(&bed.code_of(1), true)
+        .await;
+    let (verifier, challenge) = pkce();
+    let mut body = bed.sandbox_body(1, 0, &[0], "login inquiry");
+    body["code_challenge"] = json!(challenge);
+    let answer = bed.sandbox_authorize_raw(body).await;
+    let code = answer["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a code: {answer}"))
+        .to_owned();
+    let i = bed.institution(1).clone();
+    let exchange = |verifier: Option<String>| {
+        let mut fields = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code.clone()),
+            ("client_id", i.client_id.clone()),
+            ("client_secret", i.client_secret.clone()),
+            ("redirect_uri", CALLBACK.to_owned()),
+        ];
+        if let Some(v) = verifier {
+            fields.push(("code_verifier", v));
+        }
+        let bed = &bed;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            bed.token_form(&fields).await
+        }
+    };
+    refused_with(&exchange(None).await, "3000103");
+    let (other_verifier, _) = pkce();
+    refused_with(&exchange(Some(other_verifier)).await, "3002110");
+    let answer = exchange(Some(verifier)).await;
+    assert!(answer.get("access_token").is_some(), "{answer}");
+}
