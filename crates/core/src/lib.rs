@@ -54,7 +54,16 @@ pub struct Options {
     pub timeout: Duration,
     /// How the sandbox's in-process server runs.
     pub sandbox_server: moa_server::Options,
+    /// Whether the sandbox's center serves its admin API (faults, bank status, the clock, the
+    /// ledger). Off in the app; [`Options::new`] turns it on only when the environment variable
+    /// [`SANDBOX_ADMIN_ENV`] is `1`, which the end-to-end harness sets.
+    pub sandbox_admin: bool,
 }
+
+/// The environment variable that lets the app's sandbox center serve its admin API, for the
+/// end-to-end tests, which read its ledger and set banks down: `MOA_SANDBOX_ADMIN=1`. Read
+/// once, by [`Options::new`].
+pub const SANDBOX_ADMIN_ENV: &str = "MOA_SANDBOX_ADMIN";
 
 impl std::fmt::Debug for Options {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -62,6 +71,7 @@ impl std::fmt::Debug for Options {
             .field("data_dir", &self.data_dir)
             .field("vault", &self.vault)
             .field("timeout", &self.timeout)
+            .field("sandbox_admin", &self.sandbox_admin)
             .finish_non_exhaustive()
     }
 }
@@ -76,6 +86,7 @@ impl Options {
             sandbox_latency: moa_testbed::DEFAULT_LATENCY,
             timeout: Duration::from_secs(15),
             sandbox_server: moa_server::Options::default(),
+            sandbox_admin: std::env::var_os(SANDBOX_ADMIN_ENV).is_some_and(|v| v == "1"),
         }
     }
 }
@@ -223,6 +234,7 @@ impl Moa {
         self.close().await;
         let mut options = moa_server::sandbox::SandboxOptions::new(&self.options.data_dir);
         options.latency = self.options.sandbox_latency;
+        options.center_admin = self.options.sandbox_admin;
         options.options = self.options.sandbox_server.clone();
         options.options.clock = self.options.clock.clone();
         let sandbox = moa_server::sandbox::start(options).await.map_err(|e| {

@@ -236,6 +236,7 @@ async fn with_the_server_out_of_reach_every_account_keeps_its_balance_marked_net
     let elsewhere = DataDir::new("sync-offline-server");
     let mut options = moa_server::sandbox::SandboxOptions::new(&elsewhere.0);
     options.latency = Duration::ZERO;
+    options.center_admin = true;
     let institution = moa_server::sandbox::start(options).await.unwrap();
     moa.use_server(&institution.server.base_url).await.unwrap();
     assert!(

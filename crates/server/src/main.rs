@@ -52,6 +52,9 @@ enum Command {
         /// Log as JSON lines.
         #[arg(long)]
         json: bool,
+        /// Let the center serve its admin API (`/testbed/admin/…`), for test harnesses.
+        #[arg(long)]
+        center_admin: bool,
     },
 }
 
@@ -206,7 +209,12 @@ async fn main() -> anyhow::Result<()> {
             moa_server::run(Arc::new(app), listener, shutdown_signal()).await?;
             Ok(())
         }
-        Command::Sandbox { addr, db, json } => {
+        Command::Sandbox {
+            addr,
+            db,
+            json,
+            center_admin,
+        } => {
             logging(if json {
                 LogFormat::Json
             } else {
@@ -222,6 +230,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let mut options = SandboxOptions::new(dir);
             options.addr = addr;
+            options.center_admin = center_admin;
             options.options = server_options()?;
             if let Some(db) = db {
                 options.database = moa_server::store::Database::Sqlite(db);

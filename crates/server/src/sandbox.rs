@@ -28,6 +28,9 @@ pub struct SandboxOptions {
     pub latency: Duration,
     /// How the server runs.
     pub options: Options,
+    /// Whether the center serves its admin API (faults, bank status, the clock, the ledger):
+    /// off unless a test or a harness turns it on.
+    pub center_admin: bool,
 }
 
 impl SandboxOptions {
@@ -40,6 +43,7 @@ impl SandboxOptions {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             latency: moa_testbed::DEFAULT_LATENCY,
             options: Options::default(),
+            center_admin: false,
         }
     }
 }
@@ -78,6 +82,7 @@ pub async fn start(options: SandboxOptions) -> Result<Sandbox, SandboxError> {
     crate::files::private_dir(&options.dir).map_err(|e| SandboxError::Server(e.to_string()))?;
     let mut config = moa_testbed::Config::file(options.dir.join("sandbox-center.db"));
     config.latency = options.latency;
+    config.admin = options.center_admin;
     let center = moa_testbed::spawn(config)
         .await
         .map_err(|e| SandboxError::Center(e.to_string()))?;

@@ -191,6 +191,7 @@ async fn crash_at(case: Case) {
     let dir = DataDir::new(&format!("crash-{}", step.as_str()));
     let mut center_config = moa_testbed::Config::file(dir.path().join("center.db"));
     center_config.latency = Duration::ZERO;
+    center_config.admin = true;
     let center = moa_testbed::spawn(center_config)
         .await
         .expect("the center starts");

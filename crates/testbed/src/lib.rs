@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), moa_testbed::Error> {
-//! let testbed = moa_testbed::spawn(moa_testbed::Config::in_memory()).await?;
+//! let testbed = moa_testbed::spawn(moa_testbed::Config::in_memory().with_admin()).await?;
 //! let moa = &testbed.manifest.institutions[0];
 //! println!("{} as {}", testbed.base_url, moa.client_id);
 //! testbed.shutdown().await;
@@ -28,6 +28,7 @@ pub mod faults;
 mod fixtures;
 pub mod harness;
 mod history;
+pub mod host;
 mod ledger;
 pub mod manifest;
 mod oauth;
@@ -63,6 +64,10 @@ pub struct Config {
     pub faults: Vec<faults::FaultRule>,
     /// How far the center's clock runs ahead of real time.
     pub clock_offset: chrono::TimeDelta,
+    /// Whether the admin API (`/testbed/admin/…`) is served. Off by default: then its routes
+    /// answer 404 like any unknown path, and nothing can move the center's money, clock or
+    /// faults from outside. Tests, benchmarks and harnesses that drive the center turn it on.
+    pub admin: bool,
 }
 
 impl Config {
@@ -75,7 +80,14 @@ impl Config {
             bank_status: Vec::new(),
             faults: Vec::new(),
             clock_offset: chrono::TimeDelta::zero(),
+            admin: false,
         }
+    }
+
+    /// The same, with the admin API turned on.
+    pub fn with_admin(mut self) -> Self {
+        self.admin = true;
+        self
     }
 
     /// A testbed on a database file, with the small default latency of a real bank link.
@@ -87,6 +99,7 @@ impl Config {
             bank_status: Vec::new(),
             faults: Vec::new(),
             clock_offset: chrono::TimeDelta::zero(),
+            admin: false,
         }
     }
 }
@@ -112,12 +125,22 @@ pub enum Error {
 
 /// Serves `testbed` on `listener` until `shutdown` completes, then finishes open requests and
 /// stops the testbed's background work (late transfers that have not landed never will).
+///
+/// Only requests addressed to the socket itself are served: see [`host::Allowed`]. A web page
+/// that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its name as `Host` and is
+/// answered `421 Misdirected Request` before any handler runs.
 pub async fn run(
     listener: tokio::net::TcpListener,
     testbed: Testbed,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let served = axum::serve(listener, testbed.router())
+    let allowed = std::sync::Arc::new(host::Allowed::for_socket(listener.local_addr()?));
+    let router = testbed
+        .router()
+        .layer(axum::middleware::from_fn(move |request, next| {
+            host::check(allowed.clone(), request, next)
+        }));
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     testbed.stop_background();

@@ -53,6 +53,10 @@ enum Command {
         /// Run the center's clock this many seconds ahead (negative: behind).
         #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
         clock_offset: i64,
+        /// Serve the admin API (`/testbed/admin/…`: faults, bank status, the clock, the
+        /// ledger), guarded by the manifest's admin token. Off by default.
+        #[arg(long)]
+        admin: bool,
     },
 }
 
@@ -101,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
             bank_status,
             faults,
             clock_offset,
+            admin,
         } => {
             let config = Config {
                 db: DbLocation::parse(&db),
@@ -109,6 +114,7 @@ async fn main() -> anyhow::Result<()> {
                 bank_status,
                 faults,
                 clock_offset: chrono::TimeDelta::seconds(clock_offset),
+                admin,
             };
             serve(addr, config, manifest_out).await
         }

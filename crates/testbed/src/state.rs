@@ -37,6 +37,8 @@ struct Inner {
     clock: Clock,
     jwt_key: Vec<u8>,
     admin_token: String,
+    /// Whether `/testbed/admin` is served ([`Config::admin`]).
+    admin: bool,
     sessions: Sessions,
     faults: Faults,
     institutions: RwLock<Vec<Institution>>,
@@ -320,6 +322,7 @@ impl Testbed {
                 clock,
                 jwt_key,
                 admin_token,
+                admin: config.admin,
                 sessions: Sessions::default(),
                 faults,
                 institutions: RwLock::new(institutions),
@@ -333,13 +336,16 @@ impl Testbed {
     }
 
     /// Every route of the center: OAuth pages and token, the `/v2.0` APIs, and the testbed's own
-    /// endpoints under `/testbed`.
+    /// endpoints under `/testbed` — the admin API only when [`Config::admin`] turned it on.
     pub fn router(&self) -> Router {
-        Router::new()
+        let mut router = Router::new()
             .merge(pages::routes())
             .merge(oauth::routes())
-            .merge(api::routes())
-            .merge(admin::routes())
+            .merge(api::routes());
+        if self.inner.admin {
+            router = router.merge(admin::routes());
+        }
+        router
             .merge(crate::fixtures::routes())
             .fallback(api::not_found)
             .layer(axum::middleware::from_fn_with_state(

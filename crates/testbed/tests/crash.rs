@@ -30,6 +30,7 @@ fn start(db: &Path, manifest: &Path) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_moa-testbed"))
         .args([
             "serve",
+            "--admin",
             "--addr",
             "127.0.0.1:0",
             "--latency-ms",

@@ -60,6 +60,9 @@ impl MoaApp {
             ("XDG_CACHE_HOME", OsString::from(xdg.join("cache"))),
             // Logs of the app (and its center) in the test's output, at a useful level.
             ("RUST_LOG", OsString::from("info")),
+            // The tests read the sandbox center's ledger and set banks down through its admin
+            // API, which the app serves only when asked (moa_core::SANDBOX_ADMIN_ENV).
+            ("MOA_SANDBOX_ADMIN", OsString::from("1")),
         ];
         let driver = TauriDriver::start(&env, &out_dir.join("driver.log"))?;
         Ok(MoaApp {

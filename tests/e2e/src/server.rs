@@ -26,7 +26,7 @@ pub struct MoaServer {
 }
 
 impl MoaServer {
-    /// Starts `moa-server sandbox --addr 127.0.0.1:0 --db DIR/moa-server.db` (a fresh `dir`,
+    /// Starts `moa-server sandbox --center-admin --addr 127.0.0.1:0 --db DIR/moa-server.db` (a fresh `dir`,
     /// which also gets the center's database and the server's log) and waits until it says
     /// where it and its center listen. Fails when the server is not built.
     pub fn start(dir: &Path) -> Result<MoaServer> {
@@ -42,6 +42,8 @@ impl MoaServer {
             .map_err(|e| Error::Setup(format!("cannot write {}: {e}", log.display())))?;
         let mut child = Command::new(&binary)
             .arg("sandbox")
+            // The tests read the center's ledger and set banks down through its admin API.
+            .arg("--center-admin")
             .arg("--addr")
             .arg("127.0.0.1:0")
             .arg("--db")

@@ -38,6 +38,8 @@ pub fn options(dir: &DataDir, vault: Arc<MemoryVault>) -> Options {
     let mut options = Options::new(&dir.0);
     options.vault = vault;
     options.sandbox_latency = Duration::ZERO;
+    // The tests read the center's ledger and set banks down.
+    options.sandbox_admin = true;
     options.sandbox_server.settle.first_delay = Duration::from_millis(20);
     options
 }

@@ -216,7 +216,7 @@ impl Sandbox {
     }
 }
 
-/// The sandbox's options for a test: banks answer at once. The server's database is a SQLite
+/// The sandbox's options for a test: banks answer at once, and the center's admin API is on. The server's database is a SQLite
 /// file in `dir`, or, when `MOA_TEST_POSTGRES` names a PostgreSQL server
 /// (`scripts/with-postgres`), the database `database` there.
 pub fn sandbox_options(
@@ -226,6 +226,7 @@ pub fn sandbox_options(
 ) -> SandboxOptions {
     let mut sandbox = SandboxOptions::new(dir.path());
     sandbox.latency = Duration::ZERO;
+    sandbox.center_admin = true;
     sandbox.options = options;
     if let Some(database) = database {
         sandbox.database = database.clone();

@@ -46,8 +46,9 @@ pub async fn spawn() -> Bed {
     spawn_with(Config::in_memory()).await
 }
 
+/// A testbed started with `config`, its admin API turned on.
 pub async fn spawn_with(config: Config) -> Bed {
-    let spawned = moa_testbed::spawn(config)
+    let spawned = moa_testbed::spawn(config.with_admin())
         .await
         .expect("the testbed starts");
     let admin = Admin::of(&spawned);
