@@ -83,12 +83,37 @@ impl Options {
             data_dir: data_dir.into(),
             vault: Arc::new(KeyringVault::new("kr.moa.app")),
             clock: Arc::new(SystemClock),
-            sandbox_latency: moa_testbed::DEFAULT_LATENCY,
+            sandbox_latency: SANDBOX_LATENCY,
             timeout: Duration::from_secs(15),
             sandbox_server: moa_server::Options::default(),
             sandbox_admin: std::env::var_os(SANDBOX_ADMIN_ENV).is_some_and(|v| v == "1"),
         }
     }
+}
+
+/// What the sandbox's banks take to answer by default: a real link's few milliseconds.
+#[cfg(feature = "sandbox")]
+const SANDBOX_LATENCY: Duration = moa_testbed::DEFAULT_LATENCY;
+#[cfg(not(feature = "sandbox"))]
+const SANDBOX_LATENCY: Duration = Duration::ZERO;
+
+/// The in-process server and center of the sandbox, in a build that has one.
+#[cfg(feature = "sandbox")]
+type Sandbox = moa_server::sandbox::Sandbox;
+/// A build without the sandbox never holds one.
+#[cfg(not(feature = "sandbox"))]
+enum Sandbox {}
+
+/// Stops the sandbox's server and center.
+#[cfg(feature = "sandbox")]
+async fn stop(sandbox: Sandbox) {
+    sandbox.shutdown().await;
+}
+
+/// Nothing to stop in a build without the sandbox.
+#[cfg(not(feature = "sandbox"))]
+async fn stop(sandbox: Sandbox) {
+    match sandbox {}
 }
 
 /// Moa's core: open once per process.
@@ -102,7 +127,7 @@ struct Active {
     env: EnvironmentRecord,
     server: Arc<Server>,
     /// The in-process server and center of the sandbox; stop with Moa.
-    sandbox: Option<moa_server::sandbox::Sandbox>,
+    sandbox: Option<Sandbox>,
 }
 
 impl std::fmt::Debug for Moa {
@@ -122,13 +147,23 @@ const ACTIVE_ENVIRONMENT: &str = "environment";
 /// from the store is checked again like a typed one.
 pub const SANDBOX_CENTER_URL: &str = "sandbox_center_url";
 
-/// The environment used last time (the sandbox on first launch), as the store records it.
+/// The environment used last time (the sandbox on first launch, or an institution's server in
+/// a build without the sandbox), as the store records it.
 pub fn last_environment(store: &Store) -> Result<EnvironmentKind> {
+    let first = if SANDBOX_AVAILABLE {
+        EnvironmentKind::Sandbox
+    } else {
+        EnvironmentKind::Server
+    };
     Ok(store
         .setting(ACTIVE_ENVIRONMENT)?
         .and_then(|k| EnvironmentKind::parse(&k))
-        .unwrap_or(EnvironmentKind::Sandbox))
+        .unwrap_or(first))
 }
+
+/// Whether this build has the sandbox environment (the `sandbox` feature, on by default).
+/// Without it Moa talks only to an institution's moa-server.
+pub const SANDBOX_AVAILABLE: bool = cfg!(feature = "sandbox");
 
 /// The store of a data folder, as [`Moa::open`] opens it. The folder is made private to the
 /// person's account first, with every file already in it ([`files::private_data_dir`]).
@@ -158,7 +193,7 @@ impl Moa {
             active: RwLock::new(None),
         };
         match kind {
-            EnvironmentKind::Sandbox => moa.use_sandbox().await?,
+            EnvironmentKind::Sandbox => moa.fall_back().await?,
             EnvironmentKind::Server => {
                 let url = moa
                     .store
@@ -171,11 +206,24 @@ impl Moa {
                     None => Err(Error::NotConfigured("server")),
                 };
                 if connected.is_err() {
-                    moa.use_sandbox().await?;
+                    moa.fall_back().await?;
                 }
             }
         }
         Ok(moa)
+    }
+
+    /// Where Moa goes when it has no server to talk to: the sandbox.
+    #[cfg(feature = "sandbox")]
+    async fn fall_back(&self) -> Result<()> {
+        self.use_sandbox().await
+    }
+
+    /// Without a sandbox there is nowhere to fall back to: no environment is active until the
+    /// person names a server.
+    #[cfg(not(feature = "sandbox"))]
+    async fn fall_back(&self) -> Result<()> {
+        Ok(())
     }
 
     /// The local store.
@@ -219,6 +267,7 @@ impl Moa {
 
     /// The sandbox's center, when the sandbox is active: its address and manifest, for tests
     /// and for the app's developer tools.
+    #[cfg(feature = "sandbox")]
     pub async fn sandbox(&self) -> Option<(String, moa_testbed::Manifest)> {
         self.active
             .read()
@@ -228,8 +277,15 @@ impl Moa {
             .map(|s| (s.center.base_url.clone(), s.center.manifest.clone()))
     }
 
+    /// Switches to the sandbox: refused in a build without one ([`SANDBOX_AVAILABLE`]).
+    #[cfg(not(feature = "sandbox"))]
+    pub async fn use_sandbox(&self) -> Result<()> {
+        Err(Error::Sandbox("this build has no sandbox"))
+    }
+
     /// Switches to the sandbox: a moa-server and its center inside the app, their databases in
     /// the data folder.
+    #[cfg(feature = "sandbox")]
     pub async fn use_sandbox(&self) -> Result<()> {
         self.close().await;
         let mut options = moa_server::sandbox::SandboxOptions::new(&self.options.data_dir);
@@ -310,7 +366,7 @@ impl Moa {
         &self,
         env: EnvironmentRecord,
         server: Arc<Server>,
-        sandbox: Option<moa_server::sandbox::Sandbox>,
+        sandbox: Option<Sandbox>,
     ) {
         let kind = env.kind;
         *self.active.write().await = Some(Active {
@@ -332,7 +388,7 @@ impl Moa {
             ..
         }) = self.active.write().await.take()
         {
-            sandbox.shutdown().await;
+            stop(sandbox).await;
         }
     }
 }

@@ -13,7 +13,8 @@
 //! - [`center`]: the connection to the center, with the tokens.
 //! - [`registration`], [`sync`], [`saga`]: consent, reading money, moving money.
 //! - [`routes`]: the HTTP API; [`metrics`]: Prometheus counters.
-//! - [`sandbox`]: a server whose center is an in-process testbed.
+//! - [`sandbox`]: a server whose center is an in-process testbed (the `sandbox` feature, on by
+//!   default).
 #![deny(missing_docs)]
 
 pub mod api;
@@ -28,6 +29,7 @@ pub mod metrics;
 pub mod registration;
 pub mod routes;
 pub mod saga;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod seal;
 pub mod store;

@@ -1,5 +1,6 @@
 //! `moa-server`: parses the command line and hands over to the library.
 
+#[cfg(feature = "sandbox")]
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use moa_server::config::{Config, LogFormat};
 use moa_server::saga::{Hooks, Step};
+#[cfg(feature = "sandbox")]
 use moa_server::sandbox::{self, SandboxOptions};
 use moa_server::{App, Options};
 
@@ -42,6 +44,7 @@ enum Command {
     /// Prints a complete, commented example config.
     ExampleConfig,
     /// Serves a server whose center is an in-process testbed: for trying the API and for tests.
+    #[cfg(feature = "sandbox")]
     Sandbox {
         /// Where to listen.
         #[arg(long, default_value = "127.0.0.1:0")]
@@ -209,6 +212,7 @@ async fn main() -> anyhow::Result<()> {
             moa_server::run(Arc::new(app), listener, shutdown_signal()).await?;
             Ok(())
         }
+        #[cfg(feature = "sandbox")]
         Command::Sandbox {
             addr,
             db,

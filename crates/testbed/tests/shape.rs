@@ -1,9 +1,11 @@
 //! The shape of the workspace, as docs/architecture.md draws it, kept by tests: nothing below
 //! the shell reaches Tauri; the testbed depends on nothing of ours, so that it stays an
 //! independent reading of the protocol; the code cites the protocol and the architecture in
-//! `docs/`, which travel with it; and the saga's state table in the docs is the one in the code.
+//! `docs/`, which travel with it; the saga's state table in the docs is the one in the code; and
+//! the app built without its `sandbox` feature holds no testbed.
 //!
-//! These read `cargo metadata` and the files of the checkout; they start no server.
+//! These read `cargo metadata`, `cargo tree` and the files of the checkout; they start no server
+//! and compile nothing.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -217,6 +219,46 @@ fn the_testbed_depends_on_no_crate_of_this_workspace() {
         "moa-testbed must stay an independent reading of the protocol, yet it reaches our own \
          crates:\n{}",
         found.join("\n")
+    );
+}
+
+/// The packages `cargo tree` says the app (`moa`) is built from with `features`, normal
+/// dependencies only: it resolves features from the lock file and compiles nothing.
+fn app_packages(features: &[&str]) -> BTreeSet<String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["tree", "-p", "moa", "-e", "normal", "--prefix", "none"])
+        .args(["--locked", "--offline", "--target", &host_triple()])
+        .args(features)
+        .arg("--manifest-path")
+        .arg(workspace_root().join("Cargo.toml"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_app_without_its_sandbox_feature_holds_no_testbed() {
+    let default = app_packages(&[]);
+    assert!(
+        default.contains("moa-testbed"),
+        "the default app has its sandbox center"
+    );
+    assert!(default.contains("moa-server"), "and its sandbox server");
+    let bare = app_packages(&["--no-default-features", "--features", "custom-protocol"]);
+    assert!(bare.contains("moa-core"), "{bare:?}");
+    assert!(
+        !bare.contains("moa-testbed"),
+        "an app built without the sandbox feature must not contain the testbed center"
     );
 }
 
