@@ -201,3 +201,22 @@ async fn a_public_institution_must_prove_the_code_is_its_own_with_the_verifier()
     let answer = exchange(Some(verifier)).await;
     assert!(answer.get("access_token").is_some(), "{answer}");
 }
+
+#[tokio::test]
+async fn a_code_issued_without_a_challenge_is_not_a_public_institutions_to_exchange() {
+    let bed = common::spawn().await;
+    // Issued while the institution was confidential, so without a challenge.
+    let code = bed.code(1, 0, &[0]).await;
+    bed.admin
+        .set_institution_public(&bed.code_of(1), true)
+        .await;
+    refused_with(&bed.exchange_raw(1, &code).await, "3002110");
+    bed.admin
+        .set_institution_public(&bed.code_of(1), false)
+        .await;
+    let answer = bed.exchange_raw(1, &code).await;
+    assert!(
+        answer.get("access_token").is_some(),
+        "the refusal did not spend the code: {answer}"
+    );
+}
