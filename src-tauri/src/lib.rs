@@ -95,6 +95,9 @@ fn open_main_window<R: Runtime>(
     {
         window = window.initialization_script(&script);
     }
+    if let Some(script) = startup::no_sandbox_script() {
+        window = window.initialization_script(&script);
+    }
     paint_without_compositing(&window.build()?);
     Ok(())
 }

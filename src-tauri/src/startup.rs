@@ -37,6 +37,20 @@ pub fn stored_dashboard_script(dashboard: &Dashboard) -> Option<String> {
     ))
 }
 
+/// The name under which the page learns that this build has no sandbox (the `sandbox` feature
+/// is off): Settings then offers only an institution's server.
+pub const NO_SANDBOX: &str = "__MOA_NO_SANDBOX__";
+
+/// A script that tells the page, before any of its own scripts run, that this build has no
+/// sandbox; `None` in a build that has one.
+pub fn no_sandbox_script() -> Option<String> {
+    (!moa_core::SANDBOX_AVAILABLE).then(|| {
+        format!(
+            "Object.defineProperty(window, '{NO_SANDBOX}', {{ value: true, configurable: true }});"
+        )
+    })
+}
+
 /// Managed by Tauri; made first thing in [`crate::run`].
 #[derive(Debug)]
 pub struct Startup {
@@ -106,6 +120,15 @@ impl Startup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_build_without_the_sandbox_tells_the_page_so() {
+        let script = no_sandbox_script();
+        assert_eq!(script.is_some(), !moa_core::SANDBOX_AVAILABLE);
+        if let Some(script) = script {
+            assert!(script.contains("'__MOA_NO_SANDBOX__'"), "{script}");
+        }
+    }
 
     #[test]
     fn the_page_gets_the_stored_dashboard_as_a_script_value() {

@@ -4,6 +4,7 @@
 import type { Api } from '../ipc/api';
 import { asIpcError } from '../ipc/api';
 import type { AccountView, AppState, EnvironmentKind, IpcError } from '../ipc/bindings';
+import { sandboxAvailable } from '../build';
 
 export type SettingsNotice = 'saved_server' | 'saved_sandbox' | 'account_cancelled' | 'signed_out' | 'consent_renewed';
 
@@ -54,7 +55,7 @@ export class SettingsModel {
   state: AppState | null = $state(null);
   accounts: AccountView[] = $state([]);
   /** The environment chosen in the form; saved only by its button. */
-  environment: EnvironmentKind = $state('sandbox');
+  environment: EnvironmentKind = $state(sandboxAvailable() ? 'sandbox' : 'server');
   /** The server's address as typed; sent only by the form's button. */
   serverUrl = $state('');
   /** Whether the person tried to send the address: only then is what is wrong with it shown. */
