@@ -384,6 +384,7 @@ impl Cluster {
         // The harness reads the center through its admin API: the opening ledger and the
         // audit (`/testbed/admin/ledger`, `/testbed/admin/transfers`), and the clock it moves
         // past a cutoff (`/testbed/admin/clock`).
+        center_config.admin = true;
         let center = moa_testbed::spawn(center_config)
             .await
             .expect("the center starts");
