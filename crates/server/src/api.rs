@@ -236,8 +236,7 @@ pub struct Account {
 }
 
 /// A bank's availability (참가은행상태조회).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[derive(ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum BankState {
     /// `Y`.
@@ -264,8 +263,9 @@ pub struct BankStatus {
 }
 
 /// Why a balance (or history) could not be had now: the app keeps the last good value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[derive(ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum StaleCode {

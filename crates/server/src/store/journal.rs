@@ -705,8 +705,9 @@ impl Store {
         })
     }
 
-    /// Appends a call to the transfer's call log, by the holder of `claim`: refused with
-    /// [`JournalError::Fenced`] unless the claim is still the transfer's live one.
+    /// Appends a call to the transfer's call log, by the holder of `claim`, with that claim's fence
+    /// and replica: refused with [`JournalError::Fenced`] unless the claim is still the
+    /// transfer's live one.
     pub async fn record_call(
         &self,
         claim: &Claim,
@@ -717,11 +718,12 @@ impl Store {
             .db()
             .execute(
                 "INSERT INTO transfer_calls (transfer_id, leg, call, bank_tran_id, date, request,
-                    answer, at)
+                    answer, at, fence, replica)
                  SELECT CAST(?1 AS TEXT), CAST(?2 AS TEXT), CAST(?3 AS TEXT), CAST(?4 AS TEXT),
-                        CAST(?5 AS TEXT), CAST(?6 AS TEXT), CAST(?7 AS TEXT), CAST(?8 AS TEXT)
-                 WHERE EXISTS (SELECT 1 FROM transfers
-                               WHERE id = ?1 AND fence = ?9 AND claimed_by IS NOT NULL)",
+                        CAST(?5 AS TEXT), CAST(?6 AS TEXT), CAST(?7 AS TEXT), CAST(?8 AS TEXT),
+                        fence, claimed_by
+                 FROM transfers
+                 WHERE id = ?1 AND fence = ?9 AND claimed_by IS NOT NULL",
                 params![
                     call.transfer_id.as_str(),
                     call.leg.as_str(),

@@ -218,6 +218,7 @@ CREATE TABLE rate_buckets (
     ok        INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    CALL_CLAIMS,
 ];
 
 /// Who runs a transfer (`store::claims`): the replica, its presence key, until when, and a
@@ -228,6 +229,13 @@ ALTER TABLE transfers ADD COLUMN claim_key   INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE transfers ADD COLUMN lease_until TEXT;
 ALTER TABLE transfers ADD COLUMN fence       INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE transfers ADD COLUMN claim_round TEXT;
+"#;
+
+/// Under which claim each call was made: its fence and the replica that held it (empty for
+/// calls logged before claims existed). The same SQL on both backends.
+const CALL_CLAIMS: &str = r#"
+ALTER TABLE transfer_calls ADD COLUMN fence   BIGINT;
+ALTER TABLE transfer_calls ADD COLUMN replica TEXT;
 "#;
 
 /// The server's database; cheap to clone.
@@ -520,6 +528,7 @@ CREATE TABLE rate_buckets (
     ok        BIGINT NOT NULL
 );
 "#,
+    CALL_CLAIMS,
 ];
 
 impl Store {

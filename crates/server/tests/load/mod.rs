@@ -318,9 +318,11 @@ pub struct Audit {
     /// How many times the clocks were moved past the cutoff to settle calls a killed replica
     /// journaled but never sent.
     pub cutoffs_passed: usize,
-    /// The journal's columns that look like the saga's claims (leases, fencing), if the schema
-    /// has them.
-    pub claim_columns: Vec<String>,
+    /// How many claims ran transfers (each a fence of one transfer, held by one replica), and
+    /// how many transfers were taken over by a later claim.
+    pub claims: usize,
+    /// Transfers whose calls were made under more than one claim.
+    pub taken_over: usize,
 }
 
 impl Audit {
@@ -336,11 +338,10 @@ impl Audit {
         println!(
             "  checked: money conserved, each bank_tran_id applied once, journal agrees with the ledger, one transfer per key, each leg sent once"
         );
-        if self.claim_columns.is_empty() {
-            println!("  the journal has no claim columns (leases, fencing) to check yet");
-        } else {
-            println!("  claim columns present: {:?}", self.claim_columns);
-        }
+        println!(
+            "  claims: {} ran the calls, one replica each, in fence order; {} transfer(s) taken over by a later claim",
+            self.claims, self.taken_over
+        );
     }
 }
 
@@ -655,13 +656,14 @@ impl Cluster {
         let journal = store.every_transfer().await.expect("the journal reads");
         self.assert_one_transfer_per_key(&journal);
         drop(store);
-        let claim_columns = self.assert_one_executor_per_leg().await;
+        let (claims, taken_over) = self.assert_one_executor_per_leg().await;
         Audit {
             transfers: self.made.len(),
             states,
             settled_in,
             cutoffs_passed,
-            claim_columns,
+            claims,
+            taken_over,
         }
     }
 
@@ -696,14 +698,12 @@ impl Cluster {
         );
     }
 
-    /// No leg was sent twice — by two replicas, or by one twice: the call log has at most one
-    /// `send` per `bank_tran_id`, and the center received each `bank_tran_id` once. Returns the
-    /// journal's columns that look like claims (leases, fencing tokens).
-    ///
-    /// This is where a check of the claims belongs once the schema has them: that each `send`
-    /// was made under the claim current when it was journaled, and that no two replicas held
-    /// one transfer's claim at once.
-    async fn assert_one_executor_per_leg(&self) -> Vec<String> {
+    /// No leg was sent twice and no transfer had two executors at once: the call log has at
+    /// most one `send` per `bank_tran_id`, the center received each `bank_tran_id` once, every
+    /// call was made under a claim (a fence) held by one replica, and a transfer's calls run in
+    /// fence order — nothing was logged under a claim after a later claim had taken over.
+    /// Answers how many claims made calls and how many transfers were taken over.
+    async fn assert_one_executor_per_leg(&self) -> (usize, usize) {
         let (client, connection) = tokio_postgres::connect(&self.database, tokio_postgres::NoTls)
             .await
             .expect("the database answers");
@@ -722,19 +722,44 @@ impl Cluster {
             .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
             .collect();
         assert!(twice.is_empty(), "legs sent more than once: {twice:?}");
-        let columns = client
+        let calls = client
             .query(
-                "SELECT table_name || '.' || column_name FROM information_schema.columns
-                 WHERE table_schema = current_schema()
-                   AND table_name IN ('transfers', 'transfer_calls')
-                   AND column_name ~ '(lease|claim|fenc|owner|executor|replica)'
-                 ORDER BY 1",
+                "SELECT transfer_id, fence, replica FROM transfer_calls ORDER BY transfer_id, id",
                 &[],
             )
             .await
-            .expect("the schema reads");
+            .expect("the call log reads");
         drop(client);
         let _ = connection.await;
+
+        let mut holders: HashMap<(String, i64), String> = HashMap::new();
+        let mut last: HashMap<String, i64> = HashMap::new();
+        let mut taken_over = std::collections::HashSet::new();
+        for row in &calls {
+            let transfer: String = row.get(0);
+            let fence: Option<i64> = row.get(1);
+            let replica: Option<String> = row.get(2);
+            let (Some(fence), Some(replica)) = (fence, replica) else {
+                panic!("a call of transfer {transfer} was logged outside any claim");
+            };
+            let holder = holders
+                .entry((transfer.clone(), fence))
+                .or_insert_with(|| replica.clone());
+            assert_eq!(
+                *holder, replica,
+                "transfer {transfer}: claim {fence} was held by two replicas"
+            );
+            match last.get(&transfer) {
+                Some(&before) if fence < before => panic!(
+                    "transfer {transfer}: a call under claim {fence} after claim {before} took over"
+                ),
+                Some(&before) if fence > before => {
+                    taken_over.insert(transfer.clone());
+                }
+                _ => {}
+            }
+            last.insert(transfer, fence);
+        }
 
         let mut reached: HashMap<&str, usize> = HashMap::new();
         let center = self.admin.transfers().await;
@@ -746,7 +771,7 @@ impl Cluster {
             twice.is_empty(),
             "bank_tran_ids that reached the center more than once: {twice:?}"
         );
-        columns.iter().map(|r| r.get(0)).collect()
+        (holders.len(), taken_over.len())
     }
 
     /// Stops every replica and the center.
