@@ -2,6 +2,7 @@
 //! person fills them in: identity, the one-time code the sandbox prints on the page, then every
 //! account and consent ticked and "agree".
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::app::Window;
@@ -28,6 +29,18 @@ pub const HONG: Person = Person {
     cell_no: "01012345678",
 };
 
+/// Every one-time code typed into a consent page by this process, so that a test can look for
+/// them where they must not be.
+static TYPED_CODES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// The one-time codes this process has typed into consent pages so far.
+pub fn typed_one_time_codes() -> Vec<String> {
+    TYPED_CODES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
 /// Fills in the consent pages in the registration window, which must be current, choosing
 /// every account the person has. The window closes itself when the center redirects.
 pub fn agree_to_everything(window: &Window<'_>, person: Person) -> Result<()> {
@@ -39,7 +52,12 @@ pub fn agree_to_everything(window: &Window<'_>, person: Person) -> Result<()> {
     window.find("#send-code")?.click()?;
 
     let code = window.wait("#testbed-otp", PAGE_TIMEOUT)?.text()?;
-    window.find("#otp")?.type_text(code.trim())?;
+    let code = code.trim();
+    TYPED_CODES
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(code.to_owned());
+    window.find("#otp")?.type_text(code)?;
     window.find("#confirm-otp")?.click()?;
 
     window.wait("#agree", PAGE_TIMEOUT)?;

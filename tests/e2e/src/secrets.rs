@@ -13,10 +13,13 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::webdriver::{Error, Result};
 
-/// What is looked for: named literal values, and anything shaped like a JWT.
+/// What is looked for: named literal values, named numbers, and anything shaped like a JWT.
 #[derive(Debug)]
 pub struct Secrets {
     literals: Vec<(String, String)>,
+    /// Short numbers (a one-time code, a phone number), found only standing alone: not
+    /// inside a longer run of digits, where six digits turn up by chance.
+    numbers: Vec<(String, String)>,
 }
 
 /// One secret found somewhere.
@@ -108,12 +111,26 @@ impl Secrets {
         )? {
             literals.push((format!("{holder}'s full account number"), number));
         }
-        Ok(Secrets { literals })
+        Ok(Secrets {
+            literals,
+            numbers: Vec::new(),
+        })
+    }
+
+    /// Also looks for `number`, a run of digits of kind `what` (a one-time code, a phone
+    /// number the person typed), wherever it stands alone.
+    pub fn with_number(mut self, what: &str, number: &str) -> Self {
+        self.numbers.push((what.to_owned(), number.to_owned()));
+        self
     }
 
     /// How many values of kind `what` are looked for.
     pub fn count(&self, what: &str) -> usize {
-        self.literals.iter().filter(|(w, _)| w == what).count()
+        self.literals
+            .iter()
+            .chain(&self.numbers)
+            .filter(|(w, _)| w == what)
+            .count()
     }
 
     /// Every secret in `bytes`, named `place` in the findings.
@@ -138,6 +155,16 @@ impl Secrets {
                     what: what.clone(),
                     offset,
                     start: excerpt(needle),
+                });
+            }
+        }
+        for (what, number) in &self.numbers {
+            for offset in standalone_numbers(bytes, number.as_bytes()) {
+                found.push(Finding {
+                    place: place.to_owned(),
+                    what: what.clone(),
+                    offset,
+                    start: excerpt(number.as_bytes()),
                 });
             }
         }
@@ -196,6 +223,23 @@ fn occurrences(bytes: &[u8], needle: &[u8]) -> Vec<usize> {
         .collect()
 }
 
+/// Every offset at which the digits `number` stand alone in `bytes`: no digit just before or
+/// just after.
+fn standalone_numbers(bytes: &[u8], number: &[u8]) -> Vec<usize> {
+    if number.is_empty() {
+        return Vec::new();
+    }
+    occurrences(bytes, number)
+        .into_iter()
+        .filter(|&at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(at + number.len()).copied();
+            !before.is_some_and(|b| b.is_ascii_digit())
+                && !after.is_some_and(|b| b.is_ascii_digit())
+        })
+        .collect()
+}
+
 fn is_base64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
@@ -249,6 +293,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_number_is_found_standing_alone_and_not_inside_longer_digits() {
+        let secrets = Secrets {
+            literals: Vec::new(),
+            numbers: vec![("a one-time code".to_owned(), "493817".to_owned())],
+        };
+        for (text, found) in [
+            ("otp=493817&x", 1),
+            ("493817", 1),
+            ("code 493817.", 1),
+            ("1493817", 0),
+            ("4938170", 0),
+            ("49381", 0),
+            ("493817 and 493817", 2),
+        ] {
+            assert_eq!(secrets.find("text", text.as_bytes()).len(), found, "{text}");
+        }
+    }
+
+    #[test]
     fn a_jwt_is_found_wherever_it_sits_and_a_near_miss_is_not() {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
         let text = format!("Authorization: Bearer {jwt}\" and eyJshort.abcdefghijk.abcdefghijk");
@@ -266,6 +329,7 @@ mod tests {
     fn every_occurrence_of_a_literal_is_found() {
         let secrets = Secrets {
             literals: vec![("client secret".into(), "s3cret".into())],
+            numbers: Vec::new(),
         };
         let found = secrets.find("here", b"s3cret and again s3cret, not s3cre");
         let offsets: Vec<usize> = found.iter().map(|f| f.offset).collect();

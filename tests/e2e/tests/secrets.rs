@@ -1,6 +1,7 @@
 //! After a whole journey in the sandbox — register, refresh, a transfer, an account's history
 //! — nothing the center issued to the institution is on the app's side: no token, no
-//! authorization code, no client secret and no full account number in the app's data folder
+//! authorization code, no client secret, no one-time code or phone number typed in the consent
+//! window, and no full account number in the app's data folder
 //! (its store and the in-process server's database, write-ahead logs included), in its logs or
 //! in anything its UI and shell said to each other. The center's own database is the far side
 //! and is left out; it serves as the scan's positive control instead.
@@ -40,8 +41,8 @@ fn scan_app(app: &MoaApp, secrets: &Secrets) -> Result<Scan> {
 }
 
 #[test]
-fn no_token_code_client_secret_or_full_account_number_reaches_the_apps_files_logs_or_ui()
--> Result<()> {
+fn no_token_code_secret_otp_or_full_account_number_reaches_the_apps_files_logs_or_ui() -> Result<()>
+{
     let app = MoaApp::new("secrets_stay_on_the_far_side")?;
     let window = app.launch()?;
     let hooks = ipc::record(&window)?;
@@ -87,7 +88,13 @@ fn no_token_code_client_secret_or_full_account_number_reaches_the_apps_files_log
     let _ = std::fs::write(app.out_dir().join("ipc.jsonl"), &traffic);
 
     // What must not be found, learnt from the center that issued it.
-    let secrets = Secrets::of_center(center.db(), HONG.name)?;
+    let mut secrets = Secrets::of_center(center.db(), HONG.name)?
+        .with_number("홍길동's phone number", HONG.cell_no);
+    let codes = moa_e2e::consent::typed_one_time_codes();
+    check(!codes.is_empty(), "a one-time code was typed")?;
+    for code in &codes {
+        secrets = secrets.with_number("a one-time code", code);
+    }
     for (what, least) in [
         ("authorization code", 1),
         ("client secret", 1),
