@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use moa_core::store::settings;
 use moa_core::transfer::Preflight;
 use moa_core::{Code, Moa};
 
@@ -43,7 +44,7 @@ impl Core {
         match self
             .moa
             .store()
-            .setting("language")
+            .setting(settings::LANGUAGE)
             .ok()
             .flatten()
             .as_deref()
@@ -55,7 +56,14 @@ impl Core {
 
     /// The person's theme.
     pub fn theme(&self) -> Theme {
-        match self.moa.store().setting("theme").ok().flatten().as_deref() {
+        match self
+            .moa
+            .store()
+            .setting(settings::THEME)
+            .ok()
+            .flatten()
+            .as_deref()
+        {
             Some("light") => Theme::Light,
             Some("dark") => Theme::Dark,
             _ => Theme::System,
@@ -310,7 +318,7 @@ impl Core {
         if let Some(language) = input.language {
             let value = if language == Language::En { "en" } else { "ko" };
             store
-                .set_setting("language", value)
+                .set_setting(settings::LANGUAGE, value)
                 .map_err(|e| self.error(e.into()))?;
         }
         if let Some(theme) = input.theme {
@@ -320,7 +328,7 @@ impl Core {
                 Theme::Dark => "dark",
             };
             store
-                .set_setting("theme", value)
+                .set_setting(settings::THEME, value)
                 .map_err(|e| self.error(e.into()))?;
         }
         Ok(())

@@ -138,14 +138,8 @@ impl std::fmt::Debug for Moa {
     }
 }
 
-/// The settings key of the active environment.
-const ACTIVE_ENVIRONMENT: &str = "environment";
-/// The settings key of the sandbox's center address, for the app's developer tools and the
-/// end-to-end tests, which check its ledger. Written each time the sandbox starts and never
-/// read back by the app: the store is a file anyone with the person's account can edit, so
-/// the center is always the one the sandbox has just started, and a moa-server's address read
-/// from the store is checked again like a typed one.
-pub const SANDBOX_CENTER_URL: &str = "sandbox_center_url";
+use store::settings::ACTIVE_ENVIRONMENT;
+pub use store::settings::SANDBOX_CENTER_URL;
 
 /// The environment used last time (the sandbox on first launch, or an institution's server in
 /// a build without the sandbox), as the store records it.

@@ -9,7 +9,7 @@ mod common;
 use std::sync::Arc;
 
 use common::DataDir;
-use moa_core::store::EnvironmentRecord;
+use moa_core::store::{EnvironmentRecord, settings};
 use moa_core::{EnvironmentKind, MemoryVault, Moa, SANDBOX_CENTER_URL};
 use tokio::io::AsyncReadExt;
 
@@ -105,7 +105,7 @@ async fn files_an_older_version_left_readable_are_made_private_when_the_store_op
     }
     std::fs::set_permissions(&dir.0, std::fs::Permissions::from_mode(0o755)).unwrap();
     let store = moa_core::open_store(&dir.0).unwrap();
-    store.set_setting("theme", "dark").unwrap();
+    store.set_setting(settings::THEME, "dark").unwrap();
     assert_eq!(
         std::fs::metadata(&dir.0).unwrap().permissions().mode() & 0o777,
         0o700
@@ -195,7 +195,9 @@ async fn a_server_address_edited_into_the_store_without_https_is_not_connected_t
             chrono::Utc::now(),
         )
         .unwrap();
-    store.set_setting("environment", "server").unwrap();
+    store
+        .set_setting(settings::ACTIVE_ENVIRONMENT, "server")
+        .unwrap();
     drop(store);
 
     let vault = Arc::new(MemoryVault::new());

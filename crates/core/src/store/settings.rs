@@ -1,8 +1,25 @@
-//! Settings: a few named values the app keeps between launches.
+//! Settings: a few named values the app keeps between launches, and the one list of their
+//! keys. The core and the shell name a setting only by a constant of this module.
 
 use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store};
+
+/// The environment used last time (`sandbox` or `server`), opened again at the next launch.
+pub const ACTIVE_ENVIRONMENT: &str = "environment";
+
+/// The sandbox's center address, for the app's developer tools and the end-to-end tests, which
+/// check its ledger. Written each time the sandbox starts and never read back by the app: the
+/// store is a file anyone with the person's account can edit, so the center is always the one
+/// the sandbox has just started, and a moa-server's address read from the store is checked
+/// again like a typed one.
+pub const SANDBOX_CENTER_URL: &str = "sandbox_center_url";
+
+/// The person's language: `ko` (until they choose) or `en`.
+pub const LANGUAGE: &str = "language";
+
+/// The person's theme: `system` (until they choose), `light` or `dark`.
+pub const THEME: &str = "theme";
 
 impl Store {
     /// A setting, if set.
