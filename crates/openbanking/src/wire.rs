@@ -6,16 +6,10 @@
 //! so every optional field goes through [`opt`], which turns all the "nothing" shapes into
 //! `None` before the field's own type sees the value.
 
-use chrono::{FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serializer};
 use serde_json::Value;
-
-/// Korea Standard Time (UTC+9, no daylight saving): the clock every date on the wire is read in.
-pub fn kst() -> FixedOffset {
-    #[allow(clippy::expect_used)]
-    FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
-}
 
 /// Decodes an optional field: missing, `null`, `""` and whitespace-only strings are `None`;
 /// anything else must decode as `T`.
@@ -347,10 +341,5 @@ mod tests {
         assert!(parse_date("20241301").is_err());
         assert!(parse_time("246000").is_err());
         assert!(parse_dtime("2024013112000").is_err());
-    }
-
-    #[test]
-    fn kst_is_nine_hours_east() {
-        assert_eq!(kst().local_minus_utc(), 9 * 3600);
     }
 }

@@ -4,8 +4,10 @@
 //! client secret, `user/me` read, the person made or found, the device linked to them.
 //! Also the person's consent, cancelling an account, and signing out.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeDelta, TimeZone, Utc};
+use chrono::TimeDelta;
 use moa_openbanking::account::CancelRequest;
+// KFTC's `yyyyMMddHHmmss` times are Korean time.
+use moa_openbanking::clock::from_kst;
 use moa_openbanking::user::UserRequest;
 use moa_openbanking::{
     AuthorizeRequest, CallbackError, FintechUseNum, PkceVerifier, Scope, State, parse_callback,
@@ -20,17 +22,6 @@ use crate::store::AccountUpsert;
 
 /// How long a consent flow may take from opening the pages to the callback.
 pub const PENDING_LIFE: TimeDelta = TimeDelta::minutes(10);
-
-/// KFTC's `yyyyMMddHHmmss` times are Korean time.
-fn kst(t: NaiveDateTime) -> DateTime<Utc> {
-    let offset =
-        FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
-    offset
-        .from_local_datetime(&t)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&t))
-}
 
 fn verifier_context(state: &str) -> String {
     format!("registrations.verifier:{state}")
@@ -181,11 +172,11 @@ pub async fn complete(
             inquiry_agreed_at: account
                 .inquiry_agree_dtime
                 .filter(|_| account.inquiry_agree_yn != Some(false))
-                .map(kst),
+                .map(from_kst),
             transfer_agreed_at: account
                 .transfer_agree_dtime
                 .filter(|_| account.transfer_agree_yn != Some(false))
-                .map(kst),
+                .map(from_kst),
         };
         if app.store().upsert_account(person_id, &upsert, now).await? {
             outcome.added += 1;

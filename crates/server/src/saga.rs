@@ -59,8 +59,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use moa_openbanking::account::BalanceRequest;
+use moa_openbanking::clock::{from_kst, today_kst};
 use moa_openbanking::fields::AccountHolderInfoType;
 use moa_openbanking::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
 use moa_openbanking::inquiry::{RealNameRequest, ReceiveRequest, Recipient as ReceiveRecipient};
@@ -130,11 +131,7 @@ pub fn cutoff(leg: &LegId) -> DateTime<Utc> {
         .latest_date()
         .checked_add_days(chrono::Days::new(2))
         .unwrap_or(NaiveDate::MAX);
-    kst()
-        .from_local_datetime(&after.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    from_kst(after.and_time(NaiveTime::MIN))
 }
 
 /// A step of the saga where tests may crash the process.
@@ -264,23 +261,14 @@ fn refusal(e: &moa_openbanking::Error) -> Failure {
     }
 }
 
-fn kst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
-}
-
 /// Korea's business date at `now`.
 pub fn business_date(now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&kst()).date_naive()
+    today_kst(now)
 }
 
 /// The start of `now`'s business day in Korea, in UTC: where the daily limit starts counting.
 pub fn start_of_business_day(now: DateTime<Utc>) -> DateTime<Utc> {
-    let midnight = business_date(now).and_hms_opt(0, 0, 0).unwrap_or_default();
-    kst()
-        .from_local_datetime(&midnight)
-        .single()
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(now)
+    from_kst(business_date(now).and_time(NaiveTime::MIN))
 }
 
 fn won(amount: i64) -> Result<Won> {
@@ -1454,13 +1442,7 @@ mod tests {
 
     #[test]
     fn the_cutoff_is_the_end_of_the_centers_next_business_day() {
-        let kst_midnight = |d: u32| {
-            kst()
-                .from_local_datetime(&day(d).and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("one instant")
-                .with_timezone(&Utc)
-        };
+        let kst_midnight = |d: u32| from_kst(day(d).and_hms_opt(0, 0, 0).expect("midnight"));
         let dated = LegId {
             bank_tran_id: "T991589220U000000001".into(),
             date: day(10),

@@ -654,7 +654,12 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
         .expect("the journal writes")
         .expect("within the limit");
     let mut record = earlier;
-    let leg = |n: u32| LegId::sent(&format!("T991589220U99999999{n}"), now.date_naive());
+    let leg = |n: u32| {
+        LegId::sent(
+            &format!("T991589220U99999999{n}"),
+            moa_server::saga::business_date(now),
+        )
+    };
     for change in [
         Change {
             state: Some(Journaled::Withdrawing),

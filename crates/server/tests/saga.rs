@@ -15,6 +15,7 @@ use moa_testbed::harness::TransferKind::{self, Deposit, Withdraw};
 use std::time::Duration;
 
 use common::{Admin, Device, Sandbox, fault_rule, own_transfer};
+use moa_openbanking::clock;
 use moa_server::api::TransferState::{Completed, Failed, Refunded};
 use moa_server::api::{self, TransferState};
 use moa_server::store::TransferRecord;
@@ -762,15 +763,8 @@ async fn a_call_the_center_filed_on_the_next_day_is_found_there() {
         let p = parties(&sb);
         let admin = sb.admin();
         // The server: 23:59:55 KST today; the center: ten seconds later, past its midnight.
-        let kst = chrono::FixedOffset::east_opt(9 * 3600).expect("KST");
-        let today = chrono::Utc::now().with_timezone(&kst).date_naive();
-        let server_at = today
-            .and_hms_opt(23, 59, 55)
-            .expect("a time")
-            .and_local_timezone(kst)
-            .single()
-            .expect("one instant")
-            .with_timezone(&chrono::Utc);
+        let today = clock::today_kst(chrono::Utc::now());
+        let server_at = clock::from_kst(today.and_hms_opt(23, 59, 55).expect("a time"));
         sb.clock.set(server_at);
         let center_offset = (server_at + chrono::Duration::seconds(10)) - chrono::Utc::now();
         admin.set_clock_offset(center_offset.num_seconds()).await;
@@ -934,20 +928,16 @@ async fn random_faults_clocks_and_delays_never_lose_or_double_money() {
     let accounts = device.demo_accounts(0).await;
     let p = parties(&sb);
     let admin = sb.admin();
-    let kst = chrono::FixedOffset::east_opt(9 * 3600).expect("KST");
     for round in 0..SCENARIOS {
         let mut plan = Vec::new();
         if dice.roll(3) == 0 {
             // Both clocks move on to just before the server's next midnight, the center ahead
             // by a few seconds.
-            let now = sb.clock_now().with_timezone(&kst);
-            let at = (now.date_naive() + chrono::Days::new(1))
-                .and_hms_opt(23, 59, 50 + dice.roll(8) as u32)
-                .expect("a time")
-                .and_local_timezone(kst)
-                .single()
-                .expect("one instant")
-                .with_timezone(&chrono::Utc);
+            let at = clock::from_kst(
+                (clock::today_kst(sb.clock_now()) + chrono::Days::new(1))
+                    .and_hms_opt(23, 59, 50 + dice.roll(8) as u32)
+                    .expect("a time"),
+            );
             sb.clock.set(at);
             let ahead = 1 + dice.roll(10) as i64;
             let center_at = at + chrono::Duration::seconds(ahead);

@@ -1059,9 +1059,10 @@ impl Worker {
         }
         let pick = self.next() as usize % n;
         let account = self.device().accounts[pick].clone();
-        let to = (Utc::now()
-            + chrono::Duration::seconds(self.client.offset.load(Ordering::Relaxed)))
-        .date_naive();
+        // The center's today, in Korea: what its history is dated by.
+        let to = moa_openbanking::clock::today_kst(
+            Utc::now() + chrono::Duration::seconds(self.client.offset.load(Ordering::Relaxed)),
+        );
         let from = to - chrono::Duration::days(30);
         let path = format!("/v1/accounts/{account}/history?from={from}&to={to}");
         let device = &self.devices[self.index];
