@@ -3,17 +3,14 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use moa_core::store::settings;
-use moa_core::transfer::Preflight;
+use moa_core::transfer::{Preflight, rules};
 use moa_core::{Code, Moa};
 
 use crate::error::{from_core, ipc_error};
 use crate::ipc::{IpcError, Language, Theme};
-
-/// How long a checked transfer may wait for the person's confirmation.
-const PREFLIGHT_LIFE: Duration = Duration::from_secs(600);
 
 /// Managed by Tauri; one per process.
 pub struct Core {
@@ -84,7 +81,7 @@ impl Core {
     pub fn hold(&self, preflight: Preflight) -> String {
         let token = uuid::Uuid::new_v4().to_string();
         let mut held = self.preflights.lock().unwrap_or_else(|e| e.into_inner());
-        held.retain(|_, (_, at)| at.elapsed() < PREFLIGHT_LIFE);
+        held.retain(|_, (_, at)| rules::still_confirmable(at.elapsed()));
         held.insert(token.clone(), (preflight, Instant::now()));
         token
     }
@@ -93,7 +90,7 @@ impl Core {
     pub fn take(&self, token: &str) -> Option<Preflight> {
         let mut held = self.preflights.lock().unwrap_or_else(|e| e.into_inner());
         held.remove(token)
-            .filter(|(_, at)| at.elapsed() < PREFLIGHT_LIFE)
+            .filter(|(_, at)| rules::still_confirmable(at.elapsed()))
             .map(|(p, _)| p)
     }
 }
@@ -229,13 +226,7 @@ impl Core {
 /// money somewhere the person did not type (`12O4` with a letter O is not account `124`) or
 /// print a memo other than theirs.
 fn request_of(draft: TransferDraft) -> Result<moa_core::transfer::TransferRequest, Code> {
-    let amount: i64 = draft
-        .amount
-        .trim()
-        .parse()
-        .ok()
-        .filter(|a| *a > 0)
-        .ok_or(Code::AmountNotPositive)?;
+    let amount = rules::parse_amount(&draft.amount).map_err(|e| e.code())?;
     Ok(moa_core::transfer::TransferRequest {
         from_account: draft.from_account,
         to: match draft.to {
@@ -275,8 +266,7 @@ impl Core {
             amount: amount.to_string(),
             available: preflight.available.to_string(),
             remaining_limit: preflight.remaining_limit.to_string(),
-            // What is sent: the core sends the memo without spaces around it.
-            memo: request.memo.trim().to_owned(),
+            memo: rules::memo_as_sent(&request.memo).to_owned(),
         };
         Ok(PreflightView {
             token: self.hold(preflight),

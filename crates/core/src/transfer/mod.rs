@@ -14,6 +14,10 @@ use crate::error::{Code, Error, Result};
 use crate::journal::{NewTransfer, TransferRecord, TransferState};
 use crate::store::AccountRecord;
 
+pub mod rules;
+
+pub use rules::{MEMO_MAX, check_account_number, check_memo};
+
 /// Where the money goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipient {
@@ -26,7 +30,7 @@ pub enum Recipient {
     External {
         /// Bank code: 3 digits.
         bank_code: String,
-        /// Account number: 1 to 16 digits, nothing else ([`check_account_number`]).
+        /// Account number: 1 to 16 digits, nothing else ([`rules::check_account_number`]).
         account_num: String,
     },
 }
@@ -77,62 +81,6 @@ pub struct TransferEvent {
 /// How long the app follows a transfer before it leaves it to a later look.
 const FOLLOW_FOR: Duration = Duration::from_secs(120);
 
-/// The longest memo a bank prints on a statement, in characters.
-pub const MEMO_MAX: usize = 20;
-
-/// Refuses what no server needs to be asked about: an amount not above zero, money sent to
-/// the account it leaves, a recipient whose bank code or account number is not digits, and a
-/// memo the statements cannot show as written.
-fn refuse_on_its_face(request: &TransferRequest) -> Result<()> {
-    if request.amount <= 0 {
-        return Err(Error::Invalid(Code::AmountNotPositive));
-    }
-    match &request.to {
-        Recipient::Own { account_id } if *account_id == request.from_account => {
-            return Err(Error::Invalid(Code::SameAccount));
-        }
-        Recipient::Own { .. } => {}
-        Recipient::External {
-            bank_code,
-            account_num,
-        } => {
-            if !is_digits(bank_code, 3..=3) {
-                return Err(Error::Invalid(Code::BadBankCode));
-            }
-            check_account_number(account_num)?;
-        }
-    }
-    check_memo(&request.memo)
-}
-
-fn is_digits(text: &str, len: std::ops::RangeInclusive<usize>) -> bool {
-    len.contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// An account number is 1 to 16 digits, as typed. Anything else — a letter, a space, a dash —
-/// is refused rather than dropped: `12O4` with a letter O is not account `124`, and the person
-/// must see what is sent.
-pub fn check_account_number(account_num: &str) -> Result<()> {
-    if is_digits(account_num, 1..=16) {
-        Ok(())
-    } else {
-        Err(Error::Invalid(Code::BadAccountNumber))
-    }
-}
-
-/// A memo is at most [`MEMO_MAX`] characters (spaces around it are not sent) and holds no
-/// control character and no character that reorders text (U+061C, U+200E, U+200F,
-/// U+202A–U+202E, U+2066–U+2069): it is printed on two people's statements, and a memo that
-/// reads differently from what was typed is a way to mislead the recipient.
-pub fn check_memo(memo: &str) -> Result<()> {
-    let reorders = |c: char| matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-    if memo.chars().any(|c| c.is_control() || reorders(c)) || memo.trim().chars().count() > MEMO_MAX
-    {
-        return Err(Error::Invalid(Code::BadMemo));
-    }
-    Ok(())
-}
-
 impl Moa {
     fn active_account(&self, env_id: i64, id: i64) -> Result<AccountRecord> {
         self.store()
@@ -159,7 +107,7 @@ impl Moa {
             from: from.fintech_use_num,
             to,
             amount: request.amount,
-            memo: request.memo.trim().to_owned(),
+            memo: rules::memo_as_sent(&request.memo).to_owned(),
         })
     }
 
@@ -167,7 +115,7 @@ impl Moa {
     /// and the balance, and asks the recipient's name (수취조회). Moves nothing.
     pub async fn preflight_transfer(&self, request: &TransferRequest) -> Result<Preflight> {
         let env = self.environment().await?;
-        refuse_on_its_face(request)?;
+        rules::check(request)?;
         let wire = self.wire_request(env.id, request)?;
         let from = self.active_account(env.id, request.from_account)?;
         let check: api::TransferCheck = self
@@ -198,7 +146,7 @@ impl Moa {
         let env = self.environment().await?;
         let request = &confirmed.request;
         // Checked again: the journal takes only an amount above zero.
-        refuse_on_its_face(request)?;
+        rules::check(request)?;
         let wire = self.wire_request(env.id, request)?;
         let key = uuid::Uuid::new_v4().simple().to_string();
         let (to_account, to_account_num) = match &request.to {
@@ -216,7 +164,7 @@ impl Moa {
                 to_account_num,
                 to_holder_name: confirmed.recipient_name.clone(),
                 amount: request.amount,
-                memo: request.memo.trim().to_owned(),
+                memo: rules::memo_as_sent(&request.memo).to_owned(),
             },
             now,
         )?;
@@ -350,93 +298,5 @@ impl Moa {
     pub async fn transfers(&self, limit: u32) -> Result<Vec<TransferRecord>> {
         let env = self.environment().await?;
         Ok(self.store().transfers(env.id, limit)?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn external(bank_code: &str, account_num: &str, memo: &str) -> TransferRequest {
-        TransferRequest {
-            from_account: 1,
-            to: Recipient::External {
-                bank_code: bank_code.into(),
-                account_num: account_num.into(),
-            },
-            amount: 1_000,
-            memo: memo.into(),
-        }
-    }
-
-    fn refused(request: &TransferRequest) -> Option<&'static str> {
-        refuse_on_its_face(request).err().map(|e| e.code().as_str())
-    }
-
-    #[test]
-    fn an_account_number_with_anything_but_digits_is_refused_not_stripped() {
-        assert_eq!(refused(&external("004", "110123456789", "")), None);
-        assert_eq!(refused(&external("004", "1", "")), None);
-        assert_eq!(refused(&external("004", "1234567890123456", "")), None);
-        for number in [
-            "",
-            "110-123-456789",
-            "110 123",
-            " 110123",
-            "12O4",
-            "１２３",
-            "12345678901234567",
-            "123\u{200b}456",
-        ] {
-            assert_eq!(
-                refused(&external("004", number, "")),
-                Some("bad_account_number"),
-                "{number:?}"
-            );
-        }
-        for code in ["", "04", "0004", "O04"] {
-            assert_eq!(
-                refused(&external(code, "123", "")),
-                Some("bad_bank_code"),
-                "{code:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_memo_with_control_or_reordering_characters_or_too_long_is_refused() {
-        for memo in [
-            "",
-            "생활비",
-            "  저녁값  ",
-            "12345678901234567890",
-            "a b-c_d!",
-        ] {
-            assert_eq!(refused(&external("004", "123", memo)), None, "{memo:?}");
-        }
-        for memo in [
-            "\u{202e}생활비",
-            "생활비\u{2066}",
-            "a\u{200f}b",
-            "a\u{061c}b",
-            "a\tb",
-            "a\nb",
-            "생활비\n",
-            "\u{7f}",
-            "123456789012345678901",
-        ] {
-            assert_eq!(
-                refused(&external("004", "123", memo)),
-                Some("bad_memo"),
-                "{memo:?}"
-            );
-        }
-        let own = TransferRequest {
-            from_account: 1,
-            to: Recipient::Own { account_id: 2 },
-            amount: 1_000,
-            memo: "\u{202d}x".into(),
-        };
-        assert_eq!(refused(&own), Some("bad_memo"));
     }
 }
