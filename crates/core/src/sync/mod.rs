@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Months, NaiveDate, SubsecRound, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, TimeDelta, Utc};
 use moa_server::api;
 use reqwest::Method;
 use serde::Serialize;
@@ -25,6 +25,12 @@ use crate::store::{AccountRecord, HistoryRow, Store};
 use moa_server::sync::Gate;
 
 pub use moa_server::api::{BankState, StaleCode};
+
+pub mod plan;
+
+pub use plan::{
+    HISTORY_MONTHS, HISTORY_OVERLAP_DAYS, history_window, rate_limited_pause, refusal_code,
+};
 
 /// How much a sync may do at once, and how long it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,17 +97,6 @@ impl StaleReason {
             Error::Server(api::ErrorCode::CenterRefused) => StaleCode::CenterRefused,
             _ => StaleCode::Internal,
         })
-    }
-}
-
-/// What a bank's refusal means, given the state the center announces for it: a bank in outage,
-/// not open yet or gone says so, as a balance refresh would; any other refusal is the bank's.
-pub fn refusal_code(bank: Option<BankState>) -> StaleCode {
-    match bank {
-        Some(BankState::Down) => StaleCode::BankDown,
-        Some(BankState::NotOpen) => StaleCode::BankNotOpen,
-        Some(BankState::Terminated) => StaleCode::BankTerminated,
-        _ => StaleCode::BankRefused,
     }
 }
 
@@ -263,37 +258,6 @@ pub struct HistoryEvent {
     pub total: usize,
 }
 
-/// How far back the first sync reaches.
-pub const HISTORY_MONTHS: u32 = 12;
-/// How many days a later sync reads again.
-pub const HISTORY_OVERLAP_DAYS: i64 = 3;
-
-/// The days a history sync asks for: a year back the first time, later from three days before
-/// the last sync's end, never after today.
-pub fn history_window(
-    synced_through: Option<NaiveDate>,
-    today: NaiveDate,
-) -> (NaiveDate, NaiveDate) {
-    let earliest = today
-        .checked_sub_months(Months::new(HISTORY_MONTHS))
-        .unwrap_or(today);
-    let from = match synced_through {
-        None => earliest,
-        Some(day) => (day - TimeDelta::days(HISTORY_OVERLAP_DAYS))
-            .max(earliest)
-            .min(today),
-    };
-    (from, today)
-}
-
-/// How long to wait before asking again for a history page the server refused as too many
-/// requests, after `refusals` refusals of it: 100 ms, doubling, six times (6.3 s in all); then
-/// `None`, and the account waits for the next sync. The server's allowance refills every
-/// second, and a first sync of a long history asks for many pages in a row.
-pub fn rate_limited_pause(refusals: u32) -> Option<Duration> {
-    (refusals < 6).then(|| Duration::from_millis(100 << refusals))
-}
-
 /// One page of history, asked again after a pause while the server says too many requests.
 async fn history_page(server: &Server, path: &str) -> Result<api::HistoryPage> {
     let mut refusals = 0;
@@ -392,20 +356,7 @@ async fn history_of(
             Some(next) => cursor = Some(next),
         }
     };
-    let through = if truncated {
-        // The last day read may be cut in the middle: leave it for the next sync, since the
-        // store tells identical rows apart by counting them within whole days.
-        let last = rows.iter().map(|r| r.tran_date).max();
-        match last {
-            Some(last) if last > from => {
-                rows.retain(|r| r.tran_date < last);
-                Some(last - TimeDelta::days(1))
-            }
-            _ => None,
-        }
-    } else {
-        Some(to)
-    };
+    let through = plan::whole_days(&mut rows, from, to, truncated);
     let fetched = rows.len();
     let id = account.id;
     let merged = store
@@ -452,7 +403,7 @@ impl Moa {
             .store()
             .accounts(env.id)?
             .into_iter()
-            .filter(|a| a.inquiry_agreed_at.is_some())
+            .filter(plan::syncs)
             .collect();
         Ok((server, accounts))
     }
@@ -719,60 +670,5 @@ impl Moa {
         }
         outcomes.sort_by_key(|(id, _)| *id);
         Ok(outcomes)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_page_refused_as_too_many_requests_is_asked_again_later_six_times_at_most() {
-        let pauses: Vec<Duration> = (0..).map_while(rate_limited_pause).collect();
-        assert_eq!(
-            pauses.iter().map(Duration::as_millis).collect::<Vec<_>>(),
-            vec![100, 200, 400, 800, 1_600, 3_200]
-        );
-    }
-
-    #[test]
-    fn a_refusal_from_a_bank_that_announces_its_state_says_that_state() {
-        assert_eq!(refusal_code(Some(BankState::Down)), StaleCode::BankDown);
-        assert_eq!(
-            refusal_code(Some(BankState::NotOpen)),
-            StaleCode::BankNotOpen
-        );
-        assert_eq!(
-            refusal_code(Some(BankState::Terminated)),
-            StaleCode::BankTerminated
-        );
-        for state in [Some(BankState::Available), Some(BankState::Unknown), None] {
-            assert_eq!(refusal_code(state), StaleCode::BankRefused, "{state:?}");
-        }
-    }
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap_or(NaiveDate::MIN)
-    }
-
-    #[test]
-    fn the_first_sync_reaches_a_year_back_and_later_ones_overlap_three_days() {
-        let today = day("2026-11-27");
-        assert_eq!(history_window(None, today), (day("2025-11-27"), today));
-        assert_eq!(
-            history_window(Some(day("2026-11-20")), today),
-            (day("2026-11-17"), today)
-        );
-        // Never before the first sync's reach, never after today.
-        assert_eq!(
-            history_window(Some(day("2024-01-01")), today),
-            (day("2025-11-27"), today)
-        );
-        assert_eq!(
-            history_window(Some(day("2026-12-31")), today),
-            (today, today)
-        );
-        // Whole months: a leap day's year still reaches the same date.
-        assert_eq!(history_window(None, day("2028-02-29")).0, day("2027-02-28"));
     }
 }
