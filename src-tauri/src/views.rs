@@ -17,7 +17,7 @@ pub fn time(t: &DateTime<Utc>) -> String {
 pub fn dashboard(store: &Store, environment_id: i64) -> moa_core::Result<Dashboard> {
     let accounts = store.accounts(environment_id)?;
     let balances = store.balances(environment_id)?;
-    let total: i64 = balances.iter().filter_map(|b| b.balance).sum();
+    let total = moa_core::dashboard::total(&balances);
     Ok(Dashboard {
         accounts: accounts
             .iter()

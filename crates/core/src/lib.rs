@@ -15,6 +15,7 @@
 //! [`Moa`] ties them together. It has no Tauri dependency.
 #![deny(missing_docs)]
 
+pub mod dashboard;
 pub mod error;
 pub mod files;
 pub mod journal;
