@@ -312,6 +312,34 @@ fn stored_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredRow>> {
     })())
 }
 
+/// One row of an account's history, as the after-balance chain sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChainLink {
+    id: i64,
+    deposit: bool,
+    amount: i64,
+    after_balance: i64,
+}
+
+/// The breaks in a history's after-balance chain, rows oldest first: every pair of neighbours
+/// where the later row's after-balance does not follow from the earlier one's and its own
+/// amount, as `(before_row, after_row, missing_amount)` — the amount the missing rows moved,
+/// negative when money left.
+fn chain_breaks(rows: &[ChainLink]) -> Vec<(i64, i64, i64)> {
+    rows.windows(2)
+        .filter_map(|pair| {
+            let (before, row) = (pair[0], pair[1]);
+            let delta = if row.deposit { row.amount } else { -row.amount };
+            let expected = before.after_balance + delta;
+            (expected != row.after_balance).then_some((
+                before.id,
+                row.id,
+                row.after_balance - expected,
+            ))
+        })
+        .collect()
+}
+
 /// Walks an account's history oldest first and records every place where a row's
 /// after-balance does not follow from the previous one: rows are missing there.
 fn check_chain(conn: &Connection, account_id: i64, now: DateTime<Utc>) -> Result<usize> {
@@ -331,23 +359,17 @@ fn check_chain(conn: &Connection, account_id: i64, now: DateTime<Utc>) -> Result
             r.get::<_, i64>(3)?,
         ))
     })?;
-    let mut gaps = Vec::new();
-    let mut previous: Option<(i64, i64)> = None;
-    for row in rows {
-        let (id, inout, amount, after) = row?;
-        let delta = if inout.contains("입금") {
-            amount
-        } else {
-            -amount
-        };
-        if let Some((prev_id, prev_after)) = previous {
-            let expected = prev_after + delta;
-            if expected != after {
-                gaps.push((prev_id, id, after - expected));
-            }
-        }
-        previous = Some((id, after));
-    }
+    let rows = rows
+        .map(|row| {
+            row.map(|(id, inout, amount, after)| ChainLink {
+                id,
+                deposit: inout.contains("입금"),
+                amount,
+                after_balance: after,
+            })
+        })
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let gaps = chain_breaks(&rows);
     let mut insert = conn.prepare_cached(
         "INSERT INTO history_gaps (account_id, before_row, after_row, missing_amount, detected_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -468,5 +490,27 @@ mod tests {
             newest_first.iter().map(|r| r.tran_amt).collect::<Vec<_>>(),
             vec![500, 4_500]
         );
+    }
+
+    #[test]
+    fn a_chain_break_says_between_which_rows_and_how_much_went_missing() {
+        let link = |id, deposit, amount, after_balance| ChainLink {
+            id,
+            deposit,
+            amount,
+            after_balance,
+        };
+        assert_eq!(chain_breaks(&[]), vec![]);
+        assert_eq!(chain_breaks(&[link(1, true, 10_000, 10_000)]), vec![]);
+        let rows = [
+            link(1, true, 10_000, 10_000),
+            link(2, false, 4_500, 5_500),
+            // 3,000 left between rows 2 and 3.
+            link(3, false, 500, 2_000),
+            // 1,000 arrived between rows 3 and 4.
+            link(4, true, 1_000, 4_000),
+            link(5, false, 4_000, 0),
+        ];
+        assert_eq!(chain_breaks(&rows), vec![(2, 3, -3_000), (3, 4, 1_000)]);
     }
 }
