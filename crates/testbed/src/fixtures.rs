@@ -20,6 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::api::method_not_allowed;
+use crate::pages::esc;
 use crate::state::Testbed;
 
 pub(crate) fn routes() -> Router<Testbed> {
@@ -115,22 +116,6 @@ async fn redirect(RawQuery(raw): RawQuery) -> Response {
         Some(location) => (StatusCode::FOUND, [(header::LOCATION, location)]).into_response(),
         None => (StatusCode::BAD_REQUEST, "to: a URL to redirect to").into_response(),
     }
-}
-
-/// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::state::Institution;
 use crate::wire::ApiError;
 
 /// Escapes text for HTML content and attribute values.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -126,6 +126,15 @@ fn heading(w: &Words, institution: &Institution, reconfirm: bool) -> String {
     )
 }
 
+/// A form page is `422` when it is shown again with an error, `200` otherwise.
+fn form_status(error: Option<&str>) -> StatusCode {
+    if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    }
+}
+
 fn error_line(error: Option<&str>) -> String {
     error
         .map(|e| {
@@ -163,11 +172,7 @@ pub(super) fn identity_page(
         cell = w.cell_no,
         send = w.send_code,
     );
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error);
     html(status, page(english, w.title, &body))
 }
 
@@ -237,11 +242,7 @@ pub(super) fn otp_page(
         label = w.otp_label,
         confirm = w.confirm,
     );
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error);
     html(status, page(english, w.title, &body))
 }
 
@@ -325,11 +326,7 @@ pub(super) fn accounts_page(
         refuse = w.refuse,
         agree = w.agree,
     );
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(error);
     html_to(
         status,
         page(english, w.title, &body),

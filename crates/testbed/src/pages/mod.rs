@@ -20,6 +20,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use self::form::{Consent, Identity, OtpVerdict, first};
+pub(crate) use self::html::esc;
 use self::html::{
     accounts_page, callback, error_page, identity_page, otp_page, session_gone, too_many_attempts,
 };
@@ -31,27 +32,18 @@ use crate::state::{Institution, Testbed};
 use crate::wire::ApiError;
 
 pub(crate) fn routes() -> Router<Testbed> {
-    Router::new()
-        .route(
-            "/oauth/2.0/authorize",
-            get(authorize).fallback(method_not_allowed),
-        )
-        .route(
-            "/oauth/2.0/authorize_account",
-            get(authorize_account).fallback(method_not_allowed),
-        )
-        .route(
-            "/oauth/2.0/authorize/identity",
-            post(identity).fallback(method_not_allowed),
-        )
-        .route(
-            "/oauth/2.0/authorize/otp",
-            post(otp).fallback(method_not_allowed),
-        )
-        .route(
-            "/oauth/2.0/authorize/consent",
-            post(consent).fallback(method_not_allowed),
-        )
+    let pages = [
+        ("/oauth/2.0/authorize", get(authorize)),
+        ("/oauth/2.0/authorize_account", get(authorize_account)),
+        ("/oauth/2.0/authorize/identity", post(identity)),
+        ("/oauth/2.0/authorize/otp", post(otp)),
+        ("/oauth/2.0/authorize/consent", post(consent)),
+    ];
+    pages
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler.fallback(method_not_allowed))
+        })
 }
 
 async fn authorize(state: State<Testbed>, query: RawQuery) -> Response {
@@ -81,28 +73,33 @@ async fn start(
     }
 }
 
-/// The session named in a posted form, with its institution; `None` when it is gone.
-fn session_of(
-    testbed: &Testbed,
-    fields: &[(String, String)],
-) -> Option<(String, Session, Institution)> {
-    let id = first(fields, "session").unwrap_or("").to_owned();
-    let session = testbed.sessions().get(&id)?;
-    let institution = testbed
-        .institutions()
-        .into_iter()
-        .find(|i| i.id == session.request.institution_id)?;
-    Some((id, session, institution))
+/// A posted form, the session it names and that session's institution.
+type Posted = (Vec<(String, String)>, String, Session, Institution);
+
+/// Reads a posted form; the "session gone" page when its session has expired or never was.
+fn posted(testbed: &Testbed, body: &[u8]) -> Result<Posted, Box<Response>> {
+    let fields = form::form(body);
+    let id = first(&fields, "session").unwrap_or("").to_owned();
+    let session = testbed.sessions().get(&id);
+    let institution = session.as_ref().and_then(|session| {
+        testbed
+            .institutions()
+            .into_iter()
+            .find(|i| i.id == session.request.institution_id)
+    });
+    match (session, institution) {
+        (Some(session), Some(institution)) => Ok((fields, id, session, institution)),
+        _ => Err(Box::new(session_gone(false))),
+    }
 }
 
 async fn identity(State(testbed): State<Testbed>, body: Bytes) -> Response {
-    let fields = form::form(&body);
-    let Some((id, session, institution)) = session_of(&testbed, &fields) else {
-        return session_gone(false);
+    let (fields, id, session, institution) = match posted(&testbed, &body) {
+        Ok(posted) => posted,
+        Err(gone) => return *gone,
     };
     let english = session.request.english;
     let reconfirm = session.request.reconfirm;
-    let w = words(english);
     let identity = Identity::parse(&fields);
     let cell = identity.cell_no.clone();
     match store::person(&testbed, identity).await {
@@ -123,20 +120,18 @@ async fn identity(State(testbed): State<Testbed>, body: Bytes) -> Response {
             &id,
             english,
             reconfirm,
-            Some(w.no_such_person),
+            Some(words(english).no_such_person),
         ),
         Err(e) => error_page(english, &ApiError::from(e)),
     }
 }
 
 async fn otp(State(testbed): State<Testbed>, body: Bytes) -> Response {
-    let fields = form::form(&body);
-    let Some((id, session, institution)) = session_of(&testbed, &fields) else {
-        return session_gone(false);
+    let (fields, id, session, institution) = match posted(&testbed, &body) {
+        Ok(posted) => posted,
+        Err(gone) => return *gone,
     };
     let english = session.request.english;
-    let reconfirm = session.request.reconfirm;
-    let w = words(english);
     let Stage::Otp {
         person_id,
         otp,
@@ -177,10 +172,10 @@ async fn otp(State(testbed): State<Testbed>, body: Bytes) -> Response {
                 &institution,
                 &id,
                 english,
-                reconfirm,
+                session.request.reconfirm,
                 &otp,
                 "",
-                Some(w.wrong_otp),
+                Some(words(english).wrong_otp),
             )
         }
     }
@@ -202,9 +197,9 @@ async fn show_accounts(
 }
 
 async fn consent(State(testbed): State<Testbed>, body: Bytes) -> Response {
-    let fields = form::form(&body);
-    let Some((id, session, institution)) = session_of(&testbed, &fields) else {
-        return session_gone(false);
+    let (fields, id, session, institution) = match posted(&testbed, &body) {
+        Ok(posted) => posted,
+        Err(gone) => return *gone,
     };
     let request = session.request.clone();
     let english = request.english;
