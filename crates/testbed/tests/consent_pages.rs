@@ -202,17 +202,7 @@ async fn the_whole_consent_journey_registers_exactly_the_chosen_accounts() {
         Some("0123456789abcdef0123456789abcdef")
     );
 
-    let i = bed.institution(0).clone();
-    let answer = bed
-        .token_form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ])
-        .await;
+    let answer = bed.exchange_as(0, &code, CALLBACK, Some(&verifier)).await;
     assert!(answer.get("rsp_code").is_none(), "{answer}");
     let user = bed.user_from(0, &answer);
     let me = bed.user_me(&user).await;
@@ -533,17 +523,7 @@ async fn registering_an_account_again_updates_it_and_keeps_its_fintech_number() 
     assert_eq!(response.status(), StatusCode::FOUND);
     let (_, pairs) = location_params(&response);
     let code = param(&pairs, "code").unwrap().to_owned();
-    let i = bed.institution(0).clone();
-    let answer = bed
-        .token_form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", &verifier),
-        ])
-        .await;
+    let answer = bed.exchange_as(0, &code, CALLBACK, Some(&verifier)).await;
     let second = bed.user_from(0, &answer);
     assert_eq!(second.user_seq_no, first.user_seq_no, "the same person");
     let after = bed.fintech_nums(&second).await;

@@ -4,31 +4,12 @@
 
 mod common;
 
-use common::{Bed, CALLBACK, User, pkce};
+use common::{Bed, CALLBACK, User, pkce, refused_with};
+
+/// The scope every refresh here asks for.
+const ALL: &str = "login inquiry transfer";
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-
-fn refused_with(answer: &Value, detail: &str) {
-    assert_eq!(answer["rsp_code"], "O0001", "{answer}");
-    let message = answer["rsp_message"].as_str().expect("rsp_message");
-    assert!(
-        message.contains(&format!("[{detail}]")),
-        "expected [{detail}] in {message}"
-    );
-    assert!(answer.get("access_token").is_none(), "{answer}");
-}
-
-async fn refresh(bed: &Bed, institution: usize, refresh_token: &str) -> Value {
-    let i = bed.institution(institution).clone();
-    bed.token_form(&[
-        ("grant_type", "refresh_token"),
-        ("client_id", &i.client_id),
-        ("client_secret", &i.client_secret),
-        ("refresh_token", refresh_token),
-        ("scope", "login inquiry transfer"),
-    ])
-    .await
-}
+use serde_json::json;
 
 /// The center's answer to an API call with the user's access token: `A0000` while it holds,
 /// `O0002` once it is revoked.
@@ -55,9 +36,12 @@ async fn a_replayed_code_is_refused_and_revokes_the_tokens_it_issued() {
         "O0002",
         "the access token is revoked"
     );
-    refused_with(&refresh(&bed, 0, &user.refresh_token).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(0, &user.refresh_token, ALL).await,
+        "3002110",
+    );
     assert_eq!(me(&bed, &other).await, "A0000", "another grant still holds");
-    let renewed = refresh(&bed, 0, &other.refresh_token).await;
+    let renewed = bed.refresh_raw(0, &other.refresh_token, ALL).await;
     assert!(renewed.get("access_token").is_some(), "{renewed}");
 }
 
@@ -66,13 +50,16 @@ async fn a_replayed_code_also_revokes_the_tokens_renewed_from_it() {
     let bed = common::spawn().await;
     let code = bed.code(0, 1, &[0]).await;
     let first = bed.user_from(0, &bed.exchange_raw(0, &code).await);
-    let renewed = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
+    let renewed = bed.user_from(0, &bed.refresh_raw(0, &first.refresh_token, ALL).await);
     assert_eq!(me(&bed, &renewed).await, "A0000");
 
     refused_with(&bed.exchange_raw(0, &code).await, "3002110");
 
     assert_eq!(me(&bed, &renewed).await, "O0002");
-    refused_with(&refresh(&bed, 0, &renewed.refresh_token).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(0, &renewed.refresh_token, ALL).await,
+        "3002110",
+    );
 }
 
 #[tokio::test]
@@ -80,8 +67,8 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     let bed = common::spawn().await;
     let first = bed.user(0, 0, &[0]).await;
     let other = bed.user(0, 0, &[0]).await;
-    let second = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
-    let third = bed.user_from(0, &refresh(&bed, 0, &second.refresh_token).await);
+    let second = bed.user_from(0, &bed.refresh_raw(0, &first.refresh_token, ALL).await);
+    let third = bed.user_from(0, &bed.refresh_raw(0, &second.refresh_token, ALL).await);
     assert_ne!(
         third.refresh_token, second.refresh_token,
         "refresh tokens rotate"
@@ -89,10 +76,16 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
     assert_eq!(me(&bed, &third).await, "A0000");
 
     // The first refresh token, spent two rotations ago, comes back.
-    refused_with(&refresh(&bed, 0, &first.refresh_token).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(0, &first.refresh_token, ALL).await,
+        "3002110",
+    );
 
     assert_eq!(me(&bed, &third).await, "O0002", "the current access token");
-    refused_with(&refresh(&bed, 0, &third.refresh_token).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(0, &third.refresh_token, ALL).await,
+        "3002110",
+    );
     assert_eq!(me(&bed, &other).await, "A0000", "another grant still holds");
 }
 
@@ -100,9 +93,12 @@ async fn reusing_a_rotated_refresh_token_revokes_the_whole_family() {
 async fn a_refresh_token_presented_by_another_institution_revokes_nothing() {
     let bed = common::spawn().await;
     let first = bed.user(0, 0, &[0]).await;
-    let second = bed.user_from(0, &refresh(&bed, 0, &first.refresh_token).await);
+    let second = bed.user_from(0, &bed.refresh_raw(0, &first.refresh_token, ALL).await);
     // Not this institution's token: refused, and its owner's family is left alone.
-    refused_with(&refresh(&bed, 1, &first.refresh_token).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(1, &first.refresh_token, ALL).await,
+        "3002110",
+    );
     assert_eq!(me(&bed, &second).await, "A0000");
 }
 
@@ -177,28 +173,14 @@ async fn a_public_institution_must_prove_the_code_is_its_own_with_the_verifier()
         .as_str()
         .unwrap_or_else(|| panic!("a code: {answer}"))
         .to_owned();
-    let i = bed.institution(1).clone();
-    let exchange = |verifier: Option<String>| {
-        let mut fields = vec![
-            ("grant_type", "authorization_code".to_owned()),
-            ("code", code.clone()),
-            ("client_id", i.client_id.clone()),
-            ("client_secret", i.client_secret.clone()),
-            ("redirect_uri", CALLBACK.to_owned()),
-        ];
-        if let Some(v) = verifier {
-            fields.push(("code_verifier", v));
-        }
-        let bed = &bed;
-        async move {
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            bed.token_form(&fields).await
-        }
-    };
-    refused_with(&exchange(None).await, "3000103");
+    refused_with(&bed.exchange_as(1, &code, CALLBACK, None).await, "3000103");
     let (other_verifier, _) = pkce();
-    refused_with(&exchange(Some(other_verifier)).await, "3002110");
-    let answer = exchange(Some(verifier)).await;
+    refused_with(
+        &bed.exchange_as(1, &code, CALLBACK, Some(&other_verifier))
+            .await,
+        "3002110",
+    );
+    let answer = bed.exchange_as(1, &code, CALLBACK, Some(&verifier)).await;
     assert!(answer.get("access_token").is_some(), "{answer}");
 }
 

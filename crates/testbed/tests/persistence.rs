@@ -70,15 +70,8 @@ async fn registrations_and_tokens_survive_a_restart_of_the_library() {
         balance,
         "the seed was not run again"
     );
-    let i = bed.institution(0).clone();
     let refreshed = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &user.refresh_token),
-            ("scope", "login inquiry"),
-        ])
+        .refresh_raw(0, &user.refresh_token, "login inquiry")
         .await;
     assert!(refreshed.get("access_token").is_some(), "{refreshed}");
     bed.spawned.shutdown().await;

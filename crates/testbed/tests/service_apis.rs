@@ -579,18 +579,11 @@ async fn inquiry_consent_lapses_after_365_days_until_the_person_registers_again(
     let mut user = bed.user(0, 0, &[0]).await;
     let fintech = bed.fintech_nums(&user).await.remove(0);
     let clock = bed.spawned.testbed.clock();
-    let i = bed.institution(0).clone();
     // Keep the person signed in through the year, refreshing well inside each token's life.
     for day in [80, 160, 240, 320] {
         clock.set_offset(chrono::TimeDelta::days(day));
         let answer = bed
-            .token_form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", &i.client_id),
-                ("client_secret", &i.client_secret),
-                ("refresh_token", &user.refresh_token),
-                ("scope", "login inquiry transfer"),
-            ])
+            .refresh_raw(0, &user.refresh_token, "login inquiry transfer")
             .await;
         user = bed.user_from(0, &answer);
     }

@@ -3,18 +3,8 @@
 mod common;
 
 use chrono::TimeDelta;
-use common::{CALLBACK, jwt_claims, pkce};
+use common::{CALLBACK, jwt_claims, pkce, refused_in_case, refused_with};
 use serde_json::{Value, json};
-
-fn refused_with(answer: &Value, detail: &str) {
-    assert_eq!(answer["rsp_code"], "O0001", "{answer}");
-    let message = answer["rsp_message"].as_str().expect("rsp_message");
-    assert!(
-        message.contains(&format!("[{detail}]")),
-        "expected [{detail}] in {message}"
-    );
-    assert!(answer.get("access_token").is_none());
-}
 
 #[tokio::test]
 async fn an_authorization_code_exchange_answers_like_kftc() {
@@ -66,12 +56,7 @@ async fn an_authorization_code_exchange_answers_like_kftc() {
 async fn a_code_is_single_use() {
     let bed = common::spawn().await;
     let code = bed.code(0, 0, &[0]).await;
-    assert!(
-        bed.exchange_raw(0, &code)
-            .await
-            .get("access_token")
-            .is_some()
-    );
+    bed.assert_exchanges(0, &code).await;
     refused_with(&bed.exchange_raw(0, &code).await, "3002110");
 }
 
@@ -92,27 +77,15 @@ async fn a_code_belongs_to_the_institution_it_was_issued_to() {
     let code = bed.code(0, 0, &[0]).await;
     refused_with(&bed.exchange_raw(1, &code).await, "3002110");
     // The attempt did not spend it.
-    assert!(
-        bed.exchange_raw(0, &code)
-            .await
-            .get("access_token")
-            .is_some()
-    );
+    bed.assert_exchanges(0, &code).await;
 }
 
 #[tokio::test]
 async fn a_redirect_uri_other_than_the_authorized_one_is_refused() {
     let bed = common::spawn().await;
     let code = bed.code(0, 0, &[0]).await;
-    let i = bed.institution(0).clone();
     let answer = bed
-        .token_form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("redirect_uri", "http://127.0.0.1:9/callback"),
-        ])
+        .exchange_as(0, &code, "http://127.0.0.1:9/callback", None)
         .await;
     refused_with(&answer, "3000114");
 }
@@ -123,31 +96,14 @@ async fn pkce_verifier_must_match_the_challenge_and_must_be_sent() {
     let (verifier, challenge) = pkce();
     let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry");
     body["code_challenge"] = json!(challenge);
-    let code = bed.sandbox_authorize_raw(body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let i = bed.institution(0).clone();
-    let exchange = |verifier: Option<String>| {
-        let mut fields = vec![
-            ("grant_type", "authorization_code".to_owned()),
-            ("code", code.clone()),
-            ("client_id", i.client_id.clone()),
-            ("client_secret", i.client_secret.clone()),
-            ("redirect_uri", CALLBACK.to_owned()),
-        ];
-        if let Some(v) = verifier {
-            fields.push(("code_verifier", v));
-        }
-        let bed = &bed;
-        async move {
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            bed.token_form(&fields).await
-        }
-    };
-    refused_with(&exchange(Some(format!("{verifier}x"))).await, "3002110");
-    refused_with(&exchange(None).await, "3000103");
-    let answer = exchange(Some(verifier)).await;
+    let code = bed.sandbox_code(body).await;
+    refused_with(
+        &bed.exchange_as(0, &code, CALLBACK, Some(&format!("{verifier}x")))
+            .await,
+        "3002110",
+    );
+    refused_with(&bed.exchange_as(0, &code, CALLBACK, None).await, "3000103");
+    let answer = bed.exchange_as(0, &code, CALLBACK, Some(&verifier)).await;
     assert!(answer.get("access_token").is_some(), "{answer}");
     assert_eq!(answer["scope"], "inquiry login");
 }
@@ -174,12 +130,7 @@ async fn bad_client_credentials_are_refused_with_3000201() {
             .await;
         refused_with(&answer, "3000201");
     }
-    assert!(
-        bed.exchange_raw(0, &code)
-            .await
-            .get("access_token")
-            .is_some()
-    );
+    bed.assert_exchanges(0, &code).await;
 }
 
 #[tokio::test]
@@ -214,12 +165,7 @@ async fn a_missing_or_doubled_field_is_refused_with_3000103() {
     let mut unknown_grant = full.to_vec();
     unknown_grant[0] = ("grant_type", "password");
     refused_with(&bed.token_form(&unknown_grant).await, "3000103");
-    assert!(
-        bed.exchange_raw(0, &code)
-            .await
-            .get("access_token")
-            .is_some()
-    );
+    bed.assert_exchanges(0, &code).await;
 }
 
 #[tokio::test]
@@ -234,48 +180,23 @@ async fn a_token_request_that_is_not_a_form_is_refused_with_3000103() {
         "client_secret": i.client_secret,
         "redirect_uri": CALLBACK,
     });
-    let answer: Value = bed
-        .http
-        .post(bed.url("/oauth/2.0/token"))
-        .json(&as_json)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    refused_with(&answer, "3000103");
-    let answer: Value = bed
-        .http
-        .post(bed.url("/oauth/2.0/token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    refused_with(&answer, "3000103");
-    assert!(
-        bed.exchange_raw(0, &code)
-            .await
-            .get("access_token")
-            .is_some()
-    );
+    for (case, body) in [("a JSON body", Some(&as_json)), ("no body", None)] {
+        let mut request = bed.http.post(bed.url("/oauth/2.0/token"));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let answer: Value = request.send().await.unwrap().json().await.unwrap();
+        refused_in_case(case, &answer, "3000103");
+    }
+    bed.assert_exchanges(0, &code).await;
 }
 
 #[tokio::test]
 async fn a_refresh_issues_a_new_pair_and_retires_the_old_one() {
     let bed = common::spawn().await;
     let old = bed.user(0, 0, &[0]).await;
-    let i = bed.institution(0).clone();
     let answer = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &old.refresh_token),
-            ("scope", "login inquiry transfer"),
-        ])
+        .refresh_raw(0, &old.refresh_token, "login inquiry transfer")
         .await;
     assert!(answer.get("rsp_code").is_none(), "{answer}");
     let new = bed.user_from(0, &answer);
@@ -287,13 +208,7 @@ async fn a_refresh_issues_a_new_pair_and_retires_the_old_one() {
     assert_eq!(bed.user_me(&new).await["rsp_code"], "A0000");
     assert_eq!(bed.user_me(&old).await["rsp_code"], "O0002");
     let again = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &old.refresh_token),
-            ("scope", "login inquiry transfer"),
-        ])
+        .refresh_raw(0, &old.refresh_token, "login inquiry transfer")
         .await;
     refused_with(&again, "3002110");
 }
@@ -303,43 +218,17 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
     let bed = common::spawn().await;
     let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry");
     body["transfer_agree"] = json!("N");
-    let code = bed.sandbox_authorize_raw(body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = bed.sandbox_code(body).await;
     let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
-    let i = bed.institution(0).clone();
     let widened = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &user.refresh_token),
-            ("scope", "login inquiry transfer"),
-        ])
+        .refresh_raw(0, &user.refresh_token, "login inquiry transfer")
         .await;
     refused_with(&widened, "3000115");
-    let narrowed = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &user.refresh_token),
-            ("scope", "inquiry"),
-        ])
-        .await;
+    let narrowed = bed.refresh_raw(0, &user.refresh_token, "inquiry").await;
     assert_eq!(narrowed["scope"], "inquiry", "{narrowed}");
     // A refresh token of another institution is not this institution's to use.
     let other = bed.user(1, 0, &[0]).await;
-    let foreign = bed
-        .token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", &other.refresh_token),
-            ("scope", "login"),
-        ])
-        .await;
+    let foreign = bed.refresh_raw(0, &other.refresh_token, "login").await;
     refused_with(&foreign, "3002110");
 }
 
@@ -347,14 +236,7 @@ async fn a_refresh_may_narrow_the_scope_but_not_widen_it() {
 async fn client_credentials_with_oob_issue_an_institution_token() {
     let bed = common::spawn().await;
     let i = bed.institution(1).clone();
-    let answer = bed
-        .token_form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("scope", "oob"),
-        ])
-        .await;
+    let answer = bed.client_credentials_raw(1, "oob").await;
     assert!(answer.get("rsp_code").is_none(), "{answer}");
     assert_eq!(answer["client_use_code"], i.client_use_code);
     assert_eq!(answer["scope"], "oob");
@@ -370,17 +252,9 @@ async fn client_credentials_with_oob_issue_an_institution_token() {
 #[tokio::test]
 async fn client_credentials_with_a_user_scope_are_refused_with_3000103() {
     let bed = common::spawn().await;
-    let i = bed.institution(0).clone();
     for scope in ["inquiry", "transfer", "login", "oob inquiry"] {
-        let answer = bed
-            .token_form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &i.client_id),
-                ("client_secret", &i.client_secret),
-                ("scope", scope),
-            ])
-            .await;
-        refused_with(&answer, "3000103");
+        let answer = bed.client_credentials_raw(0, scope).await;
+        refused_in_case(scope, &answer, "3000103");
     }
 }
 
@@ -400,23 +274,12 @@ async fn an_access_token_expires_after_ninety_days_and_its_refresh_token_ten_day
         "O0003"
     );
     // The refresh token lives ten days longer, and brings the person back.
-    let i = bed.institution(0).clone();
-    let refresh = |token: String| {
-        let i = i.clone();
-        let bed = &bed;
-        async move {
-            bed.token_form(&[
-                ("grant_type", "refresh_token"),
-                ("client_id", &i.client_id),
-                ("client_secret", &i.client_secret),
-                ("refresh_token", &token),
-                ("scope", "login inquiry transfer"),
-            ])
-            .await
-        }
-    };
-    let renewed = bed.user_from(0, &refresh(user.refresh_token.clone()).await);
+    let all = "login inquiry transfer";
+    let renewed = bed.user_from(0, &bed.refresh_raw(0, &user.refresh_token, all).await);
     assert_eq!(bed.user_me(&renewed).await["rsp_code"], "A0000");
     clock.set_offset(TimeDelta::days(101));
-    refused_with(&refresh(idle.refresh_token.clone()).await, "3002110");
+    refused_with(
+        &bed.refresh_raw(0, &idle.refresh_token, all).await,
+        "3002110",
+    );
 }

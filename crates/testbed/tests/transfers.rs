@@ -223,10 +223,7 @@ async fn a_reused_bank_tran_id_is_refused_and_applied_only_once() {
 async fn tokens_without_the_transfer_scope_cannot_withdraw() {
     let bed = common::spawn().await;
     let body = bed.sandbox_body(0, 0, &[0], "login inquiry");
-    let code = bed.sandbox_authorize_raw(body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = bed.sandbox_code(body).await;
     let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
     let fintech = bed.fintech_nums(&user).await;
     let answer = bed
@@ -258,10 +255,7 @@ async fn a_withdraw_needs_the_persons_withdraw_consent_and_it_expires() {
     let bed = common::spawn().await;
     let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry transfer");
     body["transfer_agree"] = json!("N");
-    let code = bed.sandbox_authorize_raw(body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = bed.sandbox_code(body).await;
     let user = bed.user_from(0, &bed.exchange_raw(0, &code).await);
     let fintech = bed.fintech_nums(&user).await;
     let answer = bed
@@ -281,10 +275,7 @@ async fn a_withdraw_needs_the_persons_withdraw_consent_and_it_expires() {
     bed.admin.set_clock_offset(366 * 86_400).await;
     let mut body = bed.sandbox_body(0, 0, &[0], "login inquiry transfer");
     body["transfer_agree"] = json!("N");
-    let code = bed.sandbox_authorize_raw(body).await["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = bed.sandbox_code(body).await;
     let later = bed.user_from(0, &bed.exchange_raw(0, &code).await);
     let answer = bed
         .withdraw(&later, &bed.next_id(0), &fintech[0], 1_000)

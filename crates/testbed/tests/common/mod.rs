@@ -15,6 +15,24 @@ use serde_json::{Value, json};
 /// registered without one.
 pub const CALLBACK: &str = "http://127.0.0.1:53127/callback";
 
+/// Asserts that a token endpoint answer is the `O0001` refusal naming `detail`, with no token.
+pub fn refused_with(answer: &Value, detail: &str) {
+    refused_in_case("token request", answer, detail);
+}
+
+/// [`refused_with`] for one row of a table, named `case` in every message.
+pub fn refused_in_case(case: &str, answer: &Value, detail: &str) {
+    assert_eq!(answer["rsp_code"], "O0001", "{case}: {answer}");
+    let message = answer["rsp_message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{case}: rsp_message in {answer}"));
+    assert!(
+        message.contains(&format!("[{detail}]")),
+        "{case}: expected [{detail}] in {message}"
+    );
+    assert!(answer.get("access_token").is_none(), "{case}: {answer}");
+}
+
 /// A running testbed, a client that never follows redirects (the pages answer with 302s the
 /// tests want to read), its admin API, and its ledger as it was at the start.
 pub struct Bed {
@@ -174,6 +192,11 @@ impl Bed {
     /// An authorization code for `person`'s `accounts` with `institution`.
     pub async fn code(&self, institution: usize, person: usize, accounts: &[usize]) -> String {
         let body = self.sandbox_body(institution, person, accounts, "login inquiry transfer");
+        self.sandbox_code(body).await
+    }
+
+    /// The authorization code the sandbox shortcut issues for `body`.
+    pub async fn sandbox_code(&self, body: Value) -> String {
         let answer = self.sandbox_authorize_raw(body).await;
         answer["code"]
             .as_str()
@@ -196,15 +219,30 @@ impl Bed {
 
     /// Exchanges `code` with `institution`'s credentials and the test callback.
     pub async fn exchange_raw(&self, institution: usize, code: &str) -> Value {
+        self.exchange_as(institution, code, CALLBACK, None).await
+    }
+
+    /// Exchanges `code` with `institution`'s credentials, sending `redirect_uri` and, when
+    /// given, PKCE's `code_verifier`.
+    pub async fn exchange_as(
+        &self,
+        institution: usize,
+        code: &str,
+        redirect_uri: &str,
+        verifier: Option<&str>,
+    ) -> Value {
         let i = self.institution(institution).clone();
-        self.token_form(&[
+        let mut fields = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
             ("client_id", &i.client_id),
             ("client_secret", &i.client_secret),
-            ("redirect_uri", CALLBACK),
-        ])
-        .await
+            ("redirect_uri", redirect_uri),
+        ];
+        if let Some(verifier) = verifier {
+            fields.push(("code_verifier", verifier));
+        }
+        self.token_form(&fields).await
     }
 
     pub fn user_from(&self, institution: usize, answer: &Value) -> User {
@@ -230,21 +268,45 @@ impl Bed {
         self.user_from(institution, &answer)
     }
 
+    /// `grant_type=refresh_token` with `institution`'s credentials, asking for `scope`.
+    pub async fn refresh_raw(&self, institution: usize, refresh_token: &str, scope: &str) -> Value {
+        let i = self.institution(institution).clone();
+        self.token_form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &i.client_id),
+            ("client_secret", &i.client_secret),
+            ("refresh_token", refresh_token),
+            ("scope", scope),
+        ])
+        .await
+    }
+
+    /// `grant_type=client_credentials` with `institution`'s credentials, asking for `scope`.
+    pub async fn client_credentials_raw(&self, institution: usize, scope: &str) -> Value {
+        let i = self.institution(institution).clone();
+        self.token_form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &i.client_id),
+            ("client_secret", &i.client_secret),
+            ("scope", scope),
+        ])
+        .await
+    }
+
     /// A client-credentials (`oob`) token of `institution`.
     pub async fn oob_token(&self, institution: usize) -> String {
-        let i = self.institution(institution).clone();
-        let answer = self
-            .token_form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", &i.client_id),
-                ("client_secret", &i.client_secret),
-                ("scope", "oob"),
-            ])
-            .await;
+        let answer = self.client_credentials_raw(institution, "oob").await;
         answer["access_token"]
             .as_str()
             .unwrap_or_else(|| panic!("an oob token, got {answer}"))
             .to_owned()
+    }
+
+    /// Asserts that `code` exchanges for a token with `institution` (after a refused attempt:
+    /// that the attempt did not spend it).
+    pub async fn assert_exchanges(&self, institution: usize, code: &str) {
+        let answer = self.exchange_raw(institution, code).await;
+        assert!(answer.get("access_token").is_some(), "{answer}");
     }
 
     /// `GET path?query` with a bearer token; the JSON answer (any HTTP status).
