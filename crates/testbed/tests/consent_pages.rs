@@ -598,13 +598,7 @@ async fn no_page_of_the_center_may_be_framed() {
     let bed = common::spawn().await;
     let (_, challenge) = pkce();
     let query = Walk::query(&bed, &challenge, &[]);
-    let start = bed
-        .http
-        .get(bed.url("/oauth/2.0/authorize"))
-        .query(&query)
-        .send()
-        .await
-        .expect("the page answers");
+    let start = bed.authorize_page(&query).await;
     assert_unframeable(&start, "the identity page");
     let html = start.text().await.expect("text");
     let mut walk = Walk {
@@ -634,12 +628,8 @@ async fn no_page_of_the_center_may_be_framed() {
     assert_unframeable(&accounts_page, "the accounts page");
 
     let error = bed
-        .http
-        .get(bed.url("/oauth/2.0/authorize"))
-        .query(&Walk::query(&bed, &challenge, &[("client_id", "nobody")]))
-        .send()
-        .await
-        .expect("the page answers");
+        .authorize_page(&Walk::query(&bed, &challenge, &[("client_id", "nobody")]))
+        .await;
     assert_eq!(error.status(), StatusCode::BAD_REQUEST);
     assert_unframeable(&error, "an error page");
     walk.session = "no-such-session".into();

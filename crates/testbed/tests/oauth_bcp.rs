@@ -116,13 +116,7 @@ async fn authorize_page(bed: &Bed, challenge: Option<&str>) -> (StatusCode, Stri
         query.push(("code_challenge", challenge.to_owned()));
         query.push(("code_challenge_method", "S256".to_owned()));
     }
-    let response = bed
-        .http
-        .get(bed.url("/oauth/2.0/authorize"))
-        .query(&query)
-        .send()
-        .await
-        .expect("the page answers");
+    let response = bed.authorize_page(&query).await;
     let status = response.status();
     (status, response.text().await.expect("text"))
 }

@@ -200,6 +200,17 @@ fn assert_manifest_shape(manifest: &Value, base_url: &str) {
     }
 }
 
+/// Sends `request` and reads its JSON answer.
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("the server answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
 #[tokio::test]
 async fn the_binary_keeps_registrations_and_tokens_through_kill_9() {
     let dir = TempDir::new("kill9");
@@ -221,7 +232,7 @@ async fn the_binary_keeps_registrations_and_tokens_through_kill_9() {
     }
     let i = &manifest["institutions"][0];
     let p = &manifest["users"][0];
-    let code: Value = http
+    let code = http
         .post(format!("{}/testbed/sandbox/authorize", server.base_url))
         .json(&json!({
             "client_id": i["client_id"],
@@ -235,48 +246,29 @@ async fn the_binary_keeps_registrations_and_tokens_through_kill_9() {
                 "account_num": p["accounts"][1]["account_num"],
             }],
             "inquiry_agree": "Y",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = code["code"].as_str().expect("a code").to_owned();
-    let token: Value = http
-        .post(format!("{}/oauth/2.0/token", server.base_url))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("client_id", i["client_id"].as_str().unwrap()),
-            ("client_secret", i["client_secret"].as_str().unwrap()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        }));
+    let code = answer(code).await["code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
+    // The same exchange before and after the kill, against the binary's server.
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("client_id", i["client_id"].as_str().unwrap()),
+        ("client_secret", i["client_secret"].as_str().unwrap()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let exchange = |base_url: &str| http.post(format!("{base_url}/oauth/2.0/token")).form(&form);
+    let token = answer(exchange(&server.base_url)).await;
     let access = token["access_token"].as_str().expect("a token").to_owned();
     let user_seq_no = token["user_seq_no"].as_str().unwrap().to_owned();
-    let me = |base_url: String| {
-        let http = http.clone();
-        let access = access.clone();
-        let user_seq_no = user_seq_no.clone();
-        async move {
-            http.get(format!("{base_url}/v2.0/user/me"))
-                .bearer_auth(access)
-                .query(&[("user_seq_no", user_seq_no)])
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
+    let me = |base_url: &str| {
+        http.get(format!("{base_url}/v2.0/user/me"))
+            .bearer_auth(&access)
+            .query(&[("user_seq_no", &user_seq_no)])
     };
-    let before = me(server.base_url.clone()).await;
+    let before = answer(me(&server.base_url)).await;
     assert_eq!(before["res_cnt"], "1", "{before}");
     server.kill();
 
@@ -284,25 +276,11 @@ async fn the_binary_keeps_registrations_and_tokens_through_kill_9() {
     let restarted = read_manifest(&manifest_path);
     assert_eq!(restarted["institutions"], manifest["institutions"]);
     assert_eq!(restarted["users"], manifest["users"]);
-    let after = me(server.base_url.clone()).await;
+    let after = answer(me(&server.base_url)).await;
     assert_eq!(after["rsp_code"], "A0000", "{after}");
     assert_eq!(after["res_list"], before["res_list"]);
     // The code was spent before the kill and stays spent.
-    let reused: Value = http
-        .post(format!("{}/oauth/2.0/token", server.base_url))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("client_id", i["client_id"].as_str().unwrap()),
-            ("client_secret", i["client_secret"].as_str().unwrap()),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reused = answer(exchange(&server.base_url)).await;
     assert_eq!(reused["rsp_code"], "O0001");
     server.kill();
 }

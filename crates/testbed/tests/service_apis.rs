@@ -439,19 +439,21 @@ async fn cancelling_inquiry_stops_inquiry_and_cancelling_both_cancels_the_accoun
     ok(&bed.balance(&user, &fintech[1]).await);
 }
 
+/// `POST /v2.0/user/{unlink,close}` for `user`, naming the institution `client_use_code` of
+/// institution `named`.
+async fn leave(bed: &Bed, how: &str, user: &User, named: usize) -> Value {
+    let body = json!({ "client_use_code": bed.code_of(named), "user_seq_no": user.user_seq_no });
+    bed.post(&format!("/v2.0/user/{how}"), &user.access_token, &body)
+        .await
+}
+
 #[tokio::test]
 async fn unlink_revokes_the_persons_tokens_and_cancels_their_accounts() {
     let bed = common::spawn().await;
     let user = bed.user(0, 0, &[0, 1]).await;
     let second = bed.user(0, 0, &[2]).await;
     let pending_code = bed.code(0, 0, &[3]).await;
-    let answer = bed
-        .post(
-            "/v2.0/user/unlink",
-            &user.access_token,
-            &json!({ "client_use_code": bed.code_of(0), "user_seq_no": user.user_seq_no }),
-        )
-        .await;
+    let answer = leave(&bed, "unlink", &user, 0).await;
     ok(&answer);
     assert_eq!(answer["user_seq_no"], user.user_seq_no);
     assert_eq!(bed.user_me(&user).await["rsp_code"], "O0002");
@@ -471,22 +473,10 @@ async fn close_revokes_the_persons_tokens() {
     let bed = common::spawn().await;
     let user = bed.user(0, 3, &[0]).await;
     let other_institution = bed.user(1, 3, &[0]).await;
-    let wrong_code = bed
-        .post(
-            "/v2.0/user/close",
-            &user.access_token,
-            &json!({ "client_use_code": bed.code_of(1), "user_seq_no": user.user_seq_no }),
-        )
-        .await;
+    let wrong_code = leave(&bed, "close", &user, 1).await;
     assert_eq!(wrong_code["rsp_code"], "A0004");
     ok(&bed.user_me(&user).await);
-    let answer = bed
-        .post(
-            "/v2.0/user/close",
-            &user.access_token,
-            &json!({ "client_use_code": bed.code_of(0), "user_seq_no": user.user_seq_no }),
-        )
-        .await;
+    let answer = leave(&bed, "close", &user, 0).await;
     ok(&answer);
     assert_eq!(bed.user_me(&user).await["rsp_code"], "O0002");
     // Closing with one institution leaves the other alone.

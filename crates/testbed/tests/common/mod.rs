@@ -204,6 +204,19 @@ impl Bed {
             .to_owned()
     }
 
+    /// `GET /oauth/2.0/authorize?query`: the first consent page, or the refusal page.
+    pub async fn authorize_page<Q: serde::Serialize + ?Sized>(
+        &self,
+        query: &Q,
+    ) -> reqwest::Response {
+        self.http
+            .get(self.url("/oauth/2.0/authorize"))
+            .query(query)
+            .send()
+            .await
+            .expect("the page answers")
+    }
+
     /// `POST /oauth/2.0/token` with `fields` (form encoded); the answer's JSON.
     pub async fn token_form(&self, fields: &[(&str, &str)]) -> Value {
         self.http
@@ -231,18 +244,29 @@ impl Bed {
         redirect_uri: &str,
         verifier: Option<&str>,
     ) -> Value {
-        let i = self.institution(institution).clone();
-        let mut fields = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("redirect_uri", redirect_uri),
-        ];
+        let mut fields = vec![("code", code), ("redirect_uri", redirect_uri)];
         if let Some(verifier) = verifier {
             fields.push(("code_verifier", verifier));
         }
-        self.token_form(&fields).await
+        self.grant_raw(institution, "authorization_code", &fields)
+            .await
+    }
+
+    /// `POST /oauth/2.0/token` for `grant_type` with `institution`'s credentials and `fields`.
+    pub async fn grant_raw(
+        &self,
+        institution: usize,
+        grant_type: &str,
+        fields: &[(&str, &str)],
+    ) -> Value {
+        let i = self.institution(institution).clone();
+        let mut form = vec![
+            ("grant_type", grant_type),
+            ("client_id", i.client_id.as_str()),
+            ("client_secret", i.client_secret.as_str()),
+        ];
+        form.extend_from_slice(fields);
+        self.token_form(&form).await
     }
 
     pub fn user_from(&self, institution: usize, answer: &Value) -> User {
@@ -270,27 +294,14 @@ impl Bed {
 
     /// `grant_type=refresh_token` with `institution`'s credentials, asking for `scope`.
     pub async fn refresh_raw(&self, institution: usize, refresh_token: &str, scope: &str) -> Value {
-        let i = self.institution(institution).clone();
-        self.token_form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("refresh_token", refresh_token),
-            ("scope", scope),
-        ])
-        .await
+        let fields = [("refresh_token", refresh_token), ("scope", scope)];
+        self.grant_raw(institution, "refresh_token", &fields).await
     }
 
     /// `grant_type=client_credentials` with `institution`'s credentials, asking for `scope`.
     pub async fn client_credentials_raw(&self, institution: usize, scope: &str) -> Value {
-        let i = self.institution(institution).clone();
-        self.token_form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", &i.client_id),
-            ("client_secret", &i.client_secret),
-            ("scope", scope),
-        ])
-        .await
+        self.grant_raw(institution, "client_credentials", &[("scope", scope)])
+            .await
     }
 
     /// A client-credentials (`oob`) token of `institution`.
