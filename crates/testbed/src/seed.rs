@@ -518,6 +518,13 @@ fn at(rng: &mut Rng, day: NaiveDate, from_hour: u32, to_hour: u32) -> (NaiveDate
     (day, time)
 }
 
+/// A transfer to or from `who`, who is also its counterpart.
+fn transfer(at: (NaiveDate, NaiveTime), deposit: bool, who: &str, amount: i64) -> Event {
+    let mut e = event(at, deposit, "이체", who, amount, "");
+    e.counterpart = Some(who.to_owned());
+    e
+}
+
 fn event(
     (date, time): (NaiveDate, NaiveTime),
     deposit: bool,
@@ -663,16 +670,12 @@ fn day_events(rng: &mut Rng, day: NaiveDate, person: &PersonSpec, role: Role) ->
                 ));
             }
             if (dom == 2 || dom == 16) && rng.chance(90) {
-                let mut e = event(
+                out.push(transfer(
                     at(rng, day, 12, 22),
                     false,
-                    "이체",
                     person.name,
                     rng.won(200_000, 600_000, 10_000),
-                    "",
-                );
-                e.counterpart = Some(person.name.to_owned());
-                out.push(e);
+                ));
             }
             if rng.chance(8) {
                 out.push(event(
@@ -686,16 +689,12 @@ fn day_events(rng: &mut Rng, day: NaiveDate, person: &PersonSpec, role: Role) ->
             }
             if rng.chance(4) {
                 let friend = rng.pick(FRIENDS);
-                let mut e = event(
+                out.push(transfer(
                     at(rng, day, 11, 23),
                     true,
-                    "이체",
                     friend,
                     rng.won(10_000, 150_000, 1_000),
-                    "",
-                );
-                e.counterpart = Some(friend.to_owned());
-                out.push(e);
+                ));
             }
             if rng.chance(25) {
                 let (shop, lo, hi) = rng.pick(SHOPS);
@@ -711,16 +710,12 @@ fn day_events(rng: &mut Rng, day: NaiveDate, person: &PersonSpec, role: Role) ->
         }
         Role::Spending => {
             if (dom == 2 || dom == 16) && rng.chance(85) {
-                let mut e = event(
+                out.push(transfer(
                     at(rng, day, 12, 22),
                     true,
-                    "이체",
                     person.name,
                     rng.won(200_000, 600_000, 10_000),
-                    "",
-                );
-                e.counterpart = Some(person.name.to_owned());
-                out.push(e);
+                ));
             }
             for _ in 0..2 {
                 if rng.chance(30) {
@@ -748,16 +743,12 @@ fn day_events(rng: &mut Rng, day: NaiveDate, person: &PersonSpec, role: Role) ->
             }
             if rng.chance(3) {
                 let friend = rng.pick(FRIENDS);
-                let mut e = event(
+                out.push(transfer(
                     at(rng, day, 12, 23),
                     false,
-                    "이체",
                     friend,
                     rng.won(10_000, 80_000, 1_000),
-                    "",
-                );
-                e.counterpart = Some(friend.to_owned());
-                out.push(e);
+                ));
             }
             if dom == 1 && matches!(month, 3 | 6 | 9 | 12) {
                 out.push(event(
