@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::fields::{AccountType, InquiryBase, InquiryType, SortOrder};
 use crate::ids::{BankTranId, FintechUseNum, UserSeqNo};
 use crate::money::{SignedWon, Won};
-use crate::token::{AccessToken, Scope};
+use crate::token::{Scope, UserToken};
 use crate::user::Account;
 use crate::wire;
 
@@ -275,48 +275,51 @@ impl Client {
     /// `GET /v2.0/account/list`: the user's registered accounts with their states.
     pub async fn account_list(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &AccountListRequest,
     ) -> Result<AccountList, Error> {
-        self.get(ACCOUNT_LIST, token, request).await
+        self.get(ACCOUNT_LIST, token.access_token(), request).await
     }
 
     /// `POST /v2.0/account/update_info`: sets an account's alias.
     pub async fn account_update_info(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &UpdateInfoRequest,
     ) -> Result<UpdateInfo, Error> {
-        self.post(ACCOUNT_UPDATE_INFO, token, request).await
+        self.post(ACCOUNT_UPDATE_INFO, token.access_token(), request)
+            .await
     }
 
     /// `POST /v2.0/account/cancel`: cancels the inquiry or transfer registration of an account.
     pub async fn account_cancel(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &CancelRequest,
     ) -> Result<BankAck, Error> {
-        self.post(ACCOUNT_CANCEL, token, request).await
+        self.post(ACCOUNT_CANCEL, token.access_token(), request)
+            .await
     }
 
     /// `GET /v2.0/account/balance/fin_num`: an account's balance.
     pub async fn balance(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &BalanceRequest,
     ) -> Result<Balance, Error> {
         let query = self.stamp(request);
-        self.get(BALANCE, token, &query).await
+        self.get(BALANCE, token.access_token(), &query).await
     }
 
     /// `GET /v2.0/account/transaction_list/fin_num`: one page of an account's history.
     pub async fn transaction_list(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &TransactionListRequest,
     ) -> Result<TransactionList, Error> {
         let query = self.stamp(request);
-        self.get(TRANSACTION_LIST, token, &query).await
+        self.get(TRANSACTION_LIST, token.access_token(), &query)
+            .await
     }
 }
 

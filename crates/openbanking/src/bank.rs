@@ -7,7 +7,7 @@ use crate::envelope::ResponseHeader;
 use crate::error::Error;
 use crate::fields::BankStatus;
 use crate::ids::BankCode;
-use crate::token::AccessToken;
+use crate::token::OobToken;
 use crate::wire;
 
 /// `GET /v2.0/bank/status`.
@@ -44,8 +44,9 @@ struct NoQuery {}
 
 impl Client {
     /// `GET /v2.0/bank/status`: which banks are available, down, not yet open or gone.
-    pub async fn bank_status(&self, token: &AccessToken) -> Result<BankStatusList, Error> {
-        self.get(BANK_STATUS, token, &NoQuery {}).await
+    pub async fn bank_status(&self, token: &OobToken) -> Result<BankStatusList, Error> {
+        self.get(BANK_STATUS, token.access_token(), &NoQuery {})
+            .await
     }
 }
 

@@ -15,7 +15,7 @@ use crate::envelope::{BankResult, ResponseHeader};
 use crate::error::Error;
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
 use crate::money::Won;
-use crate::token::AccessToken;
+use crate::token::OobToken;
 use crate::wire;
 
 /// `POST /v2.0/return/claim`.
@@ -107,19 +107,21 @@ impl Client {
     /// `POST /v2.0/return/claim`: asks the receiving bank to return a mistaken transfer.
     pub async fn return_claim(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &ReturnClaimRequest,
     ) -> Result<ReturnAnswer, Error> {
-        self.post(RETURN_CLAIM, token, &self.stamp(request)).await
+        self.post(RETURN_CLAIM, token.access_token(), &self.stamp(request))
+            .await
     }
 
     /// `POST /v2.0/return/result`: how a return claim stands.
     pub async fn return_result(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &ReturnResultRequest,
     ) -> Result<ReturnAnswer, Error> {
-        self.post(RETURN_RESULT, token, &self.stamp(request)).await
+        self.post(RETURN_RESULT, token.access_token(), &self.stamp(request))
+            .await
     }
 }
 

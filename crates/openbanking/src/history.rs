@@ -9,14 +9,14 @@ use futures_util::Stream;
 use crate::account::{TRANSACTION_LIST, TransactionList, TransactionListRequest, TransactionQuery};
 use crate::client::Client;
 use crate::error::Error;
-use crate::token::AccessToken;
+use crate::token::UserToken;
 use crate::tran_id::BankTranIdIssuer;
 
 /// The pages of one history, fetched on demand. See [`Client::transaction_pages`].
 #[derive(Debug)]
 pub struct TransactionPages<'a> {
     client: &'a Client,
-    token: &'a AccessToken,
+    token: &'a UserToken,
     issuer: &'a BankTranIdIssuer,
     query: TransactionQuery,
     cursor: String,
@@ -39,7 +39,7 @@ impl<'a> TransactionPages<'a> {
     /// The pages of `query`, at most `max_pages` of them.
     pub fn new(
         client: &'a Client,
-        token: &'a AccessToken,
+        token: &'a UserToken,
         issuer: &'a BankTranIdIssuer,
         query: TransactionQuery,
         max_pages: u32,
@@ -142,7 +142,7 @@ impl Client {
     /// `issuer`, at most `max_pages` of them.
     ///
     /// ```no_run
-    /// # async fn demo(client: moa_openbanking::Client, token: moa_openbanking::AccessToken,
+    /// # async fn demo(client: moa_openbanking::Client, token: moa_openbanking::UserToken,
     /// #     issuer: moa_openbanking::BankTranIdIssuer,
     /// #     query: moa_openbanking::account::TransactionQuery) -> Result<(), moa_openbanking::Error> {
     /// let mut pages = client.transaction_pages(&token, &issuer, query, 40);
@@ -155,7 +155,7 @@ impl Client {
     /// ```
     pub fn transaction_pages<'a>(
         &'a self,
-        token: &'a AccessToken,
+        token: &'a UserToken,
         issuer: &'a BankTranIdIssuer,
         query: TransactionQuery,
         max_pages: u32,

@@ -13,7 +13,7 @@ use crate::fields::{
 };
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
 use crate::money::{SignedWon, Won};
-use crate::token::AccessToken;
+use crate::token::OobToken;
 use crate::transfer::RequestingClient;
 use crate::wire;
 
@@ -311,28 +311,31 @@ impl Client {
     /// `POST /v2.0/inquiry/real_name`: the holder of an account.
     pub async fn real_name(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &RealNameRequest,
     ) -> Result<RealName, Error> {
-        self.post(REAL_NAME, token, &self.stamp(request)).await
+        self.post(REAL_NAME, token.access_token(), &self.stamp(request))
+            .await
     }
 
     /// `POST /v2.0/inquiry/remit_list`: one page of remittances into an account.
     pub async fn remit_list(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &RemitListRequest,
     ) -> Result<RemitList, Error> {
-        self.post(REMIT_LIST, token, &self.stamp(request)).await
+        self.post(REMIT_LIST, token.access_token(), &self.stamp(request))
+            .await
     }
 
     /// `POST /v2.0/inquiry/receive`: checks a recipient (and shows their name) before a deposit.
     pub async fn receive(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &ReceiveRequest,
     ) -> Result<Receive, Error> {
-        self.post(RECEIVE, token, &self.stamp(request)).await
+        self.post(RECEIVE, token.access_token(), &self.stamp(request))
+            .await
     }
 }
 

@@ -51,13 +51,14 @@
 //!     Arc::new(MemoryCounterStore::new()),
 //! );
 //! let user = token.user_seq_no.clone().expect("3-legged tokens carry the user");
-//! let me = client.user_me(&token.access_token, &user).await?;
+//! let person = token.user_token();
+//! let me = client.user_me(&person, &user).await?;
 //! for account in &me.res_list {
 //!     let request = BalanceRequest {
 //!         bank_tran_id: issuer.issue()?,
 //!         fintech_use_num: account.fintech_use_num.clone(),
 //!     };
-//!     match client.balance(&token.access_token, &request).await {
+//!     match client.balance(&person, &request).await {
 //!         Ok(b) => println!("{} {}", account.bank_name, b.balance_amt),
 //!         Err(e) if e.should_refresh_token() => { /* refresh, then retry */ }
 //!         Err(e) => println!("{}: {}", account.bank_name, e.message(Lang::Ko)),
@@ -99,7 +100,8 @@ pub use error::{
 pub use ids::{BankCode, BankTranId, ClientUseCode, FintechUseNum, IdError, UserSeqNo};
 pub use money::{AmountError, SignedWon, Won};
 pub use token::{
-    AccessToken, AuthorizationCode, ClientSecret, RefreshToken, Scope, Scopes, Token, WdPassPhrase,
+    AccessToken, AuthorizationCode, ClientSecret, OobToken, RefreshToken, Scope, Scopes, Token,
+    UserToken, WdPassPhrase,
 };
 pub use tran_id::{BankTranIdIssuer, CounterError, CounterStore, MemoryCounterStore};
 

@@ -75,6 +75,77 @@ secret!(
     WdPassPhrase
 );
 
+// An access token of one kind: see `UserToken`.
+macro_rules! bearer {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(AccessToken);
+
+        impl $name {
+            /// Marks `token` as this kind. Call it only where the token's grant is known: on a
+            /// token the center issued for that grant, or one read back from where it was kept.
+            pub fn new(token: AccessToken) -> Self {
+                Self(token)
+            }
+
+            /// The access token itself.
+            pub fn access_token(&self) -> &AccessToken {
+                &self.0
+            }
+
+            /// The secret itself. See [`AccessToken::expose_secret`].
+            pub fn expose_secret(&self) -> &str {
+                self.0.expose_secret()
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(concat!(stringify!($name), "(***)"))
+            }
+        }
+    };
+}
+
+bearer!(
+    /// A person's access token (3-legged; scopes `login`, `inquiry`, `transfer`): user info,
+    /// accounts, balance, history, withdrawals.
+    ///
+    /// The center tells a person's token from the institution's ([`OobToken`]) and refuses the
+    /// wrong one with `O0011` (docs/protocol.md §2.2, §4). The client's calls take the matching
+    /// kind, so passing the wrong one does not compile: a person's token cannot pay out of the
+    /// institution's account,
+    /// ```compile_fail
+    /// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
+    /// #     request: moa_openbanking::transfer::DepositRequest) {
+    /// let _ = client.deposit(&person, &request).await;
+    /// # }
+    /// ```
+    /// nor can the institution's token debit a person's account:
+    /// ```compile_fail
+    /// # async fn demo(client: moa_openbanking::Client, oob: moa_openbanking::OobToken,
+    /// #     request: moa_openbanking::transfer::WithdrawRequest) {
+    /// let _ = client.withdraw(&oob, &request).await;
+    /// # }
+    /// ```
+    /// while the right kinds do:
+    /// ```no_run
+    /// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
+    /// #     oob: moa_openbanking::OobToken, withdraw: moa_openbanking::transfer::WithdrawRequest,
+    /// #     deposit: moa_openbanking::transfer::DepositRequest) {
+    /// let _ = client.withdraw(&person, &withdraw).await;
+    /// let _ = client.deposit(&oob, &deposit).await;
+    /// # }
+    /// ```
+    UserToken
+);
+bearer!(
+    /// The institution's own access token (2-legged `client_credentials`; scope `oob`): real
+    /// name, remitters, recipient checks, deposits, transfer results, return claims, bank status.
+    OobToken
+);
+
 code_enum!(
     /// An OAuth scope.
     Scope {
@@ -258,6 +329,21 @@ impl Token {
     pub fn refresh_expires_at(&self) -> DateTime<Utc> {
         self.expires_at + REFRESH_TOKEN_EXTRA_LIFE
     }
+
+    /// The access token as a person's, for a token from [`Client::exchange_code`] or
+    /// [`Client::refresh_token`].
+    ///
+    /// [`Client::exchange_code`]: crate::Client::exchange_code
+    /// [`Client::refresh_token`]: crate::Client::refresh_token
+    pub fn user_token(&self) -> UserToken {
+        UserToken::new(self.access_token.clone())
+    }
+
+    /// The access token as the institution's, for a token from
+    /// [`Client::client_credentials`](crate::Client::client_credentials).
+    pub fn oob_token(&self) -> OobToken {
+        OobToken::new(self.access_token.clone())
+    }
 }
 
 /// The expiry of a token issued at `issued_at` that lives `expires_in` seconds.
@@ -293,6 +379,9 @@ mod tests {
             "AuthorizationCode(***)"
         );
         assert_eq!(t.expose_secret(), "eyJhbGciOiJIUzI1NiJ9.secret");
+        assert_eq!(format!("{:?}", UserToken::new(t.clone())), "UserToken(***)");
+        assert_eq!(format!("{:?}", OobToken::new(t.clone())), "OobToken(***)");
+        assert_eq!(OobToken::new(t.clone()).expose_secret(), t.expose_secret());
     }
 
     #[test]

@@ -11,9 +11,9 @@
 //! use moa_openbanking::transfer::{
 //!     TransferOutcome, TransferQuery, TransferResultRequest, WithdrawRequest, outcome_of,
 //! };
-//! use moa_openbanking::{AccessToken, Client, Clock, Error, SystemClock};
+//! use moa_openbanking::{Client, Clock, Error, OobToken, SystemClock, UserToken};
 //!
-//! # async fn demo(client: Client, user: AccessToken, oob: AccessToken, request: WithdrawRequest)
+//! # async fn demo(client: Client, user: UserToken, oob: OobToken, request: WithdrawRequest)
 //! # -> Result<(), Error> {
 //! // The request's bank_tran_id is journaled before this call.
 //! let outcome = match client.withdraw(&user, &request).await {
@@ -45,7 +45,7 @@ use crate::error::Error;
 use crate::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
 use crate::money::Won;
-use crate::token::{AccessToken, WdPassPhrase};
+use crate::token::{OobToken, UserToken, WdPassPhrase};
 use crate::wire;
 
 /// `POST /v2.0/transfer/withdraw/fin_num`.
@@ -584,10 +584,11 @@ impl Client {
     /// collection account.
     pub async fn withdraw(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &WithdrawRequest,
     ) -> Result<Withdraw, Error> {
-        self.post(WITHDRAW, token, &self.stamp(request)).await
+        self.post(WITHDRAW, token.access_token(), &self.stamp(request))
+            .await
     }
 
     /// `POST /v2.0/transfer/deposit/fin_num` or `/acnt_num` (by [`DepositTo`]): credits an
@@ -595,11 +596,15 @@ impl Client {
     /// [`Error::Center`] with `A0009` and the item's `bank_rsp_code`.
     pub async fn deposit(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &DepositRequest,
     ) -> Result<Deposit, Error> {
-        self.post(request.endpoint(), token, &request.wire(self.tran_dtime()))
-            .await
+        self.post(
+            request.endpoint(),
+            token.access_token(),
+            &request.wire(self.tran_dtime()),
+        )
+        .await
     }
 
     /// `POST /v2.0/transfer/result`: how earlier transfers ended.
@@ -610,7 +615,7 @@ impl Client {
     /// ([`TransferOutcome::Pending`]) — check `header.rsp_code` to tell.
     pub async fn transfer_result(
         &self,
-        token: &AccessToken,
+        token: &OobToken,
         request: &TransferResultRequest,
     ) -> Result<TransferResult, Error> {
         let n = request.items.len();
@@ -633,8 +638,13 @@ impl Client {
                 })
                 .collect(),
         };
-        self.post_accepting(TRANSFER_RESULT, token, &body, &[RspCode::A0009])
-            .await
+        self.post_accepting(
+            TRANSFER_RESULT,
+            token.access_token(),
+            &body,
+            &[RspCode::A0009],
+        )
+        .await
     }
 }
 

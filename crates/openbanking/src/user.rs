@@ -10,7 +10,7 @@ use crate::envelope::ResponseHeader;
 use crate::error::Error;
 use crate::fields::{AccountHolderType, AccountState, AccountType};
 use crate::ids::{BankCode, ClientUseCode, FintechUseNum, UserSeqNo};
-use crate::token::AccessToken;
+use crate::token::UserToken;
 use crate::wire;
 
 /// `GET /v2.0/user/me`.
@@ -134,28 +134,25 @@ impl Client {
     /// `GET /v2.0/user/me`: the user and their registered accounts.
     pub async fn user_me(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         user_seq_no: &UserSeqNo,
     ) -> Result<UserInfo, Error> {
-        self.get(USER_ME, token, &UserMeQuery { user_seq_no }).await
+        self.get(USER_ME, token.access_token(), &UserMeQuery { user_seq_no })
+            .await
     }
 
     /// `POST /v2.0/user/unlink`: withdraw this institution's consents for the user.
     pub async fn user_unlink(
         &self,
-        token: &AccessToken,
+        token: &UserToken,
         request: &UserRequest,
     ) -> Result<Ack, Error> {
-        self.post(USER_UNLINK, token, request).await
+        self.post(USER_UNLINK, token.access_token(), request).await
     }
 
     /// `POST /v2.0/user/close`: the user leaves the open banking service.
-    pub async fn user_close(
-        &self,
-        token: &AccessToken,
-        request: &UserRequest,
-    ) -> Result<Ack, Error> {
-        self.post(USER_CLOSE, token, request).await
+    pub async fn user_close(&self, token: &UserToken, request: &UserRequest) -> Result<Ack, Error> {
+        self.post(USER_CLOSE, token.access_token(), request).await
     }
 }
 

@@ -176,12 +176,12 @@ async fn refreshing_renews_the_pair_and_retires_the_old_access_token() {
         .await
         .expect("refreshed");
     c.client
-        .user_me(&fresh.access_token, &user)
+        .user_me(&fresh.user_token(), &user)
         .await
         .expect("new token works");
     let err = c
         .client
-        .user_me(&old.access_token, &user)
+        .user_me(&old.user_token(), &user)
         .await
         .expect_err("old token retired");
     assert_eq!(center_code(&err), "O0002");
@@ -196,7 +196,7 @@ async fn a_token_the_center_never_issued_is_rejected_with_o0002() {
     let user = UserSeqNo::parse("1000000000").expect("user");
     let err = c
         .client
-        .user_me(&AccessToken::new("not.a.token"), &user)
+        .user_me(&UserToken::new(AccessToken::new("not.a.token")), &user)
         .await
         .expect_err("rejected");
     assert_eq!(center_code(&err), "O0002");
@@ -214,7 +214,7 @@ async fn an_expired_token_is_o0003_and_calls_for_a_refresh() {
         .set_offset(chrono::TimeDelta::days(91));
     let err = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect_err("expired");
     assert_eq!(center_code(&err), "O0003");
@@ -229,7 +229,8 @@ async fn an_oob_token_cannot_read_user_info_o0011() {
     let oob = c.oob_token(0).await;
     let err = c
         .client
-        .user_me(&oob.access_token, &user)
+        // Mislabelled on purpose: the types keep this from happening by accident.
+        .user_me(&UserToken::new(oob.access_token), &user)
         .await
         .expect_err("wrong scope");
     assert_eq!(center_code(&err), "O0011");
@@ -242,7 +243,8 @@ async fn a_user_token_cannot_read_bank_status_o0011() {
     let token = c.user_token(0, 0).await;
     let err = c
         .client
-        .bank_status(&token.access_token)
+        // Mislabelled on purpose: the types keep this from happening by accident.
+        .bank_status(&OobToken::new(token.access_token))
         .await
         .expect_err("wrong scope");
     assert_eq!(center_code(&err), "O0011");
@@ -257,7 +259,7 @@ async fn user_me_lists_every_account_the_person_registered() {
     let user = token.user_seq_no.clone().expect("user");
     let me = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect("user/me");
     assert!(me.header.rsp_code.is_success());
@@ -280,7 +282,7 @@ async fn user_me_for_another_user_is_refused_with_a0313() {
     let other = c.user_token(0, 1).await.user_seq_no.expect("user");
     let err = c
         .client
-        .user_me(&ours.access_token, &other)
+        .user_me(&ours.user_token(), &other)
         .await
         .expect_err("not this user");
     assert_eq!(center_code(&err), "A0313");
@@ -297,13 +299,13 @@ async fn unlinking_revokes_the_users_tokens() {
     };
     let ack = c
         .client
-        .user_unlink(&token.access_token, &request)
+        .user_unlink(&token.user_token(), &request)
         .await
         .expect("unlinked");
     assert!(ack.header.rsp_code.is_success());
     let err = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect_err("revoked");
     assert_eq!(center_code(&err), "O0002");
@@ -319,12 +321,12 @@ async fn closing_ends_the_users_service() {
         user_seq_no: user.clone(),
     };
     c.client
-        .user_close(&token.access_token, &request)
+        .user_close(&token.user_token(), &request)
         .await
         .expect("closed");
     let err = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect_err("closed");
     assert_eq!(center_code(&err), "O0002");
@@ -340,7 +342,7 @@ async fn unlinking_with_another_institutions_code_is_malformed() {
     };
     let err = c
         .client
-        .user_unlink(&token.access_token, &request)
+        .user_unlink(&token.user_token(), &request)
         .await
         .expect_err("refused");
     assert_eq!(center_code(&err), "A0004");
@@ -359,7 +361,7 @@ async fn account_list_shows_cancelled_registrations_only_when_asked() {
         let ack = c
             .client
             .account_cancel(
-                &token.access_token,
+                &token.user_token(),
                 &CancelRequest {
                     bank_tran_id: issuer.issue().expect("id"),
                     scope,
@@ -377,7 +379,7 @@ async fn account_list_shows_cancelled_registrations_only_when_asked() {
     };
     let all = c
         .client
-        .account_list(&token.access_token, &list(true))
+        .account_list(&token.user_token(), &list(true))
         .await
         .expect("list");
     let cancelled = all
@@ -388,7 +390,7 @@ async fn account_list_shows_cancelled_registrations_only_when_asked() {
     assert_eq!(cancelled.account_state, Some(AccountState::Cancelled));
     let active = c
         .client
-        .account_list(&token.access_token, &list(false))
+        .account_list(&token.user_token(), &list(false))
         .await
         .expect("list");
     assert!(
@@ -413,7 +415,7 @@ async fn update_info_sets_the_alias_user_me_reports() {
     let account = c.first_account(&token).await;
     c.client
         .account_update_info(
-            &token.access_token,
+            &token.user_token(),
             &UpdateInfoRequest {
                 fintech_use_num: account.fintech_use_num.clone(),
                 account_alias: "생활비".into(),
@@ -423,7 +425,7 @@ async fn update_info_sets_the_alias_user_me_reports() {
         .expect("updated");
     let me = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect("user/me");
     let a = me
@@ -444,7 +446,7 @@ async fn balance_of_a_registered_account_echoes_the_bank_tran_id() {
     let b = c
         .client
         .balance(
-            &token.access_token,
+            &token.user_token(),
             &BalanceRequest {
                 bank_tran_id: id.clone(),
                 fintech_use_num: account.fintech_use_num.clone(),
@@ -469,12 +471,12 @@ async fn a_reused_bank_tran_id_is_refused_with_a0326() {
         fintech_use_num: account.fintech_use_num.clone(),
     };
     c.client
-        .balance(&token.access_token, &request)
+        .balance(&token.user_token(), &request)
         .await
         .expect("first use");
     let err = c
         .client
-        .balance(&token.access_token, &request)
+        .balance(&token.user_token(), &request)
         .await
         .expect_err("reuse");
     assert_eq!(center_code(&err), "A0326");
@@ -490,7 +492,7 @@ async fn a_bank_tran_id_with_another_institutions_prefix_is_malformed() {
     let err = c
         .client
         .balance(
-            &token.access_token,
+            &token.user_token(),
             &BalanceRequest {
                 bank_tran_id: foreign.issue().expect("id"),
                 fintech_use_num: account.fintech_use_num.clone(),
@@ -510,7 +512,7 @@ async fn another_institutions_fintech_number_is_refused_with_a0304() {
     let err = c
         .client
         .balance(
-            &ours.access_token,
+            &ours.user_token(),
             &BalanceRequest {
                 bank_tran_id: c.issuer(0).issue().expect("id"),
                 fintech_use_num: their_account.fintech_use_num.clone(),
@@ -535,8 +537,9 @@ async fn history_pages_chain_their_balances_and_use_a_new_id_each() {
     let issuer = c.issuer(0);
     let token = c.user_token(0, 0).await;
     let account = c.first_account(&token).await;
+    let person = token.user_token();
     let mut pages = c.client.transaction_pages(
-        &token.access_token,
+        &person,
         issuer,
         year_query(account.fintech_use_num.clone()),
         100,
@@ -584,8 +587,9 @@ async fn history_paging_stops_at_the_page_limit() {
     let issuer = c.issuer(0);
     let token = c.user_token(0, 0).await;
     let account = c.first_account(&token).await;
+    let person = token.user_token();
     let pages = c.client.transaction_pages(
-        &token.access_token,
+        &person,
         issuer,
         year_query(account.fintech_use_num.clone()),
         2,
@@ -607,9 +611,8 @@ async fn history_of_an_inverted_date_range_is_malformed() {
     let mut query = year_query(account.fintech_use_num.clone());
     std::mem::swap(&mut query.from_date, &mut query.to_date);
     let issuer = c.issuer(0);
-    let mut pages = c
-        .client
-        .transaction_pages(&token.access_token, issuer, query, 5);
+    let person = token.user_token();
+    let mut pages = c.client.transaction_pages(&person, issuer, query, 5);
     let err = pages
         .next_page()
         .await
@@ -630,7 +633,7 @@ async fn real_name_confirms_the_holder_by_birth_date() {
     let r = c
         .client
         .real_name(
-            &oob.access_token,
+            &oob.oob_token(),
             &RealNameRequest {
                 bank_tran_id: c.issuer(0).issue().expect("id"),
                 bank_code_std: BankCode::parse(&account.bank_code_std).expect("bank"),
@@ -657,7 +660,7 @@ async fn real_name_of_an_unknown_account_carries_the_banks_412() {
     let err = c
         .client
         .real_name(
-            &oob.access_token,
+            &oob.oob_token(),
             &RealNameRequest {
                 bank_tran_id: c.issuer(0).issue().expect("id"),
                 bank_code_std: BankCode::parse(&c.user(0).accounts[0].bank_code_std).expect("bank"),
@@ -680,7 +683,7 @@ async fn bank_status_lists_every_participating_bank() {
     let oob = c.oob_token(0).await;
     let status = c
         .client
-        .bank_status(&oob.access_token)
+        .bank_status(&oob.oob_token())
         .await
         .expect("bank status");
     assert_eq!(status.res_cnt as usize, status.res_list.len());
@@ -712,7 +715,7 @@ async fn the_center_date_matches_the_clients_korean_date() {
     let user = token.user_seq_no.clone().expect("user");
     let me = c
         .client
-        .user_me(&token.access_token, &user)
+        .user_me(&token.user_token(), &user)
         .await
         .expect("user/me");
     let answered: NaiveDate = me.header.api_tran_dtm.expect("api_tran_dtm").date();

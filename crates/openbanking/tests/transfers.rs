@@ -118,7 +118,7 @@ impl Scene {
             .c
             .client
             .transfer_result(
-                &self.oob.access_token,
+                &self.oob.oob_token(),
                 &TransferResultRequest {
                     check_type,
                     items: vec![TransferQuery {
@@ -157,7 +157,7 @@ async fn a_withdrawal_debits_the_account_once_and_transfer_result_confirms_it() 
     let request = s.withdraw_request(12_000);
     let w =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect("withdrawn");
     assert_eq!(w.tran_amt, Won::new(12_000));
@@ -179,7 +179,7 @@ async fn a_withdrawal_over_the_per_transfer_limit_is_refused_with_a0111() {
     let s = Scene::new().await;
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &s.withdraw_request(5_000_001))
+            .withdraw(&s.user.user_token(), &s.withdraw_request(5_000_001))
             .await
             .expect_err("over the limit");
     assert_eq!(center_code(&err), "A0111");
@@ -194,7 +194,7 @@ async fn a_withdrawal_into_an_unregistered_contract_account_is_refused_with_a032
     request.cntr_account_num = s.payout_account();
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect_err("wrong account");
     assert_eq!(center_code(&err), "A0322");
@@ -206,12 +206,12 @@ async fn resending_a_withdrawal_with_its_bank_tran_id_is_refused_with_a0326_and_
     let before = s.balance().await;
     let request = s.withdraw_request(3_000);
     s.c.client
-        .withdraw(&s.user.access_token, &request)
+        .withdraw(&s.user.user_token(), &request)
         .await
         .expect("first");
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect_err("again");
     assert_eq!(center_code(&err), "A0326");
@@ -230,7 +230,7 @@ async fn a_bank_refusal_carries_the_banks_code() {
     );
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &s.withdraw_request(1_000))
+            .withdraw(&s.user.user_token(), &s.withdraw_request(1_000))
             .await
             .expect_err("refused");
     assert_eq!(center_code(&err), "A0002");
@@ -244,7 +244,11 @@ async fn an_oob_token_cannot_withdraw_o0011() {
     let s = Scene::new().await;
     let err =
         s.c.client
-            .withdraw(&s.oob.access_token, &s.withdraw_request(1_000))
+            // Mislabelled on purpose: the types keep this from happening by accident.
+            .withdraw(
+                &UserToken::new(s.oob.access_token.clone()),
+                &s.withdraw_request(1_000),
+            )
             .await
             .expect_err("wrong scope");
     assert_eq!(center_code(&err), "O0011");
@@ -264,7 +268,7 @@ async fn a_center_timeout_after_applying_is_unknown_and_transfer_result_says_it_
     let request = s.withdraw_request(7_000);
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect_err("timeout");
     assert_eq!(center_code(&err), "A0007");
@@ -292,7 +296,7 @@ async fn a_bank_timeout_before_applying_is_unknown_and_transfer_result_finds_no_
     let request = s.withdraw_request(7_000);
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect_err("timeout");
     assert_eq!(center_code(&err), "A0017");
@@ -314,7 +318,7 @@ async fn a_connection_dropped_after_commit_is_unknown_and_transfer_result_says_i
     let request = s.withdraw_request(4_000);
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &request)
+            .withdraw(&s.user.user_token(), &request)
             .await
             .expect_err("dropped");
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
@@ -335,7 +339,7 @@ async fn an_exhausted_usage_plan_is_a_limit() {
     s.c.fault("withdraw", Fault::UsageLimit);
     let err =
         s.c.client
-            .withdraw(&s.user.access_token, &s.withdraw_request(1_000))
+            .withdraw(&s.user.user_token(), &s.withdraw_request(1_000))
             .await
             .expect_err("plan exhausted");
     assert_eq!(center_code(&err), "O0009");
@@ -354,7 +358,7 @@ async fn a_deposit_by_fintech_number_credits_the_account() {
     );
     let d =
         s.c.client
-            .deposit(&s.oob.access_token, &request)
+            .deposit(&s.oob.oob_token(), &request)
             .await
             .expect("deposited");
     assert_eq!(d.res_cnt, 1);
@@ -383,7 +387,7 @@ async fn a_deposit_by_account_number_with_the_right_name_credits_the_account() {
     );
     let d =
         s.c.client
-            .deposit(&s.oob.access_token, &request)
+            .deposit(&s.oob.oob_token(), &request)
             .await
             .expect("deposited");
     assert_eq!(
@@ -406,7 +410,7 @@ async fn a_deposit_to_a_misnamed_account_fails_its_item_with_815() {
     );
     let err =
         s.c.client
-            .deposit(&s.oob.access_token, &request)
+            .deposit(&s.oob.oob_token(), &request)
             .await
             .expect_err("misnamed");
     assert_eq!(center_code(&err), "A0009");
@@ -427,7 +431,7 @@ async fn a_deposit_to_no_such_account_fails_its_item_with_412() {
     );
     let err =
         s.c.client
-            .deposit(&s.oob.access_token, &request)
+            .deposit(&s.oob.oob_token(), &request)
             .await
             .expect_err("no account");
     assert_eq!(center_code(&err), "A0009");
@@ -444,7 +448,7 @@ async fn a_deposit_with_the_wrong_pass_phrase_is_refused_with_a0307() {
     request.wd_pass_phrase = WdPassPhrase::new("letmein");
     let err =
         s.c.client
-            .deposit(&s.oob.access_token, &request)
+            .deposit(&s.oob.oob_token(), &request)
             .await
             .expect_err("pass phrase");
     assert_eq!(center_code(&err), "A0307");
@@ -456,14 +460,14 @@ async fn transfer_result_about_several_transfers_reports_the_missing_ones_as_pen
     let s = Scene::new().await;
     let done = s.withdraw_request(2_000);
     s.c.client
-        .withdraw(&s.user.access_token, &done)
+        .withdraw(&s.user.user_token(), &done)
         .await
         .expect("withdrawn");
     let never = s.c.issuer(0).issue().expect("id");
     let answer =
         s.c.client
             .transfer_result(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &TransferResultRequest {
                     check_type: CheckType::Withdraw,
                     items: vec![
@@ -496,7 +500,7 @@ async fn transfer_result_refuses_an_empty_or_oversized_question_before_sending()
     let err =
         s.c.client
             .transfer_result(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &TransferResultRequest {
                     check_type: CheckType::Withdraw,
                     items: vec![],
@@ -516,7 +520,7 @@ async fn receive_shows_the_recipients_name_before_a_deposit() {
     let r =
         s.c.client
             .receive(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &ReceiveRequest {
                     bank_tran_id: s.c.issuer(0).issue().expect("id"),
                     cntr_account_type: CntrAccountType::Account,
@@ -551,7 +555,7 @@ async fn receive_by_fintech_number_names_the_registered_holder() {
     let r =
         s.c.client
             .receive(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &ReceiveRequest {
                     bank_tran_id: s.c.issuer(0).issue().expect("id"),
                     cntr_account_type: CntrAccountType::Account,
@@ -580,14 +584,14 @@ async fn receive_by_fintech_number_names_the_registered_holder() {
 async fn remit_list_of_the_collection_account_shows_the_withdrawal_and_its_remitter() {
     let s = Scene::new().await;
     s.c.client
-        .withdraw(&s.user.access_token, &s.withdraw_request(8_000))
+        .withdraw(&s.user.user_token(), &s.withdraw_request(8_000))
         .await
         .expect("withdrawn");
     let collection = &s.c.institution(0).collection_account;
     let list =
         s.c.client
             .remit_list(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &RemitListRequest {
                     bank_tran_id: s.c.issuer(0).issue().expect("id"),
                     bank_code_std: BankCode::parse(&collection.bank_code_std).expect("bank"),
@@ -629,14 +633,14 @@ async fn a_return_claim_on_a_deposit_can_be_followed_up() {
         9_000,
     );
     s.c.client
-        .deposit(&s.oob.access_token, &deposit)
+        .deposit(&s.oob.oob_token(), &deposit)
         .await
         .expect("deposited");
     let claim = s
         .c
         .client
         .return_claim(
-            &s.oob.access_token,
+            &s.oob.oob_token(),
             &ReturnClaimRequest {
                 bank_tran_id: s.c.issuer(0).issue().expect("id"),
                 org_bank_tran_date: today(),
@@ -665,7 +669,7 @@ async fn a_return_claim_on_a_deposit_can_be_followed_up() {
     let result =
         s.c.client
             .return_result(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &ReturnResultRequest {
                     claim_bank_tran_date: claim_date,
                     claim_bank_tran_id: claim_id,
@@ -687,7 +691,7 @@ async fn a_return_claim_on_an_unknown_transfer_is_refused_with_a0310() {
     let err =
         s.c.client
             .return_claim(
-                &s.oob.access_token,
+                &s.oob.oob_token(),
                 &ReturnClaimRequest {
                     bank_tran_id: s.c.issuer(0).issue().expect("id"),
                     org_bank_tran_date: today(),

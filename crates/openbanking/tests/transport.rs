@@ -7,7 +7,7 @@ use std::time::Duration;
 use moa_openbanking::account::BalanceRequest;
 use moa_openbanking::{
     AccessToken, BankTranId, Client, ClientCredentials, ClientSecret, Error, FintechUseNum,
-    TransportKind,
+    TransportKind, UserToken,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -69,7 +69,7 @@ async fn a_center_that_never_answers_times_out_with_an_unknown_outcome() {
         .expect("client")
         .with_timeout(Duration::from_millis(300));
     let err = client
-        .balance(&AccessToken::new("t"), &balance_request())
+        .balance(&UserToken::new(AccessToken::new("t")), &balance_request())
         .await
         .expect_err("no answer");
     assert!(err.is_timeout(), "{err:?}");
@@ -84,7 +84,7 @@ async fn a_port_nobody_listens_on_is_a_connect_failure_with_a_known_outcome() {
     drop(listener);
     let client = Client::with_base_url(&format!("http://{addr}")).expect("client");
     let err = client
-        .balance(&AccessToken::new("t"), &balance_request())
+        .balance(&UserToken::new(AccessToken::new("t")), &balance_request())
         .await
         .expect_err("refused");
     assert!(
@@ -111,7 +111,7 @@ async fn a_connection_dropped_after_the_request_leaves_the_outcome_unknown() {
     });
     let client = Client::with_base_url(&format!("http://{addr}")).expect("client");
     let err = client
-        .balance(&AccessToken::new("t"), &balance_request())
+        .balance(&UserToken::new(AccessToken::new("t")), &balance_request())
         .await
         .expect_err("dropped");
     assert!(err.is_outcome_unknown(), "{err:?}");
@@ -141,7 +141,7 @@ async fn json_posts_and_token_posts_use_the_documented_content_types() {
         user_seq_no: moa_openbanking::UserSeqNo::parse("1100034736").expect("user"),
     };
     client
-        .user_unlink(&AccessToken::new("tok"), &request)
+        .user_unlink(&UserToken::new(AccessToken::new("tok")), &request)
         .await
         .expect("unlink");
     let creds = ClientCredentials::new("cid", ClientSecret::new("sec"));
@@ -199,7 +199,7 @@ async fn the_request_time_is_the_injected_clock_read_in_korea() {
         .expect("client")
         .with_clock(std::sync::Arc::new(clock));
     let err = client
-        .balance(&AccessToken::new("t"), &balance_request())
+        .balance(&UserToken::new(AccessToken::new("t")), &balance_request())
         .await
         .expect_err("refused");
     assert_eq!(err.rsp_code().map(|c| c.code()), Some("A0004"));
@@ -298,7 +298,10 @@ async fn a_service_api_redirect_is_not_followed() {
         user_seq_no: moa_openbanking::UserSeqNo::parse("1100034736").expect("user"),
     };
     let err = client
-        .user_unlink(&AccessToken::new("a-persons-token"), &request)
+        .user_unlink(
+            &UserToken::new(AccessToken::new("a-persons-token")),
+            &request,
+        )
         .await
         .expect_err("a redirect is not an answer");
     assert!(matches!(err, Error::Http { status: 307, .. }), "{err:?}");

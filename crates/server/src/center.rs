@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use moa_openbanking::{
-    AccessToken, AuthorizationCode, BankTranId, Client, ClientCredentials, Clock, PkceVerifier,
-    RefreshToken, Scope, Scopes, Token, UserSeqNo,
+    AccessToken, AuthorizationCode, BankTranId, Client, ClientCredentials, Clock, OobToken,
+    PkceVerifier, RefreshToken, Scope, Scopes, Token, UserSeqNo, UserToken,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
@@ -350,14 +350,14 @@ impl Center {
     }
 
     /// The person's access token, renewed first when it is about to expire.
-    pub async fn user_token(&self, person_id: i64) -> Result<AccessToken> {
+    pub async fn user_token(&self, person_id: i64) -> Result<UserToken> {
         let token = self.token(person_id).await?.ok_or(ErrorCode::AuthExpired)?;
         if !moa_openbanking::token::should_refresh(
             self.clock.now(),
             token.expires_at,
             REFRESH_MARGIN,
         ) {
-            return Ok(token.access_token);
+            return Ok(token.user_token());
         }
         self.renew(person_id, None).await
     }
@@ -368,8 +368,8 @@ impl Center {
     pub async fn renew_user_token(
         &self,
         person_id: i64,
-        rejected: &AccessToken,
-    ) -> Result<AccessToken> {
+        rejected: &UserToken,
+    ) -> Result<UserToken> {
         self.renew(person_id, Some(rejected)).await
     }
 
@@ -378,7 +378,7 @@ impl Center {
     /// across replicas (the store's renewal lock). Whoever gets the lock reads the stored token
     /// again — another replica may have renewed it meanwhile, and then that token serves and
     /// the spent refresh token is never presented twice.
-    async fn renew(&self, person_id: i64, rejected: Option<&AccessToken>) -> Result<AccessToken> {
+    async fn renew(&self, person_id: i64, rejected: Option<&UserToken>) -> Result<UserToken> {
         let lock = self.renewal_lock(person_id);
         let _one_at_a_time = lock.lock().await;
         let across = self.store.lock_renewal(person_id).await?;
@@ -390,8 +390,8 @@ impl Center {
     async fn renew_locked(
         &self,
         person_id: i64,
-        rejected: Option<&AccessToken>,
-    ) -> Result<AccessToken> {
+        rejected: Option<&UserToken>,
+    ) -> Result<UserToken> {
         let token = self.token(person_id).await?.ok_or(ErrorCode::AuthExpired)?;
         let now = self.clock.now();
         let still_good = match rejected {
@@ -399,7 +399,7 @@ impl Center {
             None => !moa_openbanking::token::should_refresh(now, token.expires_at, REFRESH_MARGIN),
         };
         if still_good {
-            return Ok(token.access_token);
+            return Ok(token.user_token());
         }
         let refresh = token.refresh_token.clone().ok_or(ErrorCode::AuthExpired)?;
         if token.refresh_expires_at() <= now {
@@ -430,24 +430,24 @@ impl Center {
                 )
                 .await;
         }
-        Ok(fresh.access_token)
+        Ok(fresh.user_token())
     }
 
     /// The institution's own (`oob`) token, fetched when missing or about to expire.
-    pub async fn oob_token(&self) -> Result<AccessToken> {
+    pub async fn oob_token(&self) -> Result<OobToken> {
         let mut slot = self.oob_token.lock().await;
         let now = self.clock.now();
         if let Some(token) = slot.as_ref()
             && !moa_openbanking::token::should_refresh(now, token.expires_at, REFRESH_MARGIN)
         {
-            return Ok(token.access_token.clone());
+            return Ok(token.oob_token());
         }
         let token = self.client.client_credentials(&self.credentials).await?;
         if !token.scope.missing(&oob_scopes()).is_empty() {
             tracing::warn!(granted = %token.scope, "the center's oob token lacks the oob scope");
             return Err(ErrorCode::CenterRefused.into());
         }
-        let access = token.access_token.clone();
+        let access = token.oob_token();
         *slot = Some(token);
         Ok(access)
     }

@@ -142,7 +142,7 @@ pub async fn complete(
     let user_seq_no = token.user_seq_no.clone().ok_or(ErrorCode::CenterRefused)?;
     let me = center
         .client()
-        .user_me(&token.access_token, &user_seq_no)
+        .user_me(&token.user_token(), &user_seq_no)
         .await?;
     let person_id = app
         .store()

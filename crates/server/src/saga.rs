@@ -69,7 +69,7 @@ use moa_openbanking::transfer::{
     DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
     TransferResultRequest, WithdrawRequest, outcome_of,
 };
-use moa_openbanking::{AccessToken, BankCode, BankTranId, FintechUseNum, WdPassPhrase, Won};
+use moa_openbanking::{BankCode, BankTranId, FintechUseNum, OobToken, WdPassPhrase, Won};
 use rust_decimal::prelude::ToPrimitive;
 use sha2::{Digest, Sha256};
 
@@ -1226,7 +1226,7 @@ impl Saga<'_> {
         &self,
         record: &TransferRecord,
         kind: LegKind,
-        token: &AccessToken,
+        token: &OobToken,
         (id, leg): (BankTranId, &LegId),
         to: DepositTo,
         memo: &str,

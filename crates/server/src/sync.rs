@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::SubsecRound;
 use moa_openbanking::account::{BalanceRequest, TransactionListRequest, TransactionQuery};
 use moa_openbanking::fields::SortOrder;
-use moa_openbanking::{AccessToken, BankRspCode, FintechUseNum, RspCode, RspKind, TransportKind};
+use moa_openbanking::{BankRspCode, FintechUseNum, RspCode, RspKind, TransportKind, UserToken};
 use rust_decimal::prelude::ToPrimitive;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -358,7 +358,7 @@ pub async fn history_page(
     let client = center
         .client()
         .with_timeout(app.options().sync.call_timeout);
-    let mut token: AccessToken = center.user_token(person_id).await?;
+    let mut token: UserToken = center.user_token(person_id).await?;
     let mut renewed = false;
     let page = loop {
         let request = TransactionListRequest {

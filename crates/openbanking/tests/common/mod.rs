@@ -63,7 +63,7 @@ impl Center {
             fintech_use_num: fintech_use_num.clone(),
         };
         self.client
-            .balance(&token.access_token, &request)
+            .balance(&token.user_token(), &request)
             .await
             .expect("balance")
             .balance_amt
@@ -166,7 +166,7 @@ impl Center {
         let user = token.user_seq_no.clone().expect("user");
         let me = self
             .client
-            .user_me(&token.access_token, &user)
+            .user_me(&token.user_token(), &user)
             .await
             .expect("user/me");
         me.res_list.into_iter().next().expect("an account")
