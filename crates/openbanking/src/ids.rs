@@ -244,6 +244,9 @@ mod tests {
     fn bank_code_and_user_seq_no_are_fixed_digit_strings() {
         assert!(BankCode::parse("097").is_ok());
         assert!(BankCode::parse("97").is_err());
+        assert!(BankCode::parse("0970").is_err());
+        assert!(BankCode::parse("09a").is_err());
+        assert!(BankCode::parse("").is_err());
         assert!(UserSeqNo::parse("1100034736").is_ok());
         assert!(UserSeqNo::parse("110003473").is_err());
     }

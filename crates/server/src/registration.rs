@@ -10,7 +10,7 @@ use moa_openbanking::account::CancelRequest;
 use moa_openbanking::clock::from_kst;
 use moa_openbanking::user::UserRequest;
 use moa_openbanking::{
-    AuthorizeRequest, CallbackError, FintechUseNum, PkceVerifier, Scope, State, parse_callback,
+    AuthorizeRequest, CallbackError, PkceVerifier, Scope, State, parse_callback,
 };
 
 use crate::api::{self, ErrorCode};
@@ -158,8 +158,8 @@ pub async fn complete(
     };
     for account in &me.res_list {
         let upsert = AccountUpsert {
-            fintech_use_num: account.fintech_use_num.as_str().to_owned(),
-            bank_code: account.bank_code_std.as_str().to_owned(),
+            fintech_use_num: account.fintech_use_num.clone(),
+            bank_code: account.bank_code_std.clone(),
             bank_name: account.bank_name.clone(),
             alias: account.account_alias.clone().unwrap_or_default(),
             account_num_masked: account.account_num_masked.clone(),
@@ -226,8 +226,7 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
         .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
-    let fintech = FintechUseNum::parse(&account.fintech_use_num)
-        .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+    let fintech = account.fintech_use_num.clone();
     let center = app.center();
     let token = center.user_token(person_id).await?;
     let mut scopes = vec![Scope::Inquiry];

@@ -214,8 +214,8 @@ async fn accounts(State(app): State<Arc<App>>, device: Device) -> Result<Json<Ve
         accounts
             .into_iter()
             .map(|a| api::Account {
-                fintech_use_num: a.fintech_use_num,
-                bank_code: a.bank_code,
+                fintech_use_num: a.fintech_use_num.to_string(),
+                bank_code: a.bank_code.to_string(),
                 bank_name: a.bank_name,
                 alias: a.alias,
                 account_num_masked: a.account_num_masked,

@@ -280,7 +280,7 @@ fn won(amount: i64) -> Result<Won> {
 }
 
 fn fintech(account: &AccountRecord) -> Result<FintechUseNum> {
-    FintechUseNum::parse(&account.fintech_use_num).map_err(|_| Error::Refused(ErrorCode::Internal))
+    Ok(account.fintech_use_num.clone())
 }
 
 /// Cuts `text` to what banks print on a statement.
@@ -338,7 +338,7 @@ async fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> R
     }
     let to = match &request.to {
         api::Recipient::Own { fintech_use_num } => {
-            if *fintech_use_num == from.fintech_use_num {
+            if fintech_use_num == from.fintech_use_num.as_str() {
                 return Err(ErrorCode::SameAccount.into());
             }
             ResolvedTarget::Own(
@@ -599,7 +599,7 @@ pub async fn create(
         ResolvedTarget::External { .. } => check(app, person_id, request).await?.recipient_name,
     };
     let (to_account, to_bank_code, to_account_num) = match &resolved.to {
-        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.clone(), String::new()),
+        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.to_string(), String::new()),
         ResolvedTarget::External {
             bank_code,
             account_num,
@@ -1366,7 +1366,11 @@ pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
         .await?
         .ok_or(ErrorCode::Internal)?;
     let to_fintech_use_num = match record.to_account {
-        Some(id) => app.store().account(id).await?.map(|a| a.fintech_use_num),
+        Some(id) => app
+            .store()
+            .account(id)
+            .await?
+            .map(|a| a.fintech_use_num.to_string()),
         None => None,
     };
     // Older journals hold the same `reason:code` form; a reason unknown here reads as internal.
@@ -1374,7 +1378,7 @@ pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
     Ok(api::Transfer {
         id: record.id.clone(),
         idempotency_key: record.idempotency_key.clone(),
-        from: from.fintech_use_num,
+        from: from.fintech_use_num.to_string(),
         to_fintech_use_num,
         to_bank_code: record.to_bank_code.clone(),
         to_account_masked: api::mask_account(&record.to_account_num),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::SubsecRound;
 use moa_openbanking::account::{BalanceRequest, TransactionListRequest, TransactionQuery};
 use moa_openbanking::fields::SortOrder;
-use moa_openbanking::{BankRspCode, FintechUseNum, RspCode, RspKind, TransportKind, UserToken};
+use moa_openbanking::{BankRspCode, RspCode, RspKind, TransportKind, UserToken};
 use rust_decimal::prelude::ToPrimitive;
 use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -209,7 +209,7 @@ impl Refresh {
     }
 
     async fn account(&self, account: &AccountRecord) -> api::BalanceOutcome {
-        let _permits = self.gate.enter(&account.bank_code).await;
+        let _permits = self.gate.enter(account.bank_code.as_str()).await;
         match self.ask(account).await {
             Ok((balance, available, product_name)) => api::BalanceOutcome::Fresh {
                 balance,
@@ -222,7 +222,7 @@ impl Refresh {
                     Error::Center(e)
                         if e.rsp_code().map(RspCode::kind) == Some(RspKind::BankError) =>
                     {
-                        self.bank_state(&account.bank_code).await
+                        self.bank_state(account.bank_code.as_str()).await
                     }
                     _ => None,
                 };
@@ -238,8 +238,7 @@ impl Refresh {
         let client = center
             .client()
             .with_timeout(self.app.options().sync.call_timeout);
-        let fintech_use_num = FintechUseNum::parse(&account.fintech_use_num)
-            .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+        let fintech_use_num = account.fintech_use_num.clone();
         let mut token = center.user_token(self.person_id).await?;
         let mut renewed = false;
         loop {
@@ -320,7 +319,7 @@ pub async fn refresh_balances(
         // A client that went away does not stop the others' answers from being read.
         let _ = lines
             .send(api::BalanceLine {
-                fintech_use_num,
+                fintech_use_num: fintech_use_num.to_string(),
                 outcome,
                 done,
                 total,
@@ -346,8 +345,7 @@ pub async fn history_page(
         .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
-    let fintech = FintechUseNum::parse(&account.fintech_use_num)
-        .map_err(|_| Error::Refused(ErrorCode::Internal))?;
+    let fintech = account.fintech_use_num.clone();
     let cursor = query.cursor.clone().unwrap_or_default();
     if cursor.len() > 200 {
         return Err(ErrorCode::BadRequest.into());

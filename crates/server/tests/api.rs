@@ -625,7 +625,7 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
     let rows = store.accounts(person).await.expect("accounts");
     let row = |fin: &str| {
         rows.iter()
-            .find(|a| a.fintech_use_num == fin)
+            .find(|a| a.fintech_use_num.as_str() == fin)
             .expect("the account's row")
             .id
     };

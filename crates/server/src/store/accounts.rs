@@ -1,9 +1,10 @@
 //! The people's registered accounts, as `user/me` lists them.
 
 use chrono::{DateTime, Utc};
+use moa_openbanking::{BankCode, FintechUseNum};
 
 use super::db::{Row, params};
-use super::{Result, Store, parse_ts, ts};
+use super::{Result, Store, StoreError, parse_ts, ts};
 
 /// An account as the server keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,9 +14,9 @@ pub struct AccountRecord {
     /// Whose it is.
     pub person_id: i64,
     /// The center's 24-digit handle of the account.
-    pub fintech_use_num: String,
+    pub fintech_use_num: FintechUseNum,
     /// Bank code.
-    pub bank_code: String,
+    pub bank_code: BankCode,
     /// Bank name.
     pub bank_name: String,
     /// The person's name for it at the center.
@@ -45,9 +46,9 @@ impl AccountRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountUpsert {
     /// The center's handle.
-    pub fintech_use_num: String,
+    pub fintech_use_num: FintechUseNum,
     /// Bank code.
-    pub bank_code: String,
+    pub bank_code: BankCode,
     /// Bank name.
     pub bank_name: String,
     /// Alias.
@@ -71,8 +72,9 @@ fn account(r: &Row) -> Result<AccountRecord> {
     Ok(AccountRecord {
         id: r.i64(0)?,
         person_id: r.i64(1)?,
-        fintech_use_num: r.text(2)?,
-        bank_code: r.text(3)?,
+        fintech_use_num: FintechUseNum::parse(&r.text(2)?)
+            .map_err(|_| StoreError::Corrupt("fintech_use_num"))?,
+        bank_code: BankCode::parse(&r.text(3)?).map_err(|_| StoreError::Corrupt("bank_code"))?,
         bank_name: r.text(4)?,
         alias: r.text(5)?,
         account_num_masked: r.text(6)?,
