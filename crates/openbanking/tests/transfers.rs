@@ -254,60 +254,61 @@ async fn an_oob_token_cannot_withdraw_o0011() {
     assert_eq!(center_code(&err), "O0011");
 }
 
-#[tokio::test]
-async fn a_center_timeout_after_applying_is_unknown_and_transfer_result_says_it_happened() {
-    let s = Scene::new().await;
-    let before = s.balance().await;
-    s.c.fault(
-        "withdraw",
-        Fault::Timeout {
-            applied: true,
-            rsp_code: "A0007".into(),
-        },
-    );
-    let request = s.withdraw_request(7_000);
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect_err("timeout");
-    assert_eq!(center_code(&err), "A0007");
-    assert!(err.is_outcome_unknown());
-    assert_eq!(
-        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 7_000)
-            .await
-            .expect("result"),
-        TransferOutcome::Succeeded
-    );
-    assert_eq!(s.balance().await, less(before, 7_000));
+/// A withdrawal whose answer timed out: the fault, and what `transfer/result` then finds.
+struct TimeoutRow {
+    name: &'static str,
+    /// Whether the center applied the withdrawal before timing out.
+    applied: bool,
+    rsp_code: &'static str,
+    outcome: TransferOutcome,
 }
 
+const TIMEOUTS: [TimeoutRow; 2] = [
+    TimeoutRow {
+        name: "a center timeout after applying",
+        applied: true,
+        rsp_code: "A0007",
+        outcome: TransferOutcome::Succeeded,
+    },
+    TimeoutRow {
+        name: "a bank timeout before applying",
+        applied: false,
+        rsp_code: "A0017",
+        outcome: TransferOutcome::NotFound,
+    },
+];
+
 #[tokio::test]
-async fn a_bank_timeout_before_applying_is_unknown_and_transfer_result_finds_no_such_transfer() {
-    let s = Scene::new().await;
-    let before = s.balance().await;
-    s.c.fault(
-        "withdraw",
-        Fault::Timeout {
-            applied: false,
-            rsp_code: "A0017".into(),
-        },
-    );
-    let request = s.withdraw_request(7_000);
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect_err("timeout");
-    assert_eq!(center_code(&err), "A0017");
-    assert!(err.is_outcome_unknown());
-    assert_eq!(
-        s.result_of(CheckType::Withdraw, &request.bank_tran_id, 7_000)
-            .await
-            .expect("settled"),
-        TransferOutcome::NotFound
-    );
-    assert_eq!(s.balance().await, before);
+async fn a_timeout_is_unknown_and_transfer_result_tells_whether_it_happened() {
+    for row in &TIMEOUTS {
+        let name = row.name;
+        let s = Scene::new().await;
+        let before = s.balance().await;
+        s.c.fault(
+            "withdraw",
+            Fault::Timeout {
+                applied: row.applied,
+                rsp_code: row.rsp_code.into(),
+            },
+        );
+        let request = s.withdraw_request(7_000);
+        let err =
+            s.c.client
+                .withdraw(&s.user.user_token(), &request)
+                .await
+                .expect_err(name);
+        assert_eq!(center_code(&err), row.rsp_code, "{name}");
+        assert!(err.is_outcome_unknown(), "{name}");
+        assert_eq!(
+            s.result_of(CheckType::Withdraw, &request.bank_tran_id, 7_000)
+                .await
+                .expect(name),
+            row.outcome,
+            "{name}"
+        );
+        let moved = if row.applied { 7_000 } else { 0 };
+        assert_eq!(s.balance().await, less(before, moved), "{name}");
+    }
 }
 
 #[tokio::test]
