@@ -100,8 +100,8 @@ pub use error::{
 pub use ids::{BankCode, BankTranId, ClientUseCode, FintechUseNum, IdError, UserSeqNo};
 pub use money::{AmountError, SignedWon, Won};
 pub use token::{
-    AccessToken, AuthorizationCode, ClientSecret, OobToken, RefreshToken, Scope, Scopes, Token,
-    UserToken, WdPassPhrase,
+    AccessToken, AuthorizationCode, Bearer, ClientSecret, Institution, OobToken, Person,
+    RefreshToken, Scope, Scopes, Token, TokenKind, UserToken, WdPassPhrase,
 };
 pub use tran_id::{BankTranIdIssuer, CounterError, CounterStore, MemoryCounterStore};
 

@@ -8,6 +8,7 @@
 //! [`expose_secret`]: AccessToken::expose_secret
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -75,76 +76,116 @@ secret!(
     WdPassPhrase
 );
 
-// An access token of one kind: see `UserToken`.
-macro_rules! bearer {
-    ($(#[$meta:meta])* $name:ident) => {
-        $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq)]
-        pub struct $name(AccessToken);
-
-        impl $name {
-            /// Marks `token` as this kind. Call it only where the token's grant is known: on a
-            /// token the center issued for that grant, or one read back from where it was kept.
-            pub fn new(token: AccessToken) -> Self {
-                Self(token)
-            }
-
-            /// The access token itself.
-            pub fn access_token(&self) -> &AccessToken {
-                &self.0
-            }
-
-            /// The secret itself. See [`AccessToken::expose_secret`].
-            pub fn expose_secret(&self) -> &str {
-                self.0.expose_secret()
-            }
-        }
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(concat!(stringify!($name), "(***)"))
-            }
-        }
-    };
+/// Whose an access token is: a person's ([`Person`]) or the institution's ([`Institution`]).
+/// Sealed: the protocol has these two grants and no other.
+pub trait TokenKind: sealed::Sealed {
+    /// The name `Debug` prints.
+    const NAME: &'static str;
 }
 
-bearer!(
-    /// A person's access token (3-legged; scopes `login`, `inquiry`, `transfer`): user info,
-    /// accounts, balance, history, withdrawals.
-    ///
-    /// The center tells a person's token from the institution's ([`OobToken`]) and refuses the
-    /// wrong one with `O0011` (docs/protocol.md §2.2, §4). The client's calls take the matching
-    /// kind, so passing the wrong one does not compile: a person's token cannot pay out of the
-    /// institution's account,
-    /// ```compile_fail
-    /// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
-    /// #     request: moa_openbanking::transfer::DepositRequest) {
-    /// let _ = client.deposit(&person, &request).await;
-    /// # }
-    /// ```
-    /// nor can the institution's token debit a person's account:
-    /// ```compile_fail
-    /// # async fn demo(client: moa_openbanking::Client, oob: moa_openbanking::OobToken,
-    /// #     request: moa_openbanking::transfer::WithdrawRequest) {
-    /// let _ = client.withdraw(&oob, &request).await;
-    /// # }
-    /// ```
-    /// while the right kinds do:
-    /// ```no_run
-    /// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
-    /// #     oob: moa_openbanking::OobToken, withdraw: moa_openbanking::transfer::WithdrawRequest,
-    /// #     deposit: moa_openbanking::transfer::DepositRequest) {
-    /// let _ = client.withdraw(&person, &withdraw).await;
-    /// let _ = client.deposit(&oob, &deposit).await;
-    /// # }
-    /// ```
-    UserToken
-);
-bearer!(
-    /// The institution's own access token (2-legged `client_credentials`; scope `oob`): real
-    /// name, remitters, recipient checks, deposits, transfer results, return claims, bank status.
-    OobToken
-);
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A person's grant (3-legged: `authorization_code` or `refresh_token`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Person {}
+
+/// The institution's own grant (2-legged `client_credentials`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Institution {}
+
+impl sealed::Sealed for Person {}
+impl sealed::Sealed for Institution {}
+impl TokenKind for Person {
+    const NAME: &'static str = "UserToken";
+}
+impl TokenKind for Institution {
+    const NAME: &'static str = "OobToken";
+}
+
+/// An access token of one kind `K`. Use it as [`UserToken`] or [`OobToken`].
+pub struct Bearer<K: TokenKind> {
+    token: AccessToken,
+    kind: PhantomData<K>,
+}
+
+impl<K: TokenKind> Bearer<K> {
+    /// Marks `token` as this kind. Call it only where the token's grant is known: on a token the
+    /// center issued for that grant, or one read back from where it was kept.
+    pub fn new(token: AccessToken) -> Self {
+        Self {
+            token,
+            kind: PhantomData,
+        }
+    }
+
+    /// The access token itself.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.token
+    }
+
+    /// The secret itself. See [`AccessToken::expose_secret`].
+    pub fn expose_secret(&self) -> &str {
+        self.token.expose_secret()
+    }
+}
+
+// By hand: a derive would ask `K` for the traits too.
+impl<K: TokenKind> Clone for Bearer<K> {
+    fn clone(&self) -> Self {
+        Self::new(self.token.clone())
+    }
+}
+
+impl<K: TokenKind> PartialEq for Bearer<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.token == other.token
+    }
+}
+
+impl<K: TokenKind> Eq for Bearer<K> {}
+
+impl<K: TokenKind> fmt::Debug for Bearer<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}(***)", K::NAME)
+    }
+}
+
+/// A person's access token (3-legged; scopes `login`, `inquiry`, `transfer`): user info,
+/// accounts, balance, history, withdrawals.
+///
+/// The center tells a person's token from the institution's ([`OobToken`]) and refuses the
+/// wrong one with `O0011` (docs/protocol.md §2.2, §4). The client's calls take the matching
+/// kind, so passing the wrong one does not compile: a person's token cannot pay out of the
+/// institution's account,
+/// ```compile_fail
+/// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
+/// #     request: moa_openbanking::transfer::DepositRequest) {
+/// let _ = client.deposit(&person, &request).await;
+/// # }
+/// ```
+/// nor can the institution's token debit a person's account:
+/// ```compile_fail
+/// # async fn demo(client: moa_openbanking::Client, oob: moa_openbanking::OobToken,
+/// #     request: moa_openbanking::transfer::WithdrawRequest) {
+/// let _ = client.withdraw(&oob, &request).await;
+/// # }
+/// ```
+/// while the right kinds do:
+/// ```no_run
+/// # async fn demo(client: moa_openbanking::Client, person: moa_openbanking::UserToken,
+/// #     oob: moa_openbanking::OobToken, withdraw: moa_openbanking::transfer::WithdrawRequest,
+/// #     deposit: moa_openbanking::transfer::DepositRequest) {
+/// let _ = client.withdraw(&person, &withdraw).await;
+/// let _ = client.deposit(&oob, &deposit).await;
+/// # }
+/// ```
+pub type UserToken = Bearer<Person>;
+
+/// The institution's own access token (2-legged `client_credentials`; scope `oob`): real name,
+/// remitters, recipient checks, deposits, transfer results, return claims, bank status.
+pub type OobToken = Bearer<Institution>;
 
 code_enum!(
     /// An OAuth scope.
