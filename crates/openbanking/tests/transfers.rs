@@ -56,6 +56,26 @@ impl Scene {
         }
     }
 
+    /// A check of 10,000 won to `recipient` from the payout account.
+    fn receive_request(&self, recipient: Recipient) -> ReceiveRequest {
+        ReceiveRequest {
+            bank_tran_id: self.c.issuer(0).issue().expect("id"),
+            cntr_account_type: CntrAccountType::Account,
+            cntr_account_num: self.payout_account(),
+            recipient,
+            print_content: "모아".into(),
+            tran_amt: Won::new(10_000),
+            req_client_name: self.account.account_holder_name.clone(),
+            req_client: self.me(),
+            req_client_num: "MOA0000001".into(),
+            transfer_purpose: TransferPurpose::Remittance,
+            sub_frnc_name: None,
+            sub_frnc_num: None,
+            sub_frnc_business_num: None,
+            cms_num: None,
+        }
+    }
+
     fn withdraw_request(&self, amount: u64) -> WithdrawRequest {
         WithdrawRequest {
             bank_tran_id: self.c.issuer(0).issue().expect("id"),
@@ -522,26 +542,11 @@ async fn receive_shows_the_recipients_name_before_a_deposit() {
         s.c.client
             .receive(
                 &s.oob.oob_token(),
-                &ReceiveRequest {
-                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
-                    cntr_account_type: CntrAccountType::Account,
-                    cntr_account_num: s.payout_account(),
-                    recipient: Recipient::Account {
-                        bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-                        account_num: target.account_num.clone(),
-                        account_seq: None,
-                    },
-                    print_content: "모아".into(),
-                    tran_amt: Won::new(10_000),
-                    req_client_name: s.account.account_holder_name.clone(),
-                    req_client: s.me(),
-                    req_client_num: "MOA0000001".into(),
-                    transfer_purpose: TransferPurpose::Remittance,
-                    sub_frnc_name: None,
-                    sub_frnc_num: None,
-                    sub_frnc_business_num: None,
-                    cms_num: None,
-                },
+                &s.receive_request(Recipient::Account {
+                    bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
+                    account_num: target.account_num.clone(),
+                    account_seq: None,
+                }),
             )
             .await
             .expect("receivable");
@@ -557,24 +562,9 @@ async fn receive_by_fintech_number_names_the_registered_holder() {
         s.c.client
             .receive(
                 &s.oob.oob_token(),
-                &ReceiveRequest {
-                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
-                    cntr_account_type: CntrAccountType::Account,
-                    cntr_account_num: s.payout_account(),
-                    recipient: Recipient::FintechUseNum {
-                        fintech_use_num: s.account.fintech_use_num.clone(),
-                    },
-                    print_content: "모아".into(),
-                    tran_amt: Won::new(10_000),
-                    req_client_name: s.account.account_holder_name.clone(),
-                    req_client: s.me(),
-                    req_client_num: "MOA0000001".into(),
-                    transfer_purpose: TransferPurpose::Remittance,
-                    sub_frnc_name: None,
-                    sub_frnc_num: None,
-                    sub_frnc_business_num: None,
-                    cms_num: None,
-                },
+                &s.receive_request(Recipient::FintechUseNum {
+                    fintech_use_num: s.account.fintech_use_num.clone(),
+                }),
             )
             .await
             .expect("receivable");
