@@ -56,22 +56,24 @@ impl Scene {
         }
     }
 
-    /// A check of 10,000 won to `recipient` from the payout account.
+    /// A check of 10,000 won to `recipient` from the payout account, by the requester a
+    /// withdrawal names.
     fn receive_request(&self, recipient: Recipient) -> ReceiveRequest {
+        let w = self.withdraw_request(10_000);
         ReceiveRequest {
-            bank_tran_id: self.c.issuer(0).issue().expect("id"),
+            bank_tran_id: w.bank_tran_id,
             cntr_account_type: CntrAccountType::Account,
             cntr_account_num: self.payout_account(),
             recipient,
             print_content: "모아".into(),
-            tran_amt: Won::new(10_000),
-            req_client_name: self.account.account_holder_name.clone(),
-            req_client: self.me(),
-            req_client_num: "MOA0000001".into(),
-            transfer_purpose: TransferPurpose::Remittance,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            tran_amt: w.tran_amt,
+            req_client_name: w.req_client_name,
+            req_client: w.req_client,
+            req_client_num: w.req_client_num,
+            transfer_purpose: w.transfer_purpose,
+            sub_frnc_name: w.sub_frnc_name,
+            sub_frnc_num: w.sub_frnc_num,
+            sub_frnc_business_num: w.sub_frnc_business_num,
             cms_num: None,
         }
     }
