@@ -8,6 +8,13 @@ const sources = import.meta.glob(['../**/*.svelte'], { query: '?raw', import: 'd
 const all = Object.values(sources).join('\n');
 
 describe('the screens’ markup', () => {
+  it('reads every screen’s view, each in its own folder', () => {
+    const files = Object.keys(sources);
+    for (const view of ['dashboard/Dashboard', 'account/Account', 'transfer/Transfer', 'transfers/Transfers', 'settings/Settings']) {
+      expect(files.some((file) => file.endsWith(`${view}.svelte`)), view).toBe(true);
+    }
+  });
+
   it('carries every test id the WebDriver tests drive', () => {
     const ids = [
       'register-button', 'refresh-button', 'sync-progress', 'total-balance', 'account-card',

@@ -1,8 +1,8 @@
 // The transfer screen's state: the form, its checks, the confirmation the center answered, the
 // legs as they stream in, and how it ended.
 
-import type { Api } from '../ipc/api';
-import { asIpcError } from '../ipc/api';
+import type { Api } from '../../lib/ipc/api';
+import { asIpcError } from '../../lib/ipc/api';
 import type {
   AccountView,
   IpcError,
@@ -10,9 +10,9 @@ import type {
   RecipientInput,
   TransferState,
   TransferView,
-} from '../ipc/bindings';
-import { toWon } from '../money';
-import { validateTransferAmount, type AmountCheck } from '../validate';
+} from '../../lib/ipc/bindings';
+import { toWon } from '../../lib/money';
+import { validateTransferAmount, type AmountCheck } from '../../lib/validate';
 
 export type Step = 'form' | 'review' | 'sending' | 'done';
 export type TargetKind = 'own' | 'external';

@@ -1,10 +1,10 @@
 // Settings: which moa-server Moa talks to (the sandbox inside the app, or an institution's by its
 // address), consent health per account, cancelling an account and signing out.
 
-import type { Api } from '../ipc/api';
-import { asIpcError } from '../ipc/api';
-import type { AccountView, AppState, EnvironmentKind, IpcError } from '../ipc/bindings';
-import { sandboxAvailable } from '../build';
+import type { Api } from '../../lib/ipc/api';
+import { asIpcError } from '../../lib/ipc/api';
+import type { AccountView, AppState, EnvironmentKind, IpcError } from '../../lib/ipc/bindings';
+import { sandboxAvailable } from '../../lib/build';
 
 export type SettingsNotice = 'saved_server' | 'saved_sandbox' | 'account_cancelled' | 'signed_out' | 'consent_renewed';
 

@@ -1,8 +1,8 @@
 // The dashboard's state: painted at once from the local store, then refreshed bank by bank as
 // the shell streams answers. Also registration, consent renewal, bank statuses and open transfers.
 
-import type { Api } from '../ipc/api';
-import { asIpcError } from '../ipc/api';
+import type { Api } from '../../lib/ipc/api';
+import { asIpcError } from '../../lib/ipc/api';
 import type {
   AccountView,
   AppState,
@@ -10,10 +10,10 @@ import type {
   IpcError,
   RegistrationResult,
   TransferView,
-} from '../ipc/bindings';
-import { bankName } from '../banks';
-import type { Lang } from '../lang';
-import { toWon, type Won } from '../money';
+} from '../../lib/ipc/bindings';
+import { bankName } from '../../lib/banks';
+import type { Lang } from '../../lib/lang';
+import { toWon, type Won } from '../../lib/money';
 
 export interface BankGroup {
   bankCode: string;

@@ -1,8 +1,8 @@
 // One account's screen: its stored history, filtered on the shell's side and paged, new rows
 // fetched from the center, the daily balance chart, CSV export and cancelling the account.
 
-import type { Api } from '../ipc/api';
-import { asIpcError } from '../ipc/api';
+import type { Api } from '../../lib/ipc/api';
+import { asIpcError } from '../../lib/ipc/api';
 import type {
   AccountView,
   ChartPoint,
@@ -11,9 +11,9 @@ import type {
   HistoryRowView,
   HistorySyncView,
   IpcError,
-} from '../ipc/bindings';
-import { transactionsCsv, type ExportedTransaction } from '../csv';
-import type { Lang } from '../lang';
+} from '../../lib/ipc/bindings';
+import { transactionsCsv, type ExportedTransaction } from '../../lib/csv';
+import type { Lang } from '../../lib/lang';
 
 /** Rows asked for per page; the shell allows up to 500. */
 export const PAGE_SIZE = 200;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../ipc/bindings';
+import type { PreflightView, TransferDraft, TransferEventView, TransferState } from '../../lib/ipc/bindings';
 import { MEMO_MAX, TransferModel, legMark, legOf, sendBlock } from './transfer.svelte';
-import { account, fakeApi, transfer } from './fake-api';
+import { account, fakeApi, transfer } from '../../lib/testing/fake-api';
 
 const accounts = [
   account({ id: 1, available: '100000', transfer_agreed: true }),

@@ -1,10 +1,10 @@
 // The list of transfers, newest first, with the ones still moving marked, and the person's
 // accounts to name where each one left from.
 
-import type { Api } from '../ipc/api';
-import { asIpcError } from '../ipc/api';
-import type { AccountView, IpcError, TransferView } from '../ipc/bindings';
-import { isOpenTransfer } from './dashboard.svelte';
+import type { Api } from '../../lib/ipc/api';
+import { asIpcError } from '../../lib/ipc/api';
+import type { AccountView, IpcError, TransferView } from '../../lib/ipc/bindings';
+import { isOpenTransfer } from '../dashboard/dashboard.svelte';
 
 export class TransfersModel {
   transfers: TransferView[] = $state([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TransfersModel } from './transfers.svelte';
-import { account, fakeApi, transfer } from './fake-api';
+import { account, fakeApi, transfer } from '../../lib/testing/fake-api';
 
 describe('TransfersModel', () => {
   it('lists the transfers and counts the open ones', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { dictionaries } from '../i18n';
-import { ipcErrorMessage } from '../i18n/messages';
-import type { AppState, ServerInput } from '../ipc/bindings';
+import { dictionaries } from '../../lib/i18n';
+import { ipcErrorMessage } from '../../lib/i18n/messages';
+import type { AppState, ServerInput } from '../../lib/ipc/bindings';
 import { SettingsModel, checkServerUrl } from './settings.svelte';
-import { account, appState, fakeApi } from './fake-api';
+import { account, appState, fakeApi } from '../../lib/testing/fake-api';
 
 const base = {
   appState: async () => appState(),

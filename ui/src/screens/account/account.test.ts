@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { HistoryFilter, HistoryRowView } from '../ipc/bindings';
-import { BOM } from '../csv';
+import type { HistoryFilter, HistoryRowView } from '../../lib/ipc/bindings';
+import { BOM } from '../../lib/csv';
 import { AccountModel, PAGE_SIZE, exportFileName, exportedRow, filterFor } from './account.svelte';
-import { account, fakeApi } from './fake-api';
+import { account, fakeApi } from '../../lib/testing/fake-api';
 
 function row(id: number, overrides: Partial<HistoryRowView> = {}): HistoryRowView {
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AccountView, SyncEvent } from '../ipc/bindings';
+import type { AccountView, SyncEvent } from '../../lib/ipc/bindings';
 import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, sourceLabel, totalOf } from './dashboard.svelte';
-import { account, fakeApi, transfer } from './fake-api';
+import { account, fakeApi, transfer } from '../../lib/testing/fake-api';
 
 const appState = {
   environment: 'sandbox' as const,
