@@ -18,7 +18,7 @@ use common::{Admin, Device, Sandbox, fault_rule, own_transfer};
 use moa_openbanking::clock;
 use moa_server::api::TransferState::{Completed, Failed, Refunded};
 use moa_server::api::{self, TransferState};
-use moa_server::store::TransferRecord;
+use moa_server::store::{LegId, TransferRecord};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -108,13 +108,7 @@ async fn finish_holding(
         if transfer.state.is_final() {
             return (transfer, cutoffs);
         }
-        let record = sb
-            .app()
-            .store()
-            .transfer(id)
-            .await
-            .expect("the journal reads")
-            .expect("the transfer is journaled");
+        let record = journaled(sb, id).await;
         if record.checks >= CHECKS_BEFORE_CUTOFF && started.elapsed() >= hold {
             sb.pass_cutoff().await;
             cutoffs += 1;
@@ -125,6 +119,28 @@ async fn finish_holding(
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The journal's record of transfer `id`.
+async fn journaled(sb: &Sandbox, id: &str) -> TransferRecord {
+    sb.app()
+        .store()
+        .transfer(id)
+        .await
+        .expect("the journal reads")
+        .expect("the transfer is journaled")
+}
+
+/// Asks for a transfer of [`AMOUNT`] from person 0's first account to their second; its
+/// its id comes back.
+async fn start_transfer(device: &Device, accounts: &[api::Account]) -> String {
+    let key = uuid::Uuid::new_v4().to_string();
+    let (status, body) = device
+        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
+        .await;
+    assert_eq!(status, 201, "the transfer is made: {body}");
+    let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
+    made.id
 }
 
 /// Makes a transfer of [`AMOUNT`] from person 0's first account to their second and follows it
@@ -144,40 +160,55 @@ async fn transfer_holding(
     accounts: &[api::Account],
     hold: Duration,
 ) -> (api::Transfer, TransferRecord, u32) {
-    let key = uuid::Uuid::new_v4().to_string();
-    let (status, body) = device
-        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
-        .await;
-    assert_eq!(status, 201, "the transfer is made: {body}");
-    let made: api::Transfer = serde_json::from_value(body).expect("a transfer");
-    let (done, cutoffs) = finish_holding(sb, device, &made.id, hold).await;
-    let record = sb
+    let id = start_transfer(device, accounts).await;
+    let (done, cutoffs) = finish_holding(sb, device, &id, hold).await;
+    let record = journaled(sb, &id).await;
+    (done, record, cutoffs)
+}
+
+/// Whether one of the audit log's last `entries` says transfer `id` went the refund way.
+async fn refunding_logged(sb: &Sandbox, id: &str, entries: u32) -> bool {
+    let log = sb
         .app()
         .store()
-        .transfer(&made.id)
+        .audit_log(entries)
         .await
-        .expect("the journal reads")
-        .expect("the transfer is journaled");
-    (done, record, cutoffs)
+        .expect("the audit log reads");
+    log.iter()
+        .any(|e| e.subject == id && e.detail.starts_with("refunding"))
+}
+
+/// The center's ledger, and how many transfers it had recorded, before a scenario.
+struct Before {
+    ledger: common::Ledger,
+    records: usize,
+}
+
+impl Before {
+    async fn take(admin: &Admin) -> Self {
+        Self {
+            ledger: admin.ledger().await,
+            records: admin.transfers().await.len(),
+        }
+    }
 }
 
 /// The checks every scenario ends with: the transfer ended as `expected`; the center applied
 /// exactly the legs that state means — each once, under the ids the journal holds — and
-/// nothing else since `records_before`; the person's money moved only if it completed; the
+/// nothing else since `before`; the person's money moved only if it completed; the
 /// institution kept nothing; and the auditor finds the whole ledger sound.
 async fn assert_ended(
     sb: &Sandbox,
     name: &str,
     expected: TransferState,
     (done, record): (&api::Transfer, &TransferRecord),
-    before: &common::Ledger,
-    records_before: usize,
+    before: &Before,
 ) {
     assert_eq!(done.state, expected, "{name}: {done:?}");
     assert_eq!(record.state, expected, "{name}: the journal agrees");
     let admin = sb.admin();
     let records = admin.transfers().await;
-    let new = &records[records_before..];
+    let new = &records[before.records..];
     let applied: Vec<(TransferKind, i64)> = new
         .iter()
         .filter(|r| r.applied())
@@ -185,35 +216,29 @@ async fn assert_ended(
         .collect();
     let withdraw = record.withdraw.as_ref().expect("a withdraw was journaled");
     let withdrawn = common::center_verdict(new, &withdraw.bank_tran_id);
+    // The journaled second leg (`what`) applied at the center.
+    let then_applied = |leg: &Option<LegId>, what: &str| {
+        let leg = leg
+            .as_ref()
+            .unwrap_or_else(|| panic!("a {what} was journaled"));
+        assert_eq!(
+            common::center_verdict(new, &leg.bank_tran_id),
+            Some(true),
+            "{name}: the journaled {what} applied"
+        );
+    };
     match expected {
         TransferState::Completed => {
             assert_eq!(withdrawn, Some(true), "{name}: the withdraw applied");
-            let deposit = record.deposit.as_ref().expect("a deposit was journaled");
-            assert_eq!(
-                common::center_verdict(new, &deposit.bank_tran_id),
-                Some(true),
-                "{name}: the journaled deposit applied"
-            );
+            then_applied(&record.deposit, "deposit");
             assert!(record.refund.is_none(), "{name}: no refund");
         }
         TransferState::Refunded => {
             assert_eq!(withdrawn, Some(true), "{name}: the withdraw applied");
-            let refund = record.refund.as_ref().expect("a refund was journaled");
-            assert_eq!(
-                common::center_verdict(new, &refund.bank_tran_id),
-                Some(true),
-                "{name}: the journaled refund applied"
-            );
+            then_applied(&record.refund, "refund");
             assert!(done.failure_code.is_some(), "{name}: a refund says why");
-            let log = sb
-                .app()
-                .store()
-                .audit_log(1_000)
-                .await
-                .expect("the audit log reads");
             assert!(
-                log.iter()
-                    .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
+                refunding_logged(sb, &done.id, 1_000).await,
                 "{name}: the journal went the refund way"
             );
         }
@@ -230,11 +255,12 @@ async fn assert_ended(
 
     let after = admin.ledger().await;
     assert_eq!(
-        after.total, before.total,
+        after.total, before.ledger.total,
         "{name}: money appeared or vanished"
     );
     let p = parties(sb);
-    let moved = |k: &(String, String)| after.balance(&k.0, &k.1) - before.balance(&k.0, &k.1);
+    let moved =
+        |k: &(String, String)| after.balance(&k.0, &k.1) - before.ledger.balance(&k.0, &k.1);
     let person = (moved(&p.source), moved(&p.target));
     match expected {
         TransferState::Completed => assert_eq!(person, (-AMOUNT, AMOUNT), "{name}"),
@@ -247,7 +273,7 @@ async fn assert_ended(
         "{name}: the institution kept or lost money"
     );
     let elsewhere: Vec<_> = after
-        .changes_since(before)
+        .changes_since(&before.ledger)
         .into_iter()
         .filter(|(k, _)| ![&p.source, &p.target, &p.collection, &p.payout].contains(&k))
         .collect();
@@ -289,183 +315,39 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
     let r = |f: Value| fault_rule("deposit", source, 1, f);
     // Each case: its name, the faults, how the transfer ends, how many deposits it tried, and
     // how many times it had to wait for the cutoff: once for each call the center never saw.
+    #[rustfmt::skip]
     let cases: Vec<(&str, Vec<Value>, TransferState, u32, u32)> = vec![
         // The withdraw.
-        (
-            "withdraw timeout, applied",
-            vec![w(timeout(true, "A0007"))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "withdraw bank timeout, applied",
-            vec![w(timeout(true, "A0017"))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "withdraw timeout, not applied",
-            vec![w(timeout(false, "A0007"))],
-            Failed,
-            0,
-            1,
-        ),
-        (
-            "withdraw bank timeout, not applied",
-            vec![w(timeout(false, "A0017"))],
-            Failed,
-            0,
-            1,
-        ),
-        (
-            "withdraw dropped after commit",
-            vec![w(dropped(true))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "withdraw dropped before commit",
-            vec![w(dropped(false))],
-            Failed,
-            0,
-            1,
-        ),
-        (
-            "withdraw refused by the bank",
-            vec![w(refused())],
-            Failed,
-            0,
-            0,
-        ),
-        (
-            "withdraw refused with a bank code the server does not know: settled by asking",
-            vec![w(json!({"kind": "bank_error", "bank_rsp_code": "777"}))],
-            Failed,
-            0,
-            0,
-        ),
-        (
-            "withdraw over the usage plan",
-            vec![w(usage_limit())],
-            Failed,
-            0,
-            0,
-        ),
+        ("withdraw timeout, applied", vec![w(timeout(true, "A0007"))], Completed, 1, 0),
+        ("withdraw bank timeout, applied", vec![w(timeout(true, "A0017"))], Completed, 1, 0),
+        ("withdraw timeout, not applied", vec![w(timeout(false, "A0007"))], Failed, 0, 1),
+        ("withdraw bank timeout, not applied", vec![w(timeout(false, "A0017"))], Failed, 0, 1),
+        ("withdraw dropped after commit", vec![w(dropped(true))], Completed, 1, 0),
+        ("withdraw dropped before commit", vec![w(dropped(false))], Failed, 0, 1),
+        ("withdraw refused by the bank", vec![w(refused())], Failed, 0, 0),
+        ("withdraw refused with a bank code the server does not know: settled by asking", vec![w(json!({"kind": "bank_error", "bank_rsp_code": "777"}))], Failed, 0, 0),
+        ("withdraw over the usage plan", vec![w(usage_limit())], Failed, 0, 0),
         // The deposit.
-        (
-            "deposit timeout, applied",
-            vec![d(1, timeout(true, "A0007"))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "deposit bank timeout, applied",
-            vec![d(1, timeout(true, "A0017"))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "deposit timeout, not applied",
-            vec![d(1, timeout(false, "A0007"))],
-            Completed,
-            2,
-            1,
-        ),
-        (
-            "deposit bank timeout, not applied",
-            vec![d(1, timeout(false, "A0017"))],
-            Completed,
-            2,
-            1,
-        ),
-        (
-            "deposit dropped after commit",
-            vec![d(1, dropped(true))],
-            Completed,
-            1,
-            0,
-        ),
-        (
-            "deposit dropped before commit",
-            vec![d(1, dropped(false))],
-            Completed,
-            2,
-            1,
-        ),
-        (
-            "deposit refused by the bank",
-            vec![d(1, refused())],
-            Refunded,
-            1,
-            0,
-        ),
-        (
-            "deposit over the usage plan",
-            vec![d(1, usage_limit())],
-            Refunded,
-            1,
-            0,
-        ),
-        (
-            "deposit never applied three times",
-            vec![d(3, dropped(false))],
-            Refunded,
-            3,
-            3,
-        ),
-        (
-            "deposit timed out unapplied three times",
-            vec![d(3, timeout(false, "A0007"))],
-            Refunded,
-            3,
-            3,
-        ),
+        ("deposit timeout, applied", vec![d(1, timeout(true, "A0007"))], Completed, 1, 0),
+        ("deposit bank timeout, applied", vec![d(1, timeout(true, "A0017"))], Completed, 1, 0),
+        ("deposit timeout, not applied", vec![d(1, timeout(false, "A0007"))], Completed, 2, 1),
+        ("deposit bank timeout, not applied", vec![d(1, timeout(false, "A0017"))], Completed, 2, 1),
+        ("deposit dropped after commit", vec![d(1, dropped(true))], Completed, 1, 0),
+        ("deposit dropped before commit", vec![d(1, dropped(false))], Completed, 2, 1),
+        ("deposit refused by the bank", vec![d(1, refused())], Refunded, 1, 0),
+        ("deposit over the usage plan", vec![d(1, usage_limit())], Refunded, 1, 0),
+        ("deposit never applied three times", vec![d(3, dropped(false))], Refunded, 3, 3),
+        ("deposit timed out unapplied three times", vec![d(3, timeout(false, "A0007"))], Refunded, 3, 3),
         // The refund, after a refused deposit.
-        (
-            "refund lost once",
-            vec![d(1, refused()), r(timeout(false, "A0007"))],
-            Refunded,
-            1,
-            1,
-        ),
-        (
-            "refund applied, its answer timed out",
-            vec![d(1, refused()), r(timeout(true, "A0017"))],
-            Refunded,
-            1,
-            0,
-        ),
-        (
-            "refund applied, its answer lost",
-            vec![d(1, refused()), r(dropped(true))],
-            Refunded,
-            1,
-            0,
-        ),
-        (
-            "refund dropped before commit",
-            vec![d(1, refused()), r(dropped(false))],
-            Refunded,
-            1,
-            1,
-        ),
-        (
-            "refund refused once by the bank",
-            vec![d(1, refused()), r(refused())],
-            Refunded,
-            1,
-            0,
-        ),
+        ("refund lost once", vec![d(1, refused()), r(timeout(false, "A0007"))], Refunded, 1, 1),
+        ("refund applied, its answer timed out", vec![d(1, refused()), r(timeout(true, "A0017"))], Refunded, 1, 0),
+        ("refund applied, its answer lost", vec![d(1, refused()), r(dropped(true))], Refunded, 1, 0),
+        ("refund dropped before commit", vec![d(1, refused()), r(dropped(false))], Refunded, 1, 1),
+        ("refund refused once by the bank", vec![d(1, refused()), r(refused())], Refunded, 1, 0),
     ];
     let admin = sb.admin();
     for (name, faults, expected, deposits, cutoffs) in cases {
-        let before = admin.ledger().await;
-        let records_before = admin.transfers().await.len();
+        let before = Before::take(&admin).await;
         for rule in faults {
             admin.add_fault(rule).await;
         }
@@ -478,15 +360,7 @@ async fn every_fault_at_every_leg_ends_completed_refunded_or_failed_with_money_a
         let left = admin.faults().await;
         admin.clear_faults().await;
         assert!(left.is_empty(), "{name}: faults never struck: {left:?}");
-        assert_ended(
-            &sb,
-            name,
-            expected,
-            (&done, &record),
-            &before,
-            records_before,
-        )
-        .await;
+        assert_ended(&sb, name, expected, (&done, &record), &before).await;
         assert_eq!(
             record.deposit_attempts, deposits,
             "{name}: deposits tried, each under a new id"
@@ -501,8 +375,7 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let device = sb.person(0).await;
     let accounts = device.demo_accounts(0).await;
     let admin: Admin = sb.admin();
-    let before = admin.ledger().await;
-    let records_before = admin.transfers().await.len();
+    let before = Before::take(&admin).await;
     admin.set_bank_status(&accounts[1].bank_code, "D").await;
     let (done, record, _) = transfer(&sb, &device, &accounts).await;
     admin.set_bank_status(&accounts[1].bank_code, "Y").await;
@@ -517,19 +390,11 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
         TransferState::Refunded,
         (&done, &record),
         &before,
-        records_before,
     )
     .await;
-    let log = sb
-        .app()
-        .store()
-        .audit_log(50)
-        .await
-        .expect("the audit log reads");
     assert!(
-        log.iter()
-            .any(|e| e.subject == done.id && e.detail.starts_with("refunding")),
-        "the audit log says why the money went back: {log:?}"
+        refunding_logged(&sb, &done.id, 50).await,
+        "the audit log says why the money went back"
     );
     // The same request with the same key is the same transfer: nothing moves again.
     let after = admin.ledger().await;
@@ -558,8 +423,7 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
     let device = sb.person(0).await;
     let accounts = device.demo_accounts(0).await;
     let admin = sb.admin();
-    let before = admin.ledger().await;
-    let records_before = admin.transfers().await.len();
+    let before = Before::take(&admin).await;
     let (source, target) = (
         accounts[0].bank_code.as_str(),
         accounts[1].bank_code.as_str(),
@@ -570,12 +434,7 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
     admin
         .add_fault(fault_rule("deposit", Some(source), REFUSALS, refused()))
         .await;
-    let key = uuid::Uuid::new_v4().to_string();
-    let (status, body) = device
-        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().expect("an id").to_owned();
+    let id = start_transfer(&device, &accounts).await;
     // What is left of the refunds' fault: the deposit's, at the target's bank, strikes first.
     let refunds_left = || async {
         admin
@@ -586,14 +445,7 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
             .map(|r| u64::from(r.remaining))
             .sum::<u64>()
     };
-    let journal = async || {
-        sb.app()
-            .store()
-            .transfer(&id)
-            .await
-            .expect("the journal reads")
-            .expect("the transfer is journaled")
-    };
+    let journal = || journaled(&sb, &id);
     // The first run tries one refund; the bank refuses it; the transfer waits for a later
     // round rather than asking the bank again at once.
     let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -640,7 +492,6 @@ async fn a_refund_the_bank_refuses_is_tried_again_once_per_round_until_the_money
         Refunded,
         (&done, &record),
         &before,
-        records_before,
     )
     .await;
     sb.stop().await;
@@ -700,8 +551,7 @@ async fn a_call_that_lands_after_the_saga_asked_is_never_taken_for_one_that_did_
     ];
     let admin = sb.admin();
     for (name, faults, expected) in cases {
-        let before = admin.ledger().await;
-        let records_before = admin.transfers().await.len();
+        let before = Before::take(&admin).await;
         for rule in faults {
             admin.add_fault(rule).await;
         }
@@ -709,15 +559,7 @@ async fn a_call_that_lands_after_the_saga_asked_is_never_taken_for_one_that_did_
         let (done, record, cutoffs) = transfer_holding(&sb, &device, &accounts, hold).await;
         assert!(admin.faults().await.is_empty(), "{name}: the fault struck");
         assert_eq!(cutoffs, 0, "{name}: the call landed before its cutoff");
-        assert_ended(
-            &sb,
-            name,
-            expected,
-            (&done, &record),
-            &before,
-            records_before,
-        )
-        .await;
+        assert_ended(&sb, name, expected, (&done, &record), &before).await;
         assert_eq!(
             record.deposit_attempts, 1,
             "{name}: one deposit, never a second"
@@ -776,20 +618,11 @@ async fn a_call_the_center_filed_on_the_next_day_is_found_there() {
         admin
             .add_fault(fault_rule(api_name, Some(bank), 1, timeout(true, "A0007")))
             .await;
-        let before = admin.ledger().await;
-        let records_before = admin.transfers().await.len();
+        let before = Before::take(&admin).await;
         let (done, record, cutoffs) = transfer(&sb, &device, &accounts).await;
         assert!(admin.faults().await.is_empty(), "{name}: the fault struck");
         assert_eq!(cutoffs, 0, "{name}: found before any cutoff");
-        assert_ended(
-            &sb,
-            name,
-            expected,
-            (&done, &record),
-            &before,
-            records_before,
-        )
-        .await;
+        assert_ended(&sb, name, expected, (&done, &record), &before).await;
         let leg = if api_name == "withdraw" {
             &record.withdraw
         } else {
@@ -815,27 +648,14 @@ async fn a_transfer_has_exactly_one_executor() {
     let accounts = device.demo_accounts(0).await;
     let p = parties(&sb);
     let admin = sb.admin();
-    let before = admin.ledger().await;
-    let records_before = admin.transfers().await.len();
+    let before = Before::take(&admin).await;
     // The deposit's answer is lost and the deposit never made: the transfer waits at
     // `depositing`, and every resume that finds it due could be tempted to deposit again.
     admin
         .add_fault(fault_rule("deposit", Some(&p.target.0), 1, dropped(false)))
         .await;
-    let key = uuid::Uuid::new_v4().to_string();
-    let (status, body) = device
-        .transfer(&key, &own_transfer(&accounts[0], &accounts[1], AMOUNT))
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let id = body["id"].as_str().expect("an id").to_owned();
-    let journal = async || {
-        sb.app()
-            .store()
-            .transfer(&id)
-            .await
-            .expect("the journal reads")
-            .expect("journaled")
-    };
+    let id = start_transfer(&device, &accounts).await;
+    let journal = || journaled(&sb, &id);
     let deadline = tokio::time::Instant::now() + PATIENCE;
     while journal().await.state != TransferState::Depositing || journal().await.checks == 0 {
         assert!(
@@ -871,15 +691,7 @@ async fn a_transfer_has_exactly_one_executor() {
         record.deposit_attempts, 2,
         "one deposit after the lost one, not eight"
     );
-    assert_ended(
-        &sb,
-        "two executors",
-        Completed,
-        (&done, &record),
-        &before,
-        records_before,
-    )
-    .await;
+    assert_ended(&sb, "two executors", Completed, (&done, &record), &before).await;
     sb.stop().await;
 }
 
