@@ -19,8 +19,68 @@ use std::time::Duration;
 use common::{Sandbox, assert_refused, own_transfer};
 use moa_server::api::{self, ErrorCode};
 use moa_server::saga::{Hooks, Step};
-use moa_server::store::{CallRecord, Change, JournalError, LegId, LegKind, NewTransfer};
+use moa_server::store::{
+    AccountRecord, CallRecord, Change, Claim, JournalError, LegId, LegKind, NewTransfer, Store,
+};
 use moa_server::{App, Options};
+
+/// Person 0, once their accounts are listed: their id in the store and their accounts.
+async fn person_with_accounts(sb: &Sandbox) -> (i64, Vec<AccountRecord>) {
+    let device = sb.person(0).await;
+    let _ = device.accounts().await;
+    let store = sb.app().store();
+    let person = store.people_with_tokens().await.expect("people")[0];
+    let rows = store.accounts(person).await.expect("accounts");
+    (person, rows)
+}
+
+/// `holder` claims transfer `id` at `now` for `lease`, and `other` asking for it then is
+/// refused (`why` says what that shows); the claim comes back.
+async fn claim_kept(
+    holder: &Store,
+    other: &Store,
+    id: &str,
+    (now, lease): (chrono::DateTime<chrono::Utc>, chrono::Duration),
+    why: &str,
+) -> Claim {
+    let claim = holder
+        .claim_transfer(id, now, lease)
+        .await
+        .expect("asks")
+        .expect("claimed");
+    assert_eq!(
+        other.claim_transfer(id, now, lease).await.expect("asks"),
+        None,
+        "{why}"
+    );
+    claim
+}
+
+/// A transfer of `amount` from the person's first account to their second, as the journal
+/// takes it.
+fn new_transfer(
+    person: i64,
+    rows: &[AccountRecord],
+    idempotency_key: &str,
+    amount: i64,
+    daily_limit: Option<(chrono::DateTime<chrono::Utc>, i64)>,
+) -> NewTransfer {
+    NewTransfer {
+        person_id: person,
+        idempotency_key: idempotency_key.into(),
+        request_hash: String::new(),
+        from_account: rows[0].id,
+        to_account: Some(rows[1].id),
+        to_bank_code: rows[1].bank_code.to_string(),
+        to_account_num: String::new(),
+        to_holder_name: "홍길동".into(),
+        amount,
+        memo: String::new(),
+        collection_account: String::new(),
+        payout_account: String::new(),
+        daily_limit,
+    }
+}
 
 /// A second replica of `sb`'s server on the same database, with `options`.
 async fn second_replica(sb: &Sandbox, options: Options) -> App {
@@ -202,48 +262,23 @@ async fn a_replica_whose_claim_was_taken_over_writes_and_sends_nothing_more() {
 #[tokio::test]
 async fn a_stale_fence_is_refused_for_every_write() {
     let sb = common::start().await;
-    let device = sb.person(0).await;
-    let _ = device.accounts().await;
+    let (person, rows) = person_with_accounts(&sb).await;
     let store = sb.app().store();
-    let person = store.people_with_tokens().await.expect("people")[0];
-    let rows = store.accounts(person).await.expect("accounts");
     let now = sb.clock_now();
     let (record, _) = store
-        .create_transfer(
-            &NewTransfer {
-                person_id: person,
-                idempotency_key: "fenced".into(),
-                request_hash: String::new(),
-                from_account: rows[0].id,
-                to_account: Some(rows[1].id),
-                to_bank_code: rows[1].bank_code.to_string(),
-                to_account_num: String::new(),
-                to_holder_name: "홍길동".into(),
-                amount: 1_000,
-                memo: String::new(),
-                collection_account: String::new(),
-                payout_account: String::new(),
-                daily_limit: None,
-            },
-            now,
-        )
+        .create_transfer(&new_transfer(person, &rows, "fenced", 1_000, None), now)
         .await
         .expect("journaled")
         .expect("within the limit");
     let lease = chrono::Duration::seconds(30);
-    let first = store
-        .claim_transfer(&record.id, now, lease)
-        .await
-        .expect("asks")
-        .expect("claimed");
-    assert_eq!(
-        store
-            .claim_transfer(&record.id, now, lease)
-            .await
-            .expect("asks"),
-        None,
-        "a live claim keeps others off"
-    );
+    let first = claim_kept(
+        store,
+        store,
+        &record.id,
+        (now, lease),
+        "a live claim keeps others off",
+    )
+    .await;
     let round = uuid::Uuid::new_v4().to_string();
     assert_eq!(
         store.claim_due(now, lease, &round).await.expect("asks"),
@@ -557,11 +592,8 @@ async fn transfers_made_on_two_replicas_at_once_cannot_pass_the_daily_limit_toge
     use moa_server::saga::{DAILY_LIMIT, start_of_business_day};
     let sb = common::start().await;
     let b = second_replica(&sb, common::options()).await;
-    let device = sb.person(0).await;
-    let _ = device.accounts().await;
+    let (person, rows) = person_with_accounts(&sb).await;
     let store = sb.app().store();
-    let person = store.people_with_tokens().await.expect("people")[0];
-    let rows = store.accounts(person).await.expect("accounts");
     for day in 0..10 {
         let now = sb.clock_now() + chrono::Duration::days(day);
         let made = (0..3).map(|n| {
@@ -570,21 +602,8 @@ async fn transfers_made_on_two_replicas_at_once_cannot_pass_the_daily_limit_toge
             } else {
                 b.store().clone()
             };
-            let transfer = NewTransfer {
-                person_id: person,
-                idempotency_key: format!("day-{day}-{n}"),
-                request_hash: String::new(),
-                from_account: rows[0].id,
-                to_account: Some(rows[1].id),
-                to_bank_code: rows[1].bank_code.to_string(),
-                to_account_num: String::new(),
-                to_holder_name: "홍길동".into(),
-                amount: 4_000_000,
-                memo: String::new(),
-                collection_account: String::new(),
-                payout_account: String::new(),
-                daily_limit: Some((start_of_business_day(now), DAILY_LIMIT)),
-            };
+            let limit = Some((start_of_business_day(now), DAILY_LIMIT));
+            let transfer = new_transfer(person, &rows, &format!("day-{day}-{n}"), 4_000_000, limit);
             tokio::spawn(async move { store.create_transfer(&transfer, now).await })
         });
         let mut journaled = 0;
@@ -614,31 +633,11 @@ async fn a_claim_of_a_replica_that_is_gone_is_taken_over_at_once() {
         sb.stop().await;
         return;
     };
-    let device = sb.person(0).await;
-    let _ = device.accounts().await;
+    let (person, rows) = person_with_accounts(&sb).await;
     let store = sb.app().store();
-    let person = store.people_with_tokens().await.expect("people")[0];
-    let rows = store.accounts(person).await.expect("accounts");
     let now = sb.clock_now();
     let (record, _) = store
-        .create_transfer(
-            &NewTransfer {
-                person_id: person,
-                idempotency_key: "orphaned".into(),
-                request_hash: String::new(),
-                from_account: rows[0].id,
-                to_account: Some(rows[1].id),
-                to_bank_code: rows[1].bank_code.to_string(),
-                to_account_num: String::new(),
-                to_holder_name: "홍길동".into(),
-                amount: 1_000,
-                memo: String::new(),
-                collection_account: String::new(),
-                payout_account: String::new(),
-                daily_limit: None,
-            },
-            now,
-        )
+        .create_transfer(&new_transfer(person, &rows, "orphaned", 1_000, None), now)
         .await
         .expect("journaled")
         .expect("within the limit");
@@ -646,19 +645,14 @@ async fn a_claim_of_a_replica_that_is_gone_is_taken_over_at_once() {
     let gone = moa_server::store::Store::connect(&database)
         .await
         .expect("a third replica connects");
-    let orphaned = gone
-        .claim_transfer(&record.id, now, lease)
-        .await
-        .expect("asks")
-        .expect("claimed");
-    assert_eq!(
-        store
-            .claim_transfer(&record.id, now, lease)
-            .await
-            .expect("asks"),
-        None,
-        "a live replica's claim holds"
-    );
+    let orphaned = claim_kept(
+        &gone,
+        store,
+        &record.id,
+        (now, lease),
+        "a live replica's claim holds",
+    )
+    .await;
     drop(gone);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let taken = loop {
