@@ -15,6 +15,10 @@ pub use moa_testbed::harness::Ledger;
 use moa_testbed::harness::{self, Admin};
 use serde_json::Value;
 
+#[path = "../../../server/tests/common/html.rs"]
+mod html;
+use html::{element_text, field};
+
 /// A data folder removed when dropped.
 pub struct DataDir(pub PathBuf);
 
@@ -50,32 +54,6 @@ pub async fn open(dir: &DataDir) -> (Moa, Arc<MemoryVault>) {
         .await
         .expect("Moa opens");
     (moa, vault)
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in the page"))
-        + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn element_text(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no #{id} in the page"))
-        + marker.len();
-    html[start..]
-        .split('<')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// What a person does on the consent pages.

@@ -24,6 +24,9 @@ use reqwest::Method;
 use serde_json::Value;
 use url::Url;
 
+mod html;
+use html::{element_text, field};
+
 /// A temporary folder, removed when dropped.
 #[derive(Debug)]
 pub struct DataDir(pub PathBuf);
@@ -583,32 +586,6 @@ impl Device {
     pub fn demo_person(&self, person: usize) -> &moa_testbed::manifest::ManifestUser {
         &self.pages.manifest.users[person]
     }
-}
-
-fn field(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} in the page"))
-        + marker.len();
-    html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn element_text(html: &str, id: &str) -> String {
-    let marker = format!("id=\"{id}\">");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no #{id} in the page"))
-        + marker.len();
-    html[start..]
-        .split('<')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// What a person does on the consent pages.
