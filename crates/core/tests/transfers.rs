@@ -20,6 +20,22 @@ use moa_server::api::{self, ErrorCode};
 use tokio::sync::mpsc;
 
 /// Moa with demo person 0's four accounts registered, and the ledger before anything moved.
+/// Nothing reached the server or the center: the server journaled no transfer, the center
+/// was asked nothing since `calls_before`, and no money moved from `opening`.
+async fn assert_nothing_sent(moa: &Moa, calls_before: usize, opening: &Ledger) {
+    let known: Vec<api::Transfer> = moa
+        .server()
+        .await
+        .unwrap()
+        .get("/v1/transfers")
+        .await
+        .unwrap();
+    assert!(known.is_empty(), "the server journaled none");
+    assert_eq!(common::center_transfer_count(moa).await, calls_before);
+    assert_eq!(&common::ledger(moa).await, opening, "nothing moved");
+    common::assert_money_invariants(moa, opening).await;
+}
+
 async fn open(dir: &DataDir) -> (Moa, Ledger) {
     let vault = Arc::new(moa_core::MemoryVault::new());
     let moa = Moa::open(common::options(dir, vault))
@@ -265,17 +281,7 @@ async fn transfers_that_cannot_be_made_are_refused_at_the_check_and_nothing_move
         moa.transfers(10).await.unwrap().is_empty(),
         "nothing journaled"
     );
-    let known: Vec<api::Transfer> = moa
-        .server()
-        .await
-        .unwrap()
-        .get("/v1/transfers")
-        .await
-        .unwrap();
-    assert!(known.is_empty(), "the server has no transfer");
-    assert_eq!(common::center_transfer_count(&moa).await, calls_before);
-    assert_eq!(common::ledger(&moa).await, opening, "nothing moved");
-    common::assert_money_invariants(&moa, &opening).await;
+    assert_nothing_sent(&moa, calls_before, &opening).await;
 }
 
 #[tokio::test]
@@ -342,17 +348,7 @@ async fn a_transfer_the_server_refuses_is_kept_here_as_failed_with_its_code() {
     // None of them is open: a later look does not send them again.
     assert!(moa.resume_transfers(None).await.unwrap().is_empty());
     assert_eq!(moa.transfers(10).await.unwrap().len(), 1);
-    let known: Vec<api::Transfer> = moa
-        .server()
-        .await
-        .unwrap()
-        .get("/v1/transfers")
-        .await
-        .unwrap();
-    assert!(known.is_empty(), "the server journaled none");
-    assert_eq!(common::center_transfer_count(&moa).await, calls_before);
-    assert_eq!(common::ledger(&moa).await, opening, "nothing moved");
-    common::assert_money_invariants(&moa, &opening).await;
+    assert_nothing_sent(&moa, calls_before, &opening).await;
 }
 
 #[tokio::test]
