@@ -19,23 +19,27 @@ use moa_core::{Code, Error, Moa};
 use moa_server::api::{self, ErrorCode};
 use tokio::sync::mpsc;
 
-/// Moa with demo person 0's four accounts registered, and the ledger before anything moved.
-/// Nothing reached the server or the center: the server journaled no transfer, the center
-/// was asked nothing since `calls_before`, and no money moved from `opening`.
-async fn assert_nothing_sent(moa: &Moa, calls_before: usize, opening: &Ledger) {
-    let known: Vec<api::Transfer> = moa
-        .server()
+/// The transfers the server journaled for the person.
+async fn server_transfers(moa: &Moa) -> Vec<api::Transfer> {
+    moa.server()
         .await
         .unwrap()
         .get("/v1/transfers")
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Nothing reached the server or the center: the server journaled no transfer, the center
+/// was asked nothing since `calls_before`, and no money moved from `opening`.
+async fn assert_nothing_sent(moa: &Moa, calls_before: usize, opening: &Ledger) {
+    let known = server_transfers(moa).await;
     assert!(known.is_empty(), "the server journaled none");
     assert_eq!(common::center_transfer_count(moa).await, calls_before);
     assert_eq!(&common::ledger(moa).await, opening, "nothing moved");
     common::assert_money_invariants(moa, opening).await;
 }
 
+/// Moa with demo person 0's four accounts registered, and the ledger before anything moved.
 async fn open(dir: &DataDir) -> (Moa, Ledger) {
     let vault = Arc::new(moa_core::MemoryVault::new());
     let moa = Moa::open(common::options(dir, vault))
@@ -447,13 +451,7 @@ async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_serv
         Some((lost_answer.as_str(), TransferState::Completed))
     );
     // The server never heard of the first, and did the second once.
-    let known: Vec<api::Transfer> = moa
-        .server()
-        .await
-        .unwrap()
-        .get("/v1/transfers")
-        .await
-        .unwrap();
+    let known = server_transfers(&moa).await;
     assert_eq!(
         known
             .iter()
