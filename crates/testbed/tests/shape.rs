@@ -375,3 +375,35 @@ fn the_saga_table_in_the_architecture_doc_is_the_one_in_saga_rs() {
         "docs/architecture.md's saga table differs from crates/server/src/saga.rs's"
     );
 }
+
+/// Every test harness of the workspace — each crate's `tests/common` and the end-to-end
+/// suite's center — audits the money through the one checker, `moa_testbed::harness`
+/// (`assert_invariants`, or `check` on ledgers it read itself).
+#[test]
+fn every_harness_calls_the_invariant_checker() {
+    let root = workspace_root();
+    let mut harnesses: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .expect("the crates folder")
+        .map(|entry| entry.expect("a crate").path().join("tests/common/mod.rs"))
+        .filter(|common| common.is_file())
+        .collect();
+    harnesses.sort();
+    assert!(
+        harnesses.len() >= 4,
+        "the crates' harnesses are found: {harnesses:?}"
+    );
+    harnesses.push(root.join("tests/e2e/src/center.rs"));
+    for harness in harnesses {
+        let code: String = std::fs::read_to_string(&harness)
+            .unwrap_or_else(|e| panic!("{}: {e}", harness.display()))
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            code.contains("assert_invariants(") || code.contains("harness::check("),
+            "{} never calls the invariant checker",
+            harness.display()
+        );
+    }
+}

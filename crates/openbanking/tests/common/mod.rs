@@ -1,10 +1,15 @@
 //! What every test against the testbed needs: a running center, its institutions and people,
 //! and consent done the way a person would do it.
+//!
+//! Every scenario ends with the money audited: when a [`Center`] is dropped at the end of a
+//! test that has not already failed, the testbed's invariant checker compares its ledger with
+//! the one it opened with (`moa_testbed::harness::assert_invariants`).
 #![allow(dead_code)]
 
 use std::sync::Arc;
 
 use moa_openbanking::*;
+use moa_testbed::harness::{Admin, Ledger, assert_invariants};
 use moa_testbed::manifest::{ManifestInstitution, ManifestUser};
 use serde_json::{Value, json};
 
@@ -14,13 +19,58 @@ pub struct Center {
     pub testbed: moa_testbed::Spawned,
     pub client: Client,
     issuers: Vec<BankTranIdIssuer>,
+    /// The center runs on a runtime of its own, apart from the test's, so that it can still
+    /// answer the audit made while the center is dropped — a `Drop` cannot await on the
+    /// test's runtime.
+    runtime: Option<tokio::runtime::Runtime>,
+    admin: Admin,
+    opening: Ledger,
+}
+
+/// Runs `work` to its end on `runtime`, from a thread of its own (the caller may be inside the
+/// test's runtime, which may not block on another).
+fn on<T: Send>(runtime: &tokio::runtime::Runtime, work: impl Future<Output = T> + Send) -> T {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| runtime.block_on(work))
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+impl Drop for Center {
+    fn drop(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        // A test that failed already says why; an audit on top would only hide it.
+        let audit = (!std::thread::panicking()).then(|| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                on(&runtime, assert_invariants(&self.admin, &self.opening))
+            }))
+        });
+        runtime.shutdown_background();
+        if let Some(Err(broken)) = audit {
+            std::panic::resume_unwind(broken);
+        }
+    }
 }
 
 impl Center {
     pub async fn start() -> Self {
-        let testbed = moa_testbed::spawn(moa_testbed::Config::in_memory())
-            .await
-            .expect("testbed starts");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("the center's runtime starts");
+        let (testbed, admin, opening) = on(&runtime, async {
+            let testbed = moa_testbed::spawn(moa_testbed::Config::in_memory().with_admin())
+                .await
+                .expect("testbed starts");
+            let admin = Admin::of(&testbed);
+            let opening = admin.ledger().await;
+            (testbed, admin, opening)
+        });
         let client = Client::with_base_url(&testbed.base_url).expect("client");
         let issuers = testbed
             .manifest
@@ -35,6 +85,9 @@ impl Center {
             testbed,
             client,
             issuers,
+            runtime: Some(runtime),
+            admin,
+            opening,
         }
     }
 
