@@ -54,8 +54,8 @@ export function checkServerUrl(text: string): ServerUrlCheck {
 export class SettingsModel {
   state: AppState | null = $state(null);
   accounts: AccountView[] = $state([]);
-  /** The environment chosen in the form; saved only by its button. */
-  environment: EnvironmentKind = $state(sandboxAvailable() ? 'sandbox' : 'server');
+  /** The radio the person picked in the form, if any; saved only by its button. */
+  #picked: EnvironmentKind | null = $state(null);
   /** The server's address as typed; sent only by the form's button. */
   serverUrl = $state('');
   /** Whether the person tried to send the address: only then is what is wrong with it shown. */
@@ -75,6 +75,18 @@ export class SettingsModel {
     this.#api = api;
   }
 
+  /**
+   * The environment chosen in the form: the person's pick once they make one (a load that
+   * finishes later never takes it back), until then the active one.
+   */
+  get environment(): EnvironmentKind {
+    return this.#picked ?? this.state?.environment ?? (sandboxAvailable() ? 'sandbox' : 'server');
+  }
+
+  set environment(env: EnvironmentKind) {
+    this.#picked = env;
+  }
+
   /** What is wrong with the typed address, once the person has tried to send it; it follows
    * their corrections from then on. */
   get urlError(): ServerUrlError | null {
@@ -88,7 +100,6 @@ export class SettingsModel {
       const [state, dashboard] = await Promise.all([this.#api.appState(), this.#api.dashboard()]);
       this.state = state;
       this.accounts = dashboard.accounts;
-      this.environment = state.environment;
       // The active server's address fills an empty field, never one the person is typing in.
       if (state.server_url !== null && this.serverUrl.trim() === '') this.serverUrl = state.server_url;
       this.error = null;

@@ -1,7 +1,10 @@
+import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
 import { dictionaries } from '../../lib/i18n';
 import { ipcErrorMessage } from '../../lib/i18n/messages';
 import type { AppState, ServerInput } from '../../lib/ipc/bindings';
+import Provided from '../../lib/testing/Provided.svelte';
+import Settings from './Settings.svelte';
 import { SettingsModel, checkServerUrl } from './settings.svelte';
 import { account, appState, fakeApi } from '../../lib/testing/fake-api';
 
@@ -121,6 +124,19 @@ describe('SettingsModel', () => {
     expect(model.serverUrl).toBe('https://other.example.com');
   });
 
+  it('keeps the radio the person chose while Settings was still loading', async () => {
+    let answer: (state: AppState) => void = () => {};
+    const model = new SettingsModel(
+      fakeApi({ ...base, appState: () => new Promise<AppState>((resolve) => (answer = resolve)) }),
+    );
+    const loading = model.load();
+    model.environment = 'server';
+    answer(appState({ environment: 'sandbox' }));
+    await loading;
+    expect(model.state?.environment).toBe('sandbox');
+    expect(model.environment).toBe('server');
+  });
+
   it('asks twice before cancelling an account or signing out', async () => {
     const cancelled: number[] = [];
     let signedOut = 0;
@@ -164,5 +180,16 @@ describe('SettingsModel', () => {
     expect(reconfirms).toEqual([true]);
     expect(model.notice).toBe('consent_renewed');
     expect(model.accounts).toHaveLength(2);
+  });
+});
+
+describe('Settings, as first painted', () => {
+  // Before the state arrives, the line naming the active server holds its place: the radios
+  // below it must not move under a pointer already on its way to them.
+  const { body } = render(Provided, { props: { screen: Settings, api: fakeApi(base) } });
+
+  it('keeps a line for the active server above the choices while the state loads', () => {
+    const card = body.slice(body.indexOf('id="env-title"'), body.indexOf('<form'));
+    expect(card).toMatch(/<p class="muted small[^"]*"[^>]*>/);
   });
 });
