@@ -175,6 +175,18 @@ fn after_a_restart_the_person_is_still_registered_and_sees_stored_balances_first
             ),
         )?;
     }
+    // Nothing the page asks for opens the core before the stored balances are drawn: the core
+    // (the sandbox, the keyring) opens after the first paint, so it never delays it.
+    let (painted_ms, core_ms) = (
+        start_ms(&app, "dashboard painted from the store", 2)?,
+        start_ms(&app, "core open", 2)?,
+    );
+    check(
+        painted_ms <= core_ms,
+        format!(
+            "the core opened {core_ms} ms after start, before the first paint at {painted_ms} ms"
+        ),
+    )?;
     // The refresh succeeds only with the tokens the keyring gave back: without them every
     // balance would end stale.
     let outcome = wait_refreshed(&window)?;
@@ -234,4 +246,21 @@ fn a_transfer_to_a_bank_that_went_down_is_refunded_and_says_so() -> Result<()> {
     window.screenshot("refunded")?;
     window.quit()?;
     Ok(())
+}
+
+/// The milliseconds after start that the app's log gives for `what` in its `launch`th run (the
+/// app logs each once a run), waiting for the line: the core opens a moment after the paint.
+fn start_ms(app: &MoaApp, what: &str, launch: usize) -> Result<u64> {
+    wait_for(
+        &format!("run {launch} to log: {what} … ms after start"),
+        UI,
+        |last| {
+            let lines = app.log_lines(&format!("{what} "));
+            *last = format!("{lines:?}");
+            Ok(lines.get(launch - 1).and_then(|line| {
+                let (before, _) = line.rsplit_once(" ms after start")?;
+                before.rsplit_once(' ')?.1.parse().ok()
+            }))
+        },
+    )
 }
