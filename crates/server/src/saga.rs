@@ -338,16 +338,16 @@ async fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> R
     }
     let to = match &request.to {
         api::Recipient::Own { fintech_use_num } => {
-            if fintech_use_num == from.fintech_use_num.as_str() {
+            let to = app
+                .store()
+                .account_of(person_id, fintech_use_num)
+                .await?
+                .filter(|a| a.is_active())
+                .ok_or(ErrorCode::NoSuchAccount)?;
+            if to.id == from.id {
                 return Err(ErrorCode::SameAccount.into());
             }
-            ResolvedTarget::Own(
-                app.store()
-                    .account_of(person_id, fintech_use_num)
-                    .await?
-                    .filter(|a| a.is_active())
-                    .ok_or(ErrorCode::NoSuchAccount)?,
-            )
+            ResolvedTarget::Own(to)
         }
         api::Recipient::External {
             bank_code,
@@ -599,11 +599,11 @@ pub async fn create(
         ResolvedTarget::External { .. } => check(app, person_id, request).await?.recipient_name,
     };
     let (to_account, to_bank_code, to_account_num) = match &resolved.to {
-        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.to_string(), String::new()),
+        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.clone(), String::new()),
         ResolvedTarget::External {
             bank_code,
             account_num,
-        } => (None, bank_code.as_str().to_owned(), account_num.clone()),
+        } => (None, bank_code.clone(), account_num.clone()),
     };
     let settings = app.settings();
     let made = app
@@ -1097,7 +1097,7 @@ impl Saga<'_> {
             sub_frnc_num: None,
             sub_frnc_business_num: None,
             recv_client_name: Some(printable(&record.to_holder_name, 20)),
-            recv_client_bank_code: BankCode::parse(&record.to_bank_code).ok(),
+            recv_client_bank_code: Some(record.to_bank_code.clone()),
             recv_client_account_num: (!record.to_account_num.is_empty())
                 .then(|| record.to_account_num.clone()),
         };
@@ -1129,8 +1129,7 @@ impl Saga<'_> {
         let to = match record.to_account {
             Some(id) => DepositTo::FintechUseNum(fintech(&self.account(id).await?)?),
             None => DepositTo::Account {
-                bank_code_std: BankCode::parse(&record.to_bank_code)
-                    .map_err(|_| Error::Refused(ErrorCode::BadBankCode))?,
+                bank_code_std: record.to_bank_code.clone(),
                 account_num: record.to_account_num.clone(),
                 account_holder_name: record.to_holder_name.clone(),
             },
@@ -1380,7 +1379,7 @@ pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
         idempotency_key: record.idempotency_key.clone(),
         from: from.fintech_use_num.to_string(),
         to_fintech_use_num,
-        to_bank_code: record.to_bank_code.clone(),
+        to_bank_code: record.to_bank_code.to_string(),
         to_account_masked: api::mask_account(&record.to_account_num),
         to_holder_name: record.to_holder_name.clone(),
         amount: record.amount,

@@ -6,6 +6,7 @@
 mod common;
 
 use chrono::{NaiveDate, TimeDelta, Utc};
+use moa_openbanking::BankCode;
 use moa_server::api::{self, ErrorCode, TransferState};
 use moa_server::dpop::DeviceKey;
 use rand::{Rng, SeedableRng};
@@ -639,7 +640,7 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
                 request_hash: String::new(),
                 from_account: row(&main),
                 to_account: Some(row(&spending)),
-                to_bank_code: "088".into(),
+                to_bank_code: BankCode::parse("088").expect("a bank code"),
                 to_account_num: String::new(),
                 to_holder_name: "홍길동".into(),
                 amount: DAILY_LIMIT - 5_000,

@@ -71,7 +71,7 @@ fn new_transfer(
         request_hash: String::new(),
         from_account: rows[0].id,
         to_account: Some(rows[1].id),
-        to_bank_code: rows[1].bank_code.to_string(),
+        to_bank_code: rows[1].bank_code.clone(),
         to_account_num: String::new(),
         to_holder_name: "홍길동".into(),
         amount,

@@ -31,14 +31,40 @@ pub struct AccountRecord {
     pub inquiry_agreed_at: Option<DateTime<Utc>>,
     /// When transfer consent was given.
     pub transfer_agreed_at: Option<DateTime<Utc>>,
-    /// active / cancelled.
-    pub state: String,
+    /// Registered, or cancelled by the person.
+    pub state: AccountState,
 }
 
 impl AccountRecord {
     /// Whether it is registered and not cancelled.
     pub fn is_active(&self) -> bool {
-        self.state == "active"
+        self.state == AccountState::Active
+    }
+}
+
+/// Whether an account is still the person's to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountState {
+    /// Registered at the center and not cancelled.
+    Active,
+    /// Cancelled by the person (or by signing out); kept for the transfers that name it.
+    Cancelled,
+}
+
+impl AccountState {
+    /// As the `state` column holds it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// From the `state` column; `None` for a word this server never writes.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Active, Self::Cancelled]
+            .into_iter()
+            .find(|state| state.as_str() == s)
     }
 }
 
@@ -82,7 +108,7 @@ fn account(r: &Row) -> Result<AccountRecord> {
         account_type: r.text(8)?,
         inquiry_agreed_at: parse_ts(r.opt_text(9)?)?,
         transfer_agreed_at: parse_ts(r.opt_text(10)?)?,
-        state: r.text(11)?,
+        state: AccountState::parse(&r.text(11)?).ok_or(StoreError::Corrupt("account state"))?,
     })
 }
 

@@ -6,6 +6,7 @@
 //! with its audit line in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use moa_openbanking::BankCode;
 use serde::{Deserialize, Serialize};
 
 use super::audit::audit_on;
@@ -183,7 +184,7 @@ pub struct TransferRecord {
     /// Target account row id, when it is one of the person's own.
     pub to_account: Option<i64>,
     /// Target bank code.
-    pub to_bank_code: String,
+    pub to_bank_code: BankCode,
     /// Target account number, for another person's account (empty for own accounts).
     pub to_account_num: String,
     /// The recipient's name as the receive check gave it.
@@ -234,7 +235,7 @@ pub struct NewTransfer {
     /// Target account row id for the person's own account.
     pub to_account: Option<i64>,
     /// Target bank code.
-    pub to_bank_code: String,
+    pub to_bank_code: BankCode,
     /// Target account number for someone else's account.
     pub to_account_num: String,
     /// Recipient's name.
@@ -326,7 +327,8 @@ fn record(r: &Row) -> Result<TransferRecord> {
         request_hash: r.text(3)?,
         from_account: r.i64(4)?,
         to_account: r.opt_i64(5)?,
-        to_bank_code: r.text(6)?,
+        to_bank_code: BankCode::parse(&r.text(6)?)
+            .map_err(|_| StoreError::Corrupt("to_bank_code"))?,
         to_account_num: r.text(7)?,
         to_holder_name: r.text(8)?,
         amount: r.i64(9)?,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-pub use accounts::{AccountRecord, AccountUpsert};
+pub use accounts::{AccountRecord, AccountState, AccountUpsert};
 pub use audit::AuditEntry;
 pub use claims::Claim;
 pub use devices::{DeviceRecord, PendingRegistration};
