@@ -17,8 +17,8 @@ use moa_openbanking::{ClientSecret, ClientUseCode, Environment};
 use serde::Deserialize;
 use url::Url;
 
-use crate::Settings;
 use crate::seal::{self, SealingKey};
+use crate::{Options, Settings};
 
 /// A complete config, with a comment on every field. `moa-server` can print it as a starting
 /// point; its paths are where a packaged install would keep things.
@@ -67,6 +67,16 @@ public_url = "https://moa.example.com"
 [log]
 # "text" for people, "json" for a log collector.
 format = "text"
+
+# Optional; the defaults suit most institutions.
+[limits]
+# Requests one device may make per second, sustained (twice that in a burst); shared by every
+# replica on one PostgreSQL. 1 to 10000.
+device_requests_per_second = 200
+# How long a replica's claim on a transfer lasts unless renewed (it is renewed a third of the
+# way through while the transfer runs); another replica takes over a dead one's transfers after
+# this. Longer than the slowest center call. 5 to 600.
+transfer_lease_seconds = 30
 "#;
 
 /// The config file as written, before it is checked.
@@ -92,6 +102,8 @@ pub struct Config {
     public_url: Option<String>,
     #[serde(default)]
     log: LogConfig,
+    #[serde(default)]
+    limits: LimitsConfig,
 }
 
 /// The `[log]` table.
@@ -101,6 +113,38 @@ struct LogConfig {
     #[serde(default)]
     format: LogFormat,
 }
+
+/// The `[limits]` table: what [`Options`] a running server takes from the file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsConfig {
+    #[serde(default = "default_rate")]
+    device_requests_per_second: u32,
+    #[serde(default = "default_lease")]
+    transfer_lease_seconds: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            device_requests_per_second: default_rate(),
+            transfer_lease_seconds: default_lease(),
+        }
+    }
+}
+
+fn default_rate() -> u32 {
+    Options::default().rate_per_second
+}
+
+fn default_lease() -> u64 {
+    Options::default().lease.as_secs()
+}
+
+/// The bounds of `[limits]`: a device may not be starved or unlimited, and a lease must outlast
+/// a slow center call yet hand a dead replica's transfers over within minutes.
+const RATE_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
+const LEASE_RANGE: std::ops::RangeInclusive<u64> = 5..=600;
 
 /// How the server writes its log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -242,6 +286,21 @@ impl Config {
         self.log.format
     }
 
+    /// `options` with what the `[limits]` table sets. Meant for a config [`Config::check`]
+    /// found good; a value out of bounds is clamped into them.
+    pub fn options(&self, mut options: Options) -> Options {
+        let limits = &self.limits;
+        options.rate_per_second = limits
+            .device_requests_per_second
+            .clamp(*RATE_RANGE.start(), *RATE_RANGE.end());
+        options.lease = std::time::Duration::from_secs(
+            limits
+                .transfer_lease_seconds
+                .clamp(*LEASE_RANGE.start(), *LEASE_RANGE.end()),
+        );
+        options
+    }
+
     fn examine(&self) -> Examined {
         let mut problems = Vec::new();
         let mut report = |field, message: String| problems.push(Problem::new(field, message));
@@ -316,6 +375,30 @@ impl Config {
             None => None,
             Some(text) => public_url(text).map_err(|m| report("public_url", m)).ok(),
         };
+
+        let limits = &self.limits;
+        if !RATE_RANGE.contains(&limits.device_requests_per_second) {
+            report(
+                "limits.device_requests_per_second",
+                format!(
+                    "must be from {} to {} (got {})",
+                    RATE_RANGE.start(),
+                    RATE_RANGE.end(),
+                    limits.device_requests_per_second
+                ),
+            );
+        }
+        if !LEASE_RANGE.contains(&limits.transfer_lease_seconds) {
+            report(
+                "limits.transfer_lease_seconds",
+                format!(
+                    "must be from {} to {} seconds (got {})",
+                    LEASE_RANGE.start(),
+                    LEASE_RANGE.end(),
+                    limits.transfer_lease_seconds
+                ),
+            );
+        }
 
         Examined {
             problems,
@@ -626,6 +709,54 @@ sealing_key_file = {key:?}
         assert!(!shown.contains(key.trim()), "{shown}");
         assert!(shown.contains("ClientSecret(***)"), "{shown}");
         assert!(shown.contains("SealingKey(***)"), "{shown}");
+    }
+
+    #[test]
+    fn limits_default_to_the_servers_own_and_are_taken_from_the_file() {
+        let dir = Scratch::installed();
+        let plain = Config::from_toml_str(&dir.config(&dir.secret_file_line())).expect("parses");
+        let options = plain.options(Options::default());
+        assert_eq!(options.rate_per_second, Options::default().rate_per_second);
+        assert_eq!(options.lease, Options::default().lease);
+
+        let text = format!(
+            "{}\n[limits]\ndevice_requests_per_second = 50\ntransfer_lease_seconds = 90\n",
+            dir.config(&dir.secret_file_line())
+        );
+        let config = Config::from_toml_str(&text).expect("parses");
+        assert_eq!(config.check(), []);
+        let options = config.options(Options::default());
+        assert_eq!(options.rate_per_second, 50);
+        assert_eq!(options.lease, std::time::Duration::from_secs(90));
+    }
+
+    #[test]
+    fn limits_out_of_bounds_are_problems_that_give_the_bounds() {
+        let dir = Scratch::installed();
+        let text = format!(
+            "{}\n[limits]\ndevice_requests_per_second = 0\ntransfer_lease_seconds = 1\n",
+            dir.config(&dir.secret_file_line())
+        );
+        let problems = Config::from_toml_str(&text).expect("parses").check();
+        assert_eq!(
+            fields(&problems),
+            [
+                "limits.device_requests_per_second",
+                "limits.transfer_lease_seconds"
+            ]
+        );
+        assert!(
+            problems[0].message.contains("from 1 to 10000 (got 0)"),
+            "{}",
+            problems[0]
+        );
+        assert!(
+            problems[1]
+                .message
+                .contains("from 5 to 600 seconds (got 1)"),
+            "{}",
+            problems[1]
+        );
     }
 
     #[test]

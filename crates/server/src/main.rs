@@ -200,7 +200,7 @@ async fn main() -> anyhow::Result<()> {
             let config = Config::load(&config).map_err(|p| anyhow::anyhow!("{p}"))?;
             logging(config.log_format());
             let settings = config.settings().map_err(|p| anyhow::anyhow!("{p}"))?;
-            let app = App::open(settings, server_options()?)
+            let app = App::open(settings, config.options(server_options()?))
                 .await
                 .context("opening the server")?;
             let listener = tokio::net::TcpListener::bind(config.listen())
