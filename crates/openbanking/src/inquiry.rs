@@ -8,13 +8,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::client::Client;
 use crate::envelope::{BankResult, ResponseHeader};
 use crate::error::Error;
-use crate::fields::{
-    AccountHolderInfoType, AccountType, CntrAccountType, SortOrder, TransferPurpose,
-};
+use crate::fields::{AccountHolderInfoType, AccountType, CntrAccountType, SortOrder};
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
 use crate::money::{SignedWon, Won};
 use crate::token::OobToken;
-use crate::transfer::RequestingClient;
+use crate::transfer::{Requester, SubMerchant};
 use crate::wire;
 
 /// `POST /v2.0/inquiry/real_name`.
@@ -231,24 +229,12 @@ pub struct ReceiveRequest {
     pub print_content: String,
     /// The amount that would be sent.
     pub tran_amt: Won,
-    /// The requesting customer's name.
-    pub req_client_name: String,
-    /// The requesting customer's account.
+    /// Whom the money would move for.
     #[serde(flatten)]
-    pub req_client: RequestingClient,
-    /// The institution's number for the customer.
-    pub req_client_num: String,
-    /// Why the money moves.
-    pub transfer_purpose: TransferPurpose,
-    /// Sub-merchant name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_name: Option<String>,
-    /// Sub-merchant number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_num: Option<String>,
-    /// Sub-merchant business number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_business_num: Option<String>,
+    pub requester: Requester,
+    /// The sub-merchant, if any.
+    #[serde(flatten)]
+    pub sub_merchant: SubMerchant,
     /// CMS number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cms_num: Option<String>,
@@ -343,6 +329,8 @@ impl Client {
 mod tests {
     use super::*;
     use crate::envelope::decode_answer;
+    use crate::fields::TransferPurpose;
+    use crate::transfer::RequestingClient;
 
     #[test]
     fn real_name_keeps_the_blank_birth_date_code() {
@@ -372,16 +360,16 @@ mod tests {
             },
             print_content: "모아".into(),
             tran_amt: Won::new(10000),
-            req_client_name: "홍길동".into(),
-            req_client: RequestingClient::FintechUseNum {
-                req_client_fintech_use_num: FintechUseNum::parse("199159919057870978715901")
-                    .expect("fin"),
+            requester: Requester {
+                req_client_name: "홍길동".into(),
+                req_client: RequestingClient::FintechUseNum {
+                    req_client_fintech_use_num: FintechUseNum::parse("199159919057870978715901")
+                        .expect("fin"),
+                },
+                req_client_num: "HONG0001".into(),
+                transfer_purpose: TransferPurpose::Remittance,
             },
-            req_client_num: "HONG0001".into(),
-            transfer_purpose: TransferPurpose::Remittance,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            sub_merchant: SubMerchant::default(),
             cms_num: None,
         };
         let v = serde_json::to_value(&req).expect("json");

@@ -78,6 +78,36 @@ pub enum RequestingClient {
     },
 }
 
+/// The customer money moves for (요청고객), as withdraw, deposit and the receive check name
+/// them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Requester {
+    /// The customer's name.
+    pub req_client_name: String,
+    /// The customer's account.
+    #[serde(flatten)]
+    pub req_client: RequestingClient,
+    /// The institution's number for the customer.
+    pub req_client_num: String,
+    /// Why the money moves.
+    pub transfer_purpose: TransferPurpose,
+}
+
+/// The sub-merchant (하위가맹점) an institution moves money for, when it acts for one; each
+/// field is optional on the wire, and the default names none.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SubMerchant {
+    /// Its name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_frnc_name: Option<String>,
+    /// Its number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_frnc_num: Option<String>,
+    /// Its business registration number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub_frnc_business_num: Option<String>,
+}
+
 /// The body of `transfer/withdraw/fin_num` (the client adds `tran_dtime`).
 #[derive(Debug, Clone, Serialize)]
 pub struct WithdrawRequest {
@@ -96,24 +126,12 @@ pub struct WithdrawRequest {
     pub wd_print_content: Option<String>,
     /// The amount.
     pub tran_amt: Won,
-    /// The requesting customer's name.
-    pub req_client_name: String,
-    /// The requesting customer's account.
+    /// Whom the money moves for.
     #[serde(flatten)]
-    pub req_client: RequestingClient,
-    /// The institution's number for the customer.
-    pub req_client_num: String,
-    /// Why the money moves.
-    pub transfer_purpose: TransferPurpose,
-    /// Sub-merchant name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_name: Option<String>,
-    /// Sub-merchant number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_num: Option<String>,
-    /// Sub-merchant business number.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sub_frnc_business_num: Option<String>,
+    pub requester: Requester,
+    /// The sub-merchant, if any.
+    #[serde(flatten)]
+    pub sub_merchant: SubMerchant,
     /// The final recipient's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recv_client_name: Option<String>,
@@ -213,14 +231,8 @@ pub struct DepositItem {
     pub print_content: String,
     /// The amount.
     pub tran_amt: Won,
-    /// The requesting customer's name.
-    pub req_client_name: String,
-    /// The requesting customer's account.
-    pub req_client: RequestingClient,
-    /// The institution's number for the customer.
-    pub req_client_num: String,
-    /// Why the money moves.
-    pub transfer_purpose: TransferPurpose,
+    /// Whom the money moves for.
+    pub requester: Requester,
     /// CMS number.
     pub cms_num: Option<String>,
 }
@@ -239,12 +251,8 @@ pub struct DepositRequest {
     pub wd_print_content: String,
     /// Whether the center checks the recipient's name.
     pub name_check_option: NameCheckOption,
-    /// Sub-merchant name.
-    pub sub_frnc_name: Option<String>,
-    /// Sub-merchant number.
-    pub sub_frnc_num: Option<String>,
-    /// Sub-merchant business number.
-    pub sub_frnc_business_num: Option<String>,
+    /// The sub-merchant, if any.
+    pub sub_merchant: SubMerchant,
     /// The deposit.
     pub item: DepositItem,
 }
@@ -256,12 +264,8 @@ struct DepositWire<'a> {
     wd_pass_phrase: &'a str,
     wd_print_content: &'a str,
     name_check_option: &'a NameCheckOption,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub_frnc_name: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub_frnc_num: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sub_frnc_business_num: Option<&'a str>,
+    #[serde(flatten)]
+    sub_merchant: &'a SubMerchant,
     tran_dtime: String,
     req_cnt: &'static str,
     req_list: [DepositItemWire<'a>; 1],
@@ -281,11 +285,8 @@ struct DepositItemWire<'a> {
     account_holder_name: Option<&'a str>,
     print_content: &'a str,
     tran_amt: &'a Won,
-    req_client_name: &'a str,
     #[serde(flatten)]
-    req_client: &'a RequestingClient,
-    req_client_num: &'a str,
-    transfer_purpose: &'a TransferPurpose,
+    requester: &'a Requester,
     #[serde(skip_serializing_if = "Option::is_none")]
     cms_num: Option<&'a str>,
 }
@@ -320,9 +321,7 @@ impl DepositRequest {
             wd_pass_phrase: self.wd_pass_phrase.expose_secret(),
             wd_print_content: &self.wd_print_content,
             name_check_option: &self.name_check_option,
-            sub_frnc_name: self.sub_frnc_name.as_deref(),
-            sub_frnc_num: self.sub_frnc_num.as_deref(),
-            sub_frnc_business_num: self.sub_frnc_business_num.as_deref(),
+            sub_merchant: &self.sub_merchant,
             tran_dtime,
             req_cnt: "1",
             req_list: [DepositItemWire {
@@ -334,10 +333,7 @@ impl DepositRequest {
                 account_holder_name,
                 print_content: &item.print_content,
                 tran_amt: &item.tran_amt,
-                req_client_name: &item.req_client_name,
-                req_client: &item.req_client,
-                req_client_num: &item.req_client_num,
-                transfer_purpose: &item.transfer_purpose,
+                requester: &item.requester,
                 cms_num: item.cms_num.as_deref(),
             }],
         }
@@ -671,15 +667,8 @@ mod tests {
             fintech_use_num: fin(),
             wd_print_content: None,
             tran_amt: Won::new(10000),
-            req_client_name: "홍길동".into(),
-            req_client: RequestingClient::FintechUseNum {
-                req_client_fintech_use_num: fin(),
-            },
-            req_client_num: "HONG0001".into(),
-            transfer_purpose: TransferPurpose::Remittance,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            requester: requester(),
+            sub_merchant: SubMerchant::default(),
             recv_client_name: None,
             recv_client_bank_code: None,
             recv_client_account_num: None,
@@ -688,8 +677,43 @@ mod tests {
         assert_eq!(v["req_client_fintech_use_num"], "199159919057870978715901");
         assert!(v.get("req_client_bank_code").is_none());
         assert!(v.get("req_client_account_num").is_none());
+        assert_eq!(v["req_client_name"], "홍길동");
+        assert_eq!(v["req_client_num"], "HONG0001");
+        assert_eq!(v["transfer_purpose"], "TR");
         assert_eq!(v["tran_amt"], "10000");
         assert_eq!(v["cntr_account_type"], "N");
+        assert!(v.get("sub_frnc_name").is_none());
+    }
+
+    #[test]
+    fn a_sub_merchant_is_sent_field_by_field_as_given() {
+        let sub_merchant = SubMerchant {
+            sub_frnc_name: Some("모아상점".into()),
+            sub_frnc_num: None,
+            sub_frnc_business_num: Some("1234567890".into()),
+        };
+        let v = serde_json::to_value(&sub_merchant).expect("json");
+        assert_eq!(
+            v,
+            serde_json::json!({"sub_frnc_name": "모아상점", "sub_frnc_business_num": "1234567890"})
+        );
+        let mut req = deposit(DepositTo::FintechUseNum(fin()));
+        req.sub_merchant = sub_merchant;
+        let v = serde_json::to_value(req.wire(String::new())).expect("json");
+        assert_eq!(v["sub_frnc_name"], "모아상점");
+        assert!(v.get("sub_frnc_num").is_none());
+        assert_eq!(v["req_list"][0]["req_client_name"], "홍길동");
+    }
+
+    fn requester() -> Requester {
+        Requester {
+            req_client_name: "홍길동".into(),
+            req_client: RequestingClient::FintechUseNum {
+                req_client_fintech_use_num: fin(),
+            },
+            req_client_num: "HONG0001".into(),
+            transfer_purpose: TransferPurpose::Remittance,
+        }
     }
 
     fn deposit(to: DepositTo) -> DepositRequest {
@@ -699,20 +723,13 @@ mod tests {
             wd_pass_phrase: WdPassPhrase::new("NONE"),
             wd_print_content: "모아".into(),
             name_check_option: NameCheckOption::On,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            sub_merchant: SubMerchant::default(),
             item: DepositItem {
                 bank_tran_id: id(),
                 to,
                 print_content: "모아".into(),
                 tran_amt: Won::new(5000),
-                req_client_name: "홍길동".into(),
-                req_client: RequestingClient::FintechUseNum {
-                    req_client_fintech_use_num: fin(),
-                },
-                req_client_num: "HONG0001".into(),
-                transfer_purpose: TransferPurpose::Remittance,
+                requester: requester(),
                 cms_num: None,
             },
         }

@@ -11,8 +11,8 @@ use moa_openbanking::fields::{
 use moa_openbanking::fund_return::{ClaimedAccount, ReturnClaimRequest, ReturnResultRequest};
 use moa_openbanking::inquiry::{ReceiveRequest, Recipient, RemitListRequest};
 use moa_openbanking::transfer::{
-    DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
-    TransferResultRequest, WithdrawRequest, outcome_of,
+    DepositItem, DepositRequest, DepositTo, Requester, RequestingClient, SubMerchant,
+    TransferOutcome, TransferQuery, TransferResultRequest, WithdrawRequest, outcome_of,
 };
 use moa_openbanking::user::Account;
 use moa_openbanking::*;
@@ -50,9 +50,15 @@ impl Scene {
         self.c.institution(0).payout_account.account_num.clone()
     }
 
-    fn me(&self) -> RequestingClient {
-        RequestingClient::FintechUseNum {
-            req_client_fintech_use_num: self.account.fintech_use_num.clone(),
+    /// The account's holder, named by the account's fintech number.
+    fn me(&self) -> Requester {
+        Requester {
+            req_client_name: self.account.account_holder_name.clone(),
+            req_client: RequestingClient::FintechUseNum {
+                req_client_fintech_use_num: self.account.fintech_use_num.clone(),
+            },
+            req_client_num: "MOA0000001".into(),
+            transfer_purpose: TransferPurpose::Remittance,
         }
     }
 
@@ -67,13 +73,8 @@ impl Scene {
             recipient,
             print_content: "모아".into(),
             tran_amt: w.tran_amt,
-            req_client_name: w.req_client_name,
-            req_client: w.req_client,
-            req_client_num: w.req_client_num,
-            transfer_purpose: w.transfer_purpose,
-            sub_frnc_name: w.sub_frnc_name,
-            sub_frnc_num: w.sub_frnc_num,
-            sub_frnc_business_num: w.sub_frnc_business_num,
+            requester: w.requester,
+            sub_merchant: w.sub_merchant,
             cms_num: None,
         }
     }
@@ -87,13 +88,8 @@ impl Scene {
             fintech_use_num: self.account.fintech_use_num.clone(),
             wd_print_content: Some("모아".into()),
             tran_amt: Won::new(amount),
-            req_client_name: self.account.account_holder_name.clone(),
-            req_client: self.me(),
-            req_client_num: "MOA0000001".into(),
-            transfer_purpose: TransferPurpose::Remittance,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            requester: self.me(),
+            sub_merchant: SubMerchant::default(),
             recv_client_name: None,
             recv_client_bank_code: None,
             recv_client_account_num: None,
@@ -107,18 +103,13 @@ impl Scene {
             wd_pass_phrase: WdPassPhrase::new("NONE"),
             wd_print_content: "모아".into(),
             name_check_option: NameCheckOption::On,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            sub_merchant: SubMerchant::default(),
             item: DepositItem {
                 bank_tran_id: self.c.issuer(0).issue().expect("id"),
                 to,
                 print_content: "모아입금".into(),
                 tran_amt: Won::new(amount),
-                req_client_name: self.account.account_holder_name.clone(),
-                req_client: self.me(),
-                req_client_num: "MOA0000001".into(),
-                transfer_purpose: TransferPurpose::Remittance,
+                requester: self.me(),
                 cms_num: None,
             },
         }

@@ -66,10 +66,10 @@ use moa_openbanking::fields::AccountHolderInfoType;
 use moa_openbanking::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
 use moa_openbanking::inquiry::{RealNameRequest, ReceiveRequest, Recipient as ReceiveRecipient};
 use moa_openbanking::transfer::{
-    DepositItem, DepositRequest, DepositTo, RequestingClient, TransferOutcome, TransferQuery,
-    TransferResultRequest, WithdrawRequest, outcome_of,
+    DepositItem, DepositRequest, DepositTo, Requester, RequestingClient, SubMerchant,
+    TransferOutcome, TransferQuery, TransferResultRequest, WithdrawRequest, outcome_of,
 };
-use moa_openbanking::{BankCode, BankTranId, FintechUseNum, OobToken, WdPassPhrase, Won};
+use moa_openbanking::{BankCode, BankTranId, OobToken, WdPassPhrase, Won};
 use rust_decimal::prelude::ToPrimitive;
 use sha2::{Digest, Sha256};
 
@@ -279,8 +279,17 @@ fn won(amount: i64) -> Result<Won> {
         .ok_or(Error::Refused(ErrorCode::AmountNotPositive))
 }
 
-fn fintech(account: &AccountRecord) -> Result<FintechUseNum> {
-    Ok(account.fintech_use_num.clone())
+/// The person a transfer is for, as the center is told: by name, by the source account's
+/// fintech number and by the center's number for them, sending money.
+fn requester(person: &PersonRecord, from: &AccountRecord) -> Requester {
+    Requester {
+        req_client_name: person.name.clone(),
+        req_client: RequestingClient::FintechUseNum {
+            req_client_fintech_use_num: from.fintech_use_num.clone(),
+        },
+        req_client_num: person.user_seq_no.clone(),
+        transfer_purpose: TransferPurpose::Remittance,
+    }
 }
 
 /// Cuts `text` to what banks print on a statement.
@@ -498,7 +507,7 @@ pub async fn check(
             &user_token,
             &BalanceRequest {
                 bank_tran_id: center.next_bank_tran_id().await?,
-                fintech_use_num: fintech(&resolved.from)?,
+                fintech_use_num: resolved.from.fintech_use_num.clone(),
             },
         )
         .await?;
@@ -514,7 +523,7 @@ pub async fn check(
     }
     let recipient = match &resolved.to {
         ResolvedTarget::Own(to) => ReceiveRecipient::FintechUseNum {
-            fintech_use_num: fintech(to)?,
+            fintech_use_num: to.fintech_use_num.clone(),
         },
         ResolvedTarget::External {
             bank_code,
@@ -538,15 +547,8 @@ pub async fn check(
                 recipient,
                 print_content: printable(&memo_or_name(&request.memo, &resolved.person), 10),
                 tran_amt: won(request.amount)?,
-                req_client_name: resolved.person.name.clone(),
-                req_client: RequestingClient::FintechUseNum {
-                    req_client_fintech_use_num: fintech(&resolved.from)?,
-                },
-                req_client_num: resolved.person.user_seq_no.clone(),
-                transfer_purpose: TransferPurpose::Remittance,
-                sub_frnc_name: None,
-                sub_frnc_num: None,
-                sub_frnc_business_num: None,
+                requester: requester(&resolved.person, &resolved.from),
+                sub_merchant: SubMerchant::default(),
                 cms_num: None,
             },
         )
@@ -1084,18 +1086,11 @@ impl Saga<'_> {
             cntr_account_type: CntrAccountType::Account,
             cntr_account_num: self.collection_account(&record),
             dps_print_content: printable(&memo_or_name(&record.memo, &person), 10),
-            fintech_use_num: fintech(&from)?,
+            fintech_use_num: from.fintech_use_num.clone(),
             wd_print_content: Some(printable(&record.to_holder_name, 10)),
             tran_amt: won(record.amount)?,
-            req_client_name: person.name.clone(),
-            req_client: RequestingClient::FintechUseNum {
-                req_client_fintech_use_num: fintech(&from)?,
-            },
-            req_client_num: person.user_seq_no.clone(),
-            transfer_purpose: TransferPurpose::Remittance,
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            requester: requester(&person, &from),
+            sub_merchant: SubMerchant::default(),
             recv_client_name: Some(printable(&record.to_holder_name, 20)),
             recv_client_bank_code: Some(record.to_bank_code.clone()),
             recv_client_account_num: (!record.to_account_num.is_empty())
@@ -1127,7 +1122,7 @@ impl Saga<'_> {
 
     async fn deposit(&self, record: TransferRecord) -> Result<TransferRecord> {
         let to = match record.to_account {
-            Some(id) => DepositTo::FintechUseNum(fintech(&self.account(id).await?)?),
+            Some(id) => DepositTo::FintechUseNum(self.account(id).await?.fintech_use_num),
             None => DepositTo::Account {
                 bank_code_std: record.to_bank_code.clone(),
                 account_num: record.to_account_num.clone(),
@@ -1183,7 +1178,7 @@ impl Saga<'_> {
                 LegKind::Refund,
                 &token,
                 (id, &leg),
-                DepositTo::FintechUseNum(fintech(&from)?),
+                DepositTo::FintechUseNum(from.fintech_use_num.clone()),
                 "모아 환불",
             )
             .await?;
@@ -1235,10 +1230,10 @@ impl Saga<'_> {
         let prepared = async {
             let person = self.person(record).await?;
             let from = self.account(record.from_account).await?;
-            Ok::<_, Error>((person, fintech(&from)?, won(record.amount)?))
+            Ok::<_, Error>((person, from, won(record.amount)?))
         }
         .await;
-        let Ok((person, from_fintech, amount)) = prepared else {
+        let Ok((person, from, amount)) = prepared else {
             return Ok(Leg::Unknown);
         };
         let request = DepositRequest {
@@ -1251,20 +1246,13 @@ impl Saga<'_> {
             } else {
                 NameCheckOption::On
             },
-            sub_frnc_name: None,
-            sub_frnc_num: None,
-            sub_frnc_business_num: None,
+            sub_merchant: SubMerchant::default(),
             item: DepositItem {
                 bank_tran_id: id,
                 to,
                 print_content: printable(&memo_or_name(memo, &person), 10),
                 tran_amt: amount,
-                req_client_name: person.name.clone(),
-                req_client: RequestingClient::FintechUseNum {
-                    req_client_fintech_use_num: from_fintech,
-                },
-                req_client_num: person.user_seq_no.clone(),
-                transfer_purpose: TransferPurpose::Remittance,
+                requester: requester(&person, &from),
                 cms_num: None,
             },
         };
