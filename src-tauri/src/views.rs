@@ -53,7 +53,7 @@ pub fn history_row(r: &StoredRow) -> HistoryRowView {
         id: r.id,
         date: r.tran_date.to_string(),
         time: r.tran_time.format("%H:%M:%S").to_string(),
-        direction: if r.inout_type.contains("입금") {
+        direction: if r.is_deposit() {
             Direction::In
         } else {
             Direction::Out

@@ -31,8 +31,14 @@ pub struct HistoryRow {
 impl HistoryRow {
     /// Whether the row added money to the account.
     pub fn is_deposit(&self) -> bool {
-        self.inout_type.contains("입금")
+        adds_money(&self.inout_type)
     }
+}
+
+/// Whether a row of this `inout_type` added money: the center writes it in Korean, `입금` for
+/// money in. The one reading of it; the store's filter asks the same in SQL (`LIKE '%입금%'`).
+fn adds_money(inout_type: &str) -> bool {
+    inout_type.contains("입금")
 }
 
 /// A stored history row.
@@ -56,6 +62,13 @@ pub struct StoredRow {
     pub after_balance: i64,
     /// Branch.
     pub branch_name: String,
+}
+
+impl StoredRow {
+    /// Whether the row added money to the account.
+    pub fn is_deposit(&self) -> bool {
+        adds_money(&self.inout_type)
+    }
 }
 
 /// What merging a batch of history did.
@@ -363,7 +376,7 @@ fn check_chain(conn: &Connection, account_id: i64, now: DateTime<Utc>) -> Result
         .map(|row| {
             row.map(|(id, inout, amount, after)| ChainLink {
                 id,
-                deposit: inout.contains("입금"),
+                deposit: adds_money(&inout),
                 amount,
                 after_balance: after,
             })
