@@ -10,8 +10,9 @@
 //!    its page has been drawn (for Moa the dashboard, painted from the store, before any bank
 //!    answers); the memory is the proportional set size (PSS) and the resident set size (RSS)
 //!    of the process and every process under it (WebKit's web and network processes) after
-//!    [`IDLE`] more. The bare window runs twice a round: as Tauri leaves WebKitGTK, and with
-//!    accelerated compositing off, as Moa draws its pages.
+//!    [`IDLE`] more. The bare window runs three times a round: as Tauri leaves WebKitGTK, with
+//!    accelerated compositing off (as Moa draws its pages), and showing its one line in Hangul
+//!    rather than Latin letters (what drawing Korean at all costs).
 //!
 //! Run with `./dev bench`, or, once both are built in release,
 //! `scripts/headless cargo bench -p moa-e2e --bench startup`. It prints a Markdown table and
@@ -38,7 +39,9 @@ const HISTORY_ROWS: u32 = 10_000;
 const BANKS: [&str; 8] = ["004", "088", "020", "081", "011", "003", "023", "090"];
 /// The bank of the account with the long history: none of the others is there.
 const BUSY_BANK: &str = "032";
-/// Measured rounds (each launches both binaries once), after one warm-up round.
+/// What each round launches: the bare window three ways, then Moa.
+const SUBJECTS: usize = 4;
+/// Measured rounds (each launches every subject once), after one warm-up round.
 const ROUNDS: usize = 11;
 /// How long each app idles after its first paint before its memory is read.
 const IDLE: Duration = Duration::from_secs(10);
@@ -90,6 +93,8 @@ fn run() -> Result<()> {
     // Tauri leaves it and, for a like-for-like figure, with compositing off as well.
     let mut flat_env = bare_env.clone();
     flat_env.push(("WEBKIT_DISABLE_COMPOSITING_MODE", OsString::from("1")));
+    let mut hangul_env = bare_env.clone();
+    hangul_env.push(("MOA_BARE_PAGE", OsString::from("hangul")));
     let subjects = [
         Subject {
             name: "bare Tauri window",
@@ -99,8 +104,14 @@ fn run() -> Result<()> {
         },
         Subject {
             name: "bare, no compositing",
-            binary: bare,
+            binary: bare.clone(),
             env: flat_env,
+            painted: BARE_PAINTED,
+        },
+        Subject {
+            name: "bare, Hangul line",
+            binary: bare,
+            env: hangul_env,
             painted: BARE_PAINTED,
         },
         Subject {
@@ -111,7 +122,7 @@ fn run() -> Result<()> {
         },
     ];
 
-    let mut samples: [Vec<Sample>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let mut samples: [Vec<Sample>; SUBJECTS] = Default::default();
     for round in 0..=ROUNDS {
         for (subject, taken) in subjects.iter().zip(samples.iter_mut()) {
             let sample = subject.launch()?;
@@ -364,7 +375,11 @@ fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-fn report(subjects: &[Subject; 3], samples: &[Vec<Sample>; 3], stored: &Stored) -> String {
+fn report(
+    subjects: &[Subject; SUBJECTS],
+    samples: &[Vec<Sample>; SUBJECTS],
+    stored: &Stored,
+) -> String {
     let figures: Vec<(f64, f64, f64)> = samples
         .iter()
         .map(|s| {
@@ -375,7 +390,7 @@ fn report(subjects: &[Subject; 3], samples: &[Vec<Sample>; 3], stored: &Stored) 
             )
         })
         .collect();
-    let (bare, flat, moa) = (figures[0], figures[1], figures[2]);
+    let (bare, flat, hangul, moa) = (figures[0], figures[1], figures[2], figures[3]);
     let mut out = format!(
         "Medians of {ROUNDS} launches each, in turns, after one warm-up round; Moa with {} \
          accounts and {} transactions stored.\n\n\
@@ -391,7 +406,11 @@ fn report(subjects: &[Subject; 3], samples: &[Vec<Sample>; 3], stored: &Stored) 
             subject.name
         );
     }
-    for (against, (ms, pss, rss)) in [("bare", bare), ("bare, no compositing", flat)] {
+    for (against, (ms, pss, rss)) in [
+        ("bare", bare),
+        ("bare, no compositing", flat),
+        ("bare, Hangul line", hangul),
+    ] {
         out += &format!(
             "| Moa vs {against} | {:.2}× | {:+.1} MB | {:+.1} MB |\n",
             moa.0 / ms,
@@ -401,8 +420,12 @@ fn report(subjects: &[Subject; 3], samples: &[Vec<Sample>; 3], stored: &Stored) 
     }
     // The machine wanders between rounds: each round's own ratio, launched back to back, is
     // steadier than a ratio of medians taken across rounds.
-    for (index, against) in [(0, "bare"), (1, "bare, no compositing")] {
-        let ratios: Vec<f64> = samples[2]
+    for (index, against) in [
+        (0, "bare"),
+        (1, "bare, no compositing"),
+        (2, "bare, Hangul line"),
+    ] {
+        let ratios: Vec<f64> = samples[3]
             .iter()
             .zip(&samples[index])
             .map(|(m, b)| m.painted.as_secs_f64() / b.painted.as_secs_f64().max(1e-9))
