@@ -187,6 +187,17 @@ fn after_a_restart_the_person_is_still_registered_and_sees_stored_balances_first
             "the core opened {core_ms} ms after start, before the first paint at {painted_ms} ms"
         ),
     )?;
+    // The page names the Korean family Linux installs first and nothing it lacks (tokens.css):
+    // no font search for a missing family delays the paint.
+    let family = window.execute(
+        "return getComputedStyle(document.body).fontFamily;",
+        Vec::new(),
+    )?;
+    check(
+        family.as_str().map(|f| f.replace('"', "")).as_deref()
+            == Some("Noto Sans CJK KR, sans-serif"),
+        format!("the page's font: {family}"),
+    )?;
     // The refresh succeeds only with the tokens the keyring gave back: without them every
     // balance would end stale.
     let outcome = wait_refreshed(&window)?;

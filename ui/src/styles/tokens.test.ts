@@ -97,4 +97,12 @@ describe('the type', () => {
     expect(at, stack.join(', ')).toBeGreaterThanOrEqual(0);
     expect(at).toBeLessThan(firstGeneric);
   });
+
+  // Each family fontconfig lacks is a search for every font the first paint draws.
+  it('on Linux, names the family fonts-noto-cjk installs and then only generic ones', () => {
+    const linux = rule(tokens, ":root[data-desktop='linux']");
+    const families = (name: string) => (linux.get(name) ?? '').split(',').map((f) => f.trim().replace(/'/g, ''));
+    expect(families('--font-sans')).toEqual(['Noto Sans CJK KR', 'sans-serif']);
+    expect(families('--font-mono')).toEqual(['monospace']);
+  });
 });
