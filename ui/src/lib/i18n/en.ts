@@ -24,6 +24,7 @@ export const en: Dictionary = {
     back: 'Back',
     confirm_yes: 'Yes, go ahead',
     unknown_balance: 'No balance',
+    screen_unavailable: 'This screen could not open. Restart the app.',
   },
   failure: {
     store: 'What Moa keeps on this device could not be read or written. Restart the app.',

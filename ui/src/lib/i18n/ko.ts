@@ -33,6 +33,7 @@ export const ko = {
     back: '뒤로',
     confirm_yes: '네, 진행할게요',
     unknown_balance: '잔액 없음',
+    screen_unavailable: '이 화면을 열지 못했어요. 앱을 다시 시작해 주세요.',
   },
   failure: {
     store: '이 기기에 저장된 정보를 읽거나 쓰지 못했어요. 앱을 다시 시작해 주세요.',
