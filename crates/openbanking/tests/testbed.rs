@@ -4,6 +4,7 @@
 mod common;
 
 use std::collections::HashSet;
+use std::fmt::Debug;
 
 use chrono::{Duration, NaiveDate};
 use futures_util::StreamExt;
@@ -16,6 +17,37 @@ use moa_openbanking::user::UserRequest;
 use moa_openbanking::*;
 
 use common::{Center, REDIRECT_URI, center_code};
+
+/// The center's refusal of a call it must refuse.
+async fn refusal<T: Debug>(call: impl Future<Output = Result<T, Error>>) -> Error {
+    call.await.expect_err("the center should refuse this call")
+}
+
+/// A person of `institution` through consent: their token and their user number.
+async fn person(c: &Center, institution: usize, user: usize) -> (Token, UserSeqNo) {
+    let token = c.user_token(institution, user).await;
+    let user = token
+        .user_seq_no
+        .clone()
+        .expect("a user token names its user");
+    (token, user)
+}
+
+/// What the center answers of a person (`user/me`).
+async fn me(c: &Center, token: &Token, user: &UserSeqNo) -> moa_openbanking::user::UserInfo {
+    c.client
+        .user_me(&token.user_token(), user)
+        .await
+        .expect("user/me")
+}
+
+/// A balance inquiry of `account` under `id`.
+fn balance_of(id: BankTranId, account: &moa_openbanking::user::Account) -> BalanceRequest {
+    BalanceRequest {
+        bank_tran_id: id,
+        fintech_use_num: account.fintech_use_num.clone(),
+    }
+}
 
 // ---- OAuth -------------------------------------------------------------------------------
 
@@ -128,15 +160,12 @@ async fn a_callback_with_a_forged_state_is_refused_before_any_exchange() {
 async fn refreshing_into_a_scope_never_granted_is_refused_with_3000115() {
     let c = Center::start().await;
     let token = c.user_token(0, 0).await;
-    let err = c
-        .client
-        .refresh_token(
-            &c.credentials(0),
-            token.refresh_token.as_ref().expect("refresh"),
-            &Scopes::new([Scope::Login, Scope::Oob]),
-        )
-        .await
-        .expect_err("scope widened");
+    let err = refusal(c.client.refresh_token(
+        &c.credentials(0),
+        token.refresh_token.as_ref().expect("refresh"),
+        &Scopes::new([Scope::Login, Scope::Oob]),
+    ))
+    .await;
     assert_eq!(center_code(&err), "O0001");
     assert_eq!(
         err.center().and_then(|e| e.detail.clone()),
@@ -151,11 +180,7 @@ async fn a_bad_client_secret_is_o0001_with_detail_3000201() {
         &c.institution(0).client_id,
         ClientSecret::new("not-the-secret"),
     );
-    let err = c
-        .client
-        .client_credentials(&creds)
-        .await
-        .expect_err("refused");
+    let err = refusal(c.client.client_credentials(&creds)).await;
     assert_eq!(center_code(&err), "O0001");
     let refusal = err.center().expect("center refusal");
     assert_eq!(refusal.detail, Some(AuthDetail::BadClientCredentials));
@@ -178,8 +203,7 @@ async fn client_credentials_give_an_oob_token_with_the_institution_code() {
 #[tokio::test]
 async fn refreshing_renews_the_pair_and_retires_the_old_access_token() {
     let c = Center::start().await;
-    let old = c.user_token(0, 0).await;
-    let user = old.user_seq_no.clone().expect("user");
+    let (old, user) = person(&c, 0, 0).await;
     let fresh = c
         .client
         .refresh_token(
@@ -193,11 +217,7 @@ async fn refreshing_renews_the_pair_and_retires_the_old_access_token() {
         .user_me(&fresh.user_token(), &user)
         .await
         .expect("new token works");
-    let err = c
-        .client
-        .user_me(&old.user_token(), &user)
-        .await
-        .expect_err("old token retired");
+    let err = refusal(c.client.user_me(&old.user_token(), &user)).await;
     assert_eq!(center_code(&err), "O0002");
     assert!(err.should_refresh_token());
 }
@@ -208,11 +228,11 @@ async fn refreshing_renews_the_pair_and_retires_the_old_access_token() {
 async fn a_token_the_center_never_issued_is_rejected_with_o0002() {
     let c = Center::start().await;
     let user = UserSeqNo::parse("1000000000").expect("user");
-    let err = c
-        .client
-        .user_me(&UserToken::new(AccessToken::new("not.a.token")), &user)
-        .await
-        .expect_err("rejected");
+    let err = refusal(
+        c.client
+            .user_me(&UserToken::new(AccessToken::new("not.a.token")), &user),
+    )
+    .await;
     assert_eq!(center_code(&err), "O0002");
     assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::TokenRejected));
 }
@@ -220,17 +240,12 @@ async fn a_token_the_center_never_issued_is_rejected_with_o0002() {
 #[tokio::test]
 async fn an_expired_token_is_o0003_and_calls_for_a_refresh() {
     let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
+    let (token, user) = person(&c, 0, 0).await;
     c.testbed
         .testbed
         .clock()
         .set_offset(chrono::TimeDelta::days(91));
-    let err = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect_err("expired");
+    let err = refusal(c.client.user_me(&token.user_token(), &user)).await;
     assert_eq!(center_code(&err), "O0003");
     assert!(err.should_refresh_token());
     assert!(!err.is_outcome_unknown());
@@ -241,12 +256,8 @@ async fn an_oob_token_cannot_read_user_info_o0011() {
     let c = Center::start().await;
     let user = c.user_token(0, 0).await.user_seq_no.expect("user");
     let oob = c.oob_token(0).await;
-    let err = c
-        .client
-        // Mislabelled on purpose: the types keep this from happening by accident.
-        .user_me(&UserToken::new(oob.access_token), &user)
-        .await
-        .expect_err("wrong scope");
+    // Mislabelled on purpose: the types keep this from happening by accident.
+    let err = refusal(c.client.user_me(&UserToken::new(oob.access_token), &user)).await;
     assert_eq!(center_code(&err), "O0011");
     assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Scope));
 }
@@ -255,12 +266,8 @@ async fn an_oob_token_cannot_read_user_info_o0011() {
 async fn a_user_token_cannot_read_bank_status_o0011() {
     let c = Center::start().await;
     let token = c.user_token(0, 0).await;
-    let err = c
-        .client
-        // Mislabelled on purpose: the types keep this from happening by accident.
-        .bank_status(&OobToken::new(token.access_token))
-        .await
-        .expect_err("wrong scope");
+    // Mislabelled on purpose: the types keep this from happening by accident.
+    let err = refusal(c.client.bank_status(&OobToken::new(token.access_token))).await;
     assert_eq!(center_code(&err), "O0011");
 }
 
@@ -269,13 +276,8 @@ async fn a_user_token_cannot_read_bank_status_o0011() {
 #[tokio::test]
 async fn user_me_lists_every_account_the_person_registered() {
     let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
-    let me = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect("user/me");
+    let (token, user) = person(&c, 0, 0).await;
+    let me = me(&c, &token, &user).await;
     assert!(me.header.rsp_code.is_success());
     assert_eq!(me.user_seq_no, user);
     assert_eq!(me.user_name, c.user(0).user_name);
@@ -293,57 +295,37 @@ async fn user_me_lists_every_account_the_person_registered() {
 async fn user_me_for_another_user_is_refused_with_a0313() {
     let c = Center::start().await;
     let ours = c.user_token(0, 0).await;
-    let other = c.user_token(0, 1).await.user_seq_no.expect("user");
-    let err = c
-        .client
-        .user_me(&ours.user_token(), &other)
-        .await
-        .expect_err("not this user");
+    let (_, other) = person(&c, 0, 1).await;
+    let err = refusal(c.client.user_me(&ours.user_token(), &other)).await;
     assert_eq!(center_code(&err), "A0313");
 }
 
-#[tokio::test]
-async fn unlinking_revokes_the_users_tokens() {
-    let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
-    let request = UserRequest {
-        client_use_code: ClientUseCode::parse(&c.institution(0).client_use_code).expect("code"),
-        user_seq_no: user.clone(),
-    };
-    let ack = c
-        .client
-        .user_unlink(&token.user_token(), &request)
-        .await
-        .expect("unlinked");
-    assert!(ack.header.rsp_code.is_success());
-    let err = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect_err("revoked");
-    assert_eq!(center_code(&err), "O0002");
+/// How a person's service with an institution ends: unlinking them, or closing their service.
+#[derive(Debug, Clone, Copy)]
+enum Ending {
+    Unlink,
+    Close,
 }
 
 #[tokio::test]
-async fn closing_ends_the_users_service() {
-    let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
-    let request = UserRequest {
-        client_use_code: ClientUseCode::parse(&c.institution(0).client_use_code).expect("code"),
-        user_seq_no: user.clone(),
-    };
-    c.client
-        .user_close(&token.user_token(), &request)
-        .await
-        .expect("closed");
-    let err = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect_err("closed");
-    assert_eq!(center_code(&err), "O0002");
+async fn unlinking_or_closing_revokes_the_users_tokens() {
+    for ending in [Ending::Unlink, Ending::Close] {
+        let c = Center::start().await;
+        let (token, user) = person(&c, 0, 0).await;
+        let request = UserRequest {
+            client_use_code: ClientUseCode::parse(&c.institution(0).client_use_code).expect("code"),
+            user_seq_no: user.clone(),
+        };
+        let person = token.user_token();
+        let ack = match ending {
+            Ending::Unlink => c.client.user_unlink(&person, &request).await,
+            Ending::Close => c.client.user_close(&person, &request).await,
+        }
+        .expect("ended");
+        assert!(ack.header.rsp_code.is_success(), "{ending:?}");
+        let err = refusal(c.client.user_me(&person, &user)).await;
+        assert_eq!(center_code(&err), "O0002", "{ending:?}");
+    }
 }
 
 #[tokio::test]
@@ -354,11 +336,7 @@ async fn unlinking_with_another_institutions_code_is_malformed() {
         client_use_code: ClientUseCode::parse(&c.institution(1).client_use_code).expect("code"),
         user_seq_no: token.user_seq_no.clone().expect("user"),
     };
-    let err = c
-        .client
-        .user_unlink(&token.user_token(), &request)
-        .await
-        .expect_err("refused");
+    let err = refusal(c.client.user_unlink(&token.user_token(), &request)).await;
     assert_eq!(center_code(&err), "A0004");
 }
 
@@ -368,8 +346,7 @@ async fn unlinking_with_another_institutions_code_is_malformed() {
 async fn account_list_shows_cancelled_registrations_only_when_asked() {
     let c = Center::start().await;
     let issuer = c.issuer(0);
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
+    let (token, user) = person(&c, 0, 0).await;
     let account = c.first_account(&token).await;
     for scope in [Scope::Inquiry, Scope::Transfer] {
         let ack = c
@@ -424,8 +401,7 @@ async fn account_list_shows_cancelled_registrations_only_when_asked() {
 #[tokio::test]
 async fn update_info_sets_the_alias_user_me_reports() {
     let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
+    let (token, user) = person(&c, 0, 0).await;
     let account = c.first_account(&token).await;
     c.client
         .account_update_info(
@@ -437,11 +413,7 @@ async fn update_info_sets_the_alias_user_me_reports() {
         )
         .await
         .expect("updated");
-    let me = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect("user/me");
+    let me = me(&c, &token, &user).await;
     let a = me
         .res_list
         .iter()
@@ -459,13 +431,7 @@ async fn balance_of_a_registered_account_echoes_the_bank_tran_id() {
     let id = issuer.issue().expect("id");
     let b = c
         .client
-        .balance(
-            &token.user_token(),
-            &BalanceRequest {
-                bank_tran_id: id.clone(),
-                fintech_use_num: account.fintech_use_num.clone(),
-            },
-        )
+        .balance(&token.user_token(), &balance_of(id.clone(), &account))
         .await
         .expect("balance");
     assert_eq!(b.bank.bank_tran_id, id.as_str());
@@ -480,19 +446,12 @@ async fn a_reused_bank_tran_id_is_refused_with_a0326() {
     let issuer = c.issuer(0);
     let token = c.user_token(0, 0).await;
     let account = c.first_account(&token).await;
-    let request = BalanceRequest {
-        bank_tran_id: issuer.issue().expect("id"),
-        fintech_use_num: account.fintech_use_num.clone(),
-    };
+    let request = balance_of(issuer.issue().expect("id"), &account);
     c.client
         .balance(&token.user_token(), &request)
         .await
         .expect("first use");
-    let err = c
-        .client
-        .balance(&token.user_token(), &request)
-        .await
-        .expect_err("reuse");
+    let err = refusal(c.client.balance(&token.user_token(), &request)).await;
     assert_eq!(center_code(&err), "A0326");
     assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Duplicate));
 }
@@ -503,17 +462,8 @@ async fn a_bank_tran_id_with_another_institutions_prefix_is_malformed() {
     let foreign = c.issuer(1);
     let token = c.user_token(0, 0).await;
     let account = c.first_account(&token).await;
-    let err = c
-        .client
-        .balance(
-            &token.user_token(),
-            &BalanceRequest {
-                bank_tran_id: foreign.issue().expect("id"),
-                fintech_use_num: account.fintech_use_num.clone(),
-            },
-        )
-        .await
-        .expect_err("foreign prefix");
+    let request = balance_of(foreign.issue().expect("id"), &account);
+    let err = refusal(c.client.balance(&token.user_token(), &request)).await;
     assert_eq!(center_code(&err), "A0004");
 }
 
@@ -523,17 +473,8 @@ async fn another_institutions_fintech_number_is_refused_with_a0304() {
     let theirs = c.user_token(1, 0).await;
     let their_account = c.first_account(&theirs).await;
     let ours = c.user_token(0, 0).await;
-    let err = c
-        .client
-        .balance(
-            &ours.user_token(),
-            &BalanceRequest {
-                bank_tran_id: c.issuer(0).issue().expect("id"),
-                fintech_use_num: their_account.fintech_use_num.clone(),
-            },
-        )
-        .await
-        .expect_err("not ours");
+    let request = balance_of(c.issuer(0).issue().expect("id"), &their_account);
+    let err = refusal(c.client.balance(&ours.user_token(), &request)).await;
     assert_eq!(center_code(&err), "A0304");
     assert_eq!(err.message(Lang::Ko), "핀테크이용번호가 일치하지 않습니다");
 }
@@ -725,13 +666,8 @@ async fn bank_status_lists_every_participating_bank() {
 #[tokio::test]
 async fn the_center_date_matches_the_clients_korean_date() {
     let c = Center::start().await;
-    let token = c.user_token(0, 0).await;
-    let user = token.user_seq_no.clone().expect("user");
-    let me = c
-        .client
-        .user_me(&token.user_token(), &user)
-        .await
-        .expect("user/me");
+    let (token, user) = person(&c, 0, 0).await;
+    let me = me(&c, &token, &user).await;
     let answered: NaiveDate = me.header.api_tran_dtm.expect("api_tran_dtm").date();
     let today = SystemClock.today_kst();
     assert!((answered - today).num_days().abs() <= 1);
