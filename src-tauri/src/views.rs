@@ -48,9 +48,10 @@ pub fn account(a: &AccountRecord, b: Option<&BalanceRecord>) -> AccountView {
 }
 
 /// A stored history row.
-pub fn history_row(r: &StoredRow) -> HistoryRowView {
+pub fn history_row(stored: &StoredRow) -> HistoryRowView {
+    let r = &stored.row;
     HistoryRowView {
-        id: r.id,
+        id: stored.id,
         date: r.tran_date.to_string(),
         time: r.tran_time.format("%H:%M:%S").to_string(),
         direction: if r.is_deposit() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::Utc;
 use common::DataDir;
 use moa_core::journal::TransferState;
-use moa_core::store::HistoryQuery;
+use moa_core::store::{HistoryQuery, StoredRow};
 use moa_core::sync::{BalanceOutcome, BankState, HistoryOutcome, StaleCode};
 use moa_core::transfer::{Recipient, TransferRequest};
 use moa_core::{Moa, Options};
@@ -413,11 +413,11 @@ fn stored_rows(moa: &Moa, account_id: i64) -> Vec<Row> {
         .history(account_id, &query)
         .expect("the stored history")
         .into_iter()
-        .map(|r| {
+        .map(|StoredRow { row: r, .. }| {
             (
                 r.tran_date.to_string(),
                 r.tran_time.format("%H:%M:%S").to_string(),
-                r.inout_type == "입금",
+                r.is_deposit(),
                 r.tran_amt,
                 r.after_balance,
             )

@@ -41,34 +41,13 @@ fn adds_money(inout_type: &str) -> bool {
     inout_type.contains("입금")
 }
 
-/// A stored history row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A stored history row: the row as the API gave it, under the store's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredRow {
     /// Row id.
     pub id: i64,
-    /// `yyyy-mm-dd`.
-    pub tran_date: NaiveDate,
-    /// `HH:MM:SS`.
-    pub tran_time: NaiveTime,
-    /// `입금`, `출금`, ….
-    pub inout_type: String,
-    /// `급여`, `이체`, ….
-    pub tran_type: String,
-    /// The text on the statement.
-    pub print_content: String,
-    /// Amount.
-    pub tran_amt: i64,
-    /// Balance after it.
-    pub after_balance: i64,
-    /// Branch.
-    pub branch_name: String,
-}
-
-impl StoredRow {
-    /// Whether the row added money to the account.
-    pub fn is_deposit(&self) -> bool {
-        adds_money(&self.inout_type)
-    }
+    /// The row.
+    pub row: HistoryRow,
 }
 
 /// What merging a batch of history did.
@@ -312,15 +291,17 @@ fn stored_row(r: &Row<'_>) -> rusqlite::Result<Result<StoredRow>> {
     Ok((|| {
         Ok(StoredRow {
             id: r.get(0)?,
-            tran_date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
-            tran_time: NaiveTime::parse_from_str(&time, "%H:%M:%S")
-                .map_err(|_| StoreError::Corrupt("time"))?,
-            inout_type: r.get(3)?,
-            tran_type: r.get(4)?,
-            print_content: r.get(5)?,
-            tran_amt: r.get(6)?,
-            after_balance: r.get(7)?,
-            branch_name: r.get(8)?,
+            row: HistoryRow {
+                tran_date: date.parse().map_err(|_| StoreError::Corrupt("date"))?,
+                tran_time: NaiveTime::parse_from_str(&time, "%H:%M:%S")
+                    .map_err(|_| StoreError::Corrupt("time"))?,
+                inout_type: r.get(3)?,
+                tran_type: r.get(4)?,
+                print_content: r.get(5)?,
+                tran_amt: r.get(6)?,
+                after_balance: r.get(7)?,
+                branch_name: r.get(8)?,
+            },
         })
     })())
 }
@@ -495,12 +476,17 @@ mod tests {
             2
         );
         assert_eq!(
-            store.history(id, &q(None, Some("스타"), None)).unwrap()[0].tran_amt,
+            store.history(id, &q(None, Some("스타"), None)).unwrap()[0]
+                .row
+                .tran_amt,
             4_500
         );
         let newest_first = store.history(id, &q(None, None, Some(2))).unwrap();
         assert_eq!(
-            newest_first.iter().map(|r| r.tran_amt).collect::<Vec<_>>(),
+            newest_first
+                .iter()
+                .map(|r| r.row.tran_amt)
+                .collect::<Vec<_>>(),
             vec![500, 4_500]
         );
     }
