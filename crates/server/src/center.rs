@@ -571,20 +571,31 @@ mod tests {
             .unwrap()
     }
 
-    #[tokio::test]
-    async fn a_renewed_token_the_database_refuses_is_kept_in_memory_and_saved_once_it_can_be() {
-        let (base, seen) = token_endpoint(renewed("inquiry login transfer")).await;
+    /// A center whose token endpoint renews into `scope`, the forms it was sent, and a person
+    /// whose stored token is due for renewal (`access-1`, `refresh-1`).
+    async fn aging_person(scope: &str) -> (Center, i64, Seen) {
+        let (base, seen) = token_endpoint(renewed(scope)).await;
         let center = center(&base);
         let person = person(&center).await;
         center
             .save_token(person, &aging_token("access-1", "refresh-1"))
             .await
             .unwrap();
+        (center, person, seen)
+    }
 
-        // The database refuses every save of the renewal and its retries.
+    /// Makes the next `n` token saves fail, as a database refusing writes would.
+    fn fail_saves(center: &Center, n: u32) {
         center
             .failing_saves
-            .store(u32::MAX, std::sync::atomic::Ordering::SeqCst);
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[tokio::test]
+    async fn a_renewed_token_the_database_refuses_is_kept_in_memory_and_saved_once_it_can_be() {
+        let (center, person, seen) = aging_person("inquiry login transfer").await;
+        // The database refuses every save of the renewal and its retries.
+        fail_saves(&center, u32::MAX);
         let access = center.user_token(person).await.expect("renewed");
         assert_eq!(access.expose_secret(), "access-2");
         // The database still has the spent pair; the new one lives in memory and is used.
@@ -598,9 +609,7 @@ mod tests {
         assert_eq!(form["refresh_token"], "refresh-1");
 
         // The database takes writes again: the next read saves the new pair.
-        center
-            .failing_saves
-            .store(0, std::sync::atomic::Ordering::SeqCst);
+        fail_saves(&center, 0);
         let read = center.token(person).await.unwrap().unwrap();
         assert_eq!(
             read.refresh_token.as_ref().map(RefreshToken::expose_secret),
@@ -620,16 +629,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_save_that_fails_once_is_retried_at_once() {
-        let (base, _) = token_endpoint(renewed("inquiry login transfer")).await;
-        let center = center(&base);
-        let person = person(&center).await;
-        center
-            .save_token(person, &aging_token("access-1", "refresh-1"))
-            .await
-            .unwrap();
-        center
-            .failing_saves
-            .store(1, std::sync::atomic::Ordering::SeqCst);
+        let (center, person, _) = aging_person("inquiry login transfer").await;
+        fail_saves(&center, 1);
         center.user_token(person).await.expect("renewed");
         let stored = center.stored_token(person).await.unwrap().unwrap();
         assert_eq!(stored.access_token.expose_secret(), "access-2");
@@ -638,16 +639,8 @@ mod tests {
 
     #[tokio::test]
     async fn signing_out_forgets_a_token_kept_in_memory_too() {
-        let (base, _) = token_endpoint(renewed("inquiry login transfer")).await;
-        let center = center(&base);
-        let person = person(&center).await;
-        center
-            .save_token(person, &aging_token("access-1", "refresh-1"))
-            .await
-            .unwrap();
-        center
-            .failing_saves
-            .store(3, std::sync::atomic::Ordering::SeqCst);
+        let (center, person, _) = aging_person("inquiry login transfer").await;
+        fail_saves(&center, 3);
         center.user_token(person).await.expect("renewed");
         center.forget_token(person).await.unwrap();
         assert!(center.token(person).await.unwrap().is_none());
@@ -655,13 +648,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_renewal_asks_for_the_minimum_scopes_and_keeps_but_reports_a_token_lacking_one() {
-        let (base, seen) = token_endpoint(renewed("inquiry login")).await;
-        let center = center(&base);
-        let person = person(&center).await;
-        center
-            .save_token(person, &aging_token("access-1", "refresh-1"))
-            .await
-            .unwrap();
+        let (center, person, seen) = aging_person("inquiry login").await;
         let access = center.user_token(person).await.expect("renewed");
         // The old refresh token is spent: the new one is kept whatever it covers.
         assert_eq!(access.expose_secret(), "access-2");
