@@ -9,14 +9,15 @@ use moa_openbanking::fields::{
     CheckType, CntrAccountType, NameCheckOption, SortOrder, TransferPurpose,
 };
 use moa_openbanking::fund_return::{ClaimedAccount, ReturnClaimRequest, ReturnResultRequest};
-use moa_openbanking::inquiry::{ReceiveRequest, Recipient, RemitListRequest};
+use moa_openbanking::inquiry::{Receive, ReceiveRequest, Recipient, RemitListRequest};
 use moa_openbanking::transfer::{
-    DepositItem, DepositRequest, DepositTo, Requester, RequestingClient, SubMerchant,
-    TransferOutcome, TransferQuery, TransferResultRequest, WithdrawRequest, outcome_of,
+    Deposit, DepositItem, DepositRequest, DepositTo, Requester, RequestingClient, SubMerchant,
+    TransferOutcome, TransferQuery, TransferResultRequest, Withdraw, WithdrawRequest, outcome_of,
 };
 use moa_openbanking::user::Account;
 use moa_openbanking::*;
 use moa_testbed::faults::Fault;
+use moa_testbed::manifest::ManifestAccount;
 
 use common::{Center, center_code};
 
@@ -48,6 +49,11 @@ impl Scene {
 
     fn payout_account(&self) -> String {
         self.c.institution(0).payout_account.account_num.clone()
+    }
+
+    /// The first account of the testbed's second person, who has no token in this scene.
+    fn someone_elses_account(&self) -> &ManifestAccount {
+        &self.c.user(1).accounts[0]
     }
 
     /// The account's holder, named by the account's fintech number.
@@ -115,6 +121,51 @@ impl Scene {
         }
     }
 
+    /// A claim that the whole of a 9,000-won transfer went to `org_dps` by mistake, to be
+    /// returned to the payout account.
+    fn return_claim_request(
+        &self,
+        org_bank_tran_id: BankTranId,
+        org_dps: ClaimedAccount,
+        org_wd_bank_code_std: BankCode,
+    ) -> ReturnClaimRequest {
+        ReturnClaimRequest {
+            bank_tran_id: self.c.issuer(0).issue().expect("id"),
+            org_bank_tran_date: today(),
+            org_bank_tran_id,
+            org_dps,
+            org_tran_amt: Won::new(9_000),
+            org_wd_bank_code_std,
+            claim_code: "01".into(),
+            claim_message: "착오송금".into(),
+            total_return_yn: true,
+            return_account_num: self.payout_account(),
+            use_org_contact: "0212345678".into(),
+            use_org_email: "help@moa.example".into(),
+        }
+    }
+
+    /// Sends `request` with the holder's user token.
+    async fn withdraw(&self, request: &WithdrawRequest) -> Result<Withdraw, Error> {
+        self.c
+            .client
+            .withdraw(&self.user.user_token(), request)
+            .await
+    }
+
+    /// Sends `request` with the institution's token.
+    async fn deposit(&self, request: &DepositRequest) -> Result<Deposit, Error> {
+        self.c.client.deposit(&self.oob.oob_token(), request).await
+    }
+
+    /// Asks, with the institution's token, whom a check of 10,000 won to `recipient` would reach.
+    async fn receive(&self, recipient: Recipient) -> Result<Receive, Error> {
+        self.c
+            .client
+            .receive(&self.oob.oob_token(), &self.receive_request(recipient))
+            .await
+    }
+
     async fn balance(&self) -> SignedWon {
         self.c
             .balance(&self.user, &self.account.fintech_use_num)
@@ -134,11 +185,7 @@ impl Scene {
                 &self.oob.oob_token(),
                 &TransferResultRequest {
                     check_type,
-                    items: vec![TransferQuery {
-                        org_bank_tran_id: id.clone(),
-                        org_bank_tran_date: today(),
-                        org_tran_amt: Won::new(amount),
-                    }],
+                    items: vec![query(id, amount)],
                 },
             )
             .await;
@@ -161,6 +208,28 @@ fn more(balance: SignedWon, amount: u64) -> SignedWon {
     SignedWon::from_decimal(balance.as_decimal() + Won::new(amount).as_decimal()).expect("whole")
 }
 
+fn bank_of(account: &ManifestAccount) -> BankCode {
+    BankCode::parse(&account.bank_code_std).expect("bank")
+}
+
+/// A deposit to `account` by its bank and number, naming `holder` as its holder.
+fn to_account(account: &ManifestAccount, holder: &str) -> DepositTo {
+    DepositTo::Account {
+        bank_code_std: bank_of(account),
+        account_num: account.account_num.clone(),
+        account_holder_name: holder.into(),
+    }
+}
+
+/// The question `transfer/result` is asked about today's transfer `id` of `amount` won.
+fn query(id: &BankTranId, amount: u64) -> TransferQuery {
+    TransferQuery {
+        org_bank_tran_id: id.clone(),
+        org_bank_tran_date: today(),
+        org_tran_amt: Won::new(amount),
+    }
+}
+
 // ---- withdraw ----------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -168,11 +237,7 @@ async fn a_withdrawal_debits_the_account_once_and_transfer_result_confirms_it() 
     let s = Scene::new().await;
     let before = s.balance().await;
     let request = s.withdraw_request(12_000);
-    let w =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect("withdrawn");
+    let w = s.withdraw(&request).await.expect("withdrawn");
     assert_eq!(w.tran_amt, Won::new(12_000));
     assert_eq!(w.bank.bank_tran_id, request.bank_tran_id.as_str());
     assert_eq!(w.bank.bank_rsp_code, Some(BankRspCode::Ok));
@@ -190,11 +255,8 @@ async fn a_withdrawal_debits_the_account_once_and_transfer_result_confirms_it() 
 #[tokio::test]
 async fn a_withdrawal_over_the_per_transfer_limit_is_refused_with_a0111() {
     let s = Scene::new().await;
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &s.withdraw_request(5_000_001))
-            .await
-            .expect_err("over the limit");
+    let request = s.withdraw_request(5_000_001);
+    let err = s.withdraw(&request).await.expect_err("over the limit");
     assert_eq!(center_code(&err), "A0111");
     assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Limit));
     assert!(!err.is_outcome_unknown());
@@ -205,11 +267,7 @@ async fn a_withdrawal_into_an_unregistered_contract_account_is_refused_with_a032
     let s = Scene::new().await;
     let mut request = s.withdraw_request(1_000);
     request.cntr_account_num = s.payout_account();
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect_err("wrong account");
+    let err = s.withdraw(&request).await.expect_err("wrong account");
     assert_eq!(center_code(&err), "A0322");
 }
 
@@ -218,15 +276,8 @@ async fn resending_a_withdrawal_with_its_bank_tran_id_is_refused_with_a0326_and_
     let s = Scene::new().await;
     let before = s.balance().await;
     let request = s.withdraw_request(3_000);
-    s.c.client
-        .withdraw(&s.user.user_token(), &request)
-        .await
-        .expect("first");
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect_err("again");
+    s.withdraw(&request).await.expect("first");
+    let err = s.withdraw(&request).await.expect_err("again");
     assert_eq!(center_code(&err), "A0326");
     assert_eq!(s.balance().await, less(before, 3_000));
 }
@@ -241,11 +292,8 @@ async fn a_bank_refusal_carries_the_banks_code() {
             bank_rsp_code: "453".into(),
         },
     );
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &s.withdraw_request(1_000))
-            .await
-            .expect_err("refused");
+    let request = s.withdraw_request(1_000);
+    let err = s.withdraw(&request).await.expect_err("refused");
     assert_eq!(center_code(&err), "A0002");
     assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::InsufficientBalance));
     assert!(!err.is_outcome_unknown());
@@ -305,11 +353,7 @@ async fn a_timeout_is_unknown_and_transfer_result_tells_whether_it_happened() {
             },
         );
         let request = s.withdraw_request(7_000);
-        let err =
-            s.c.client
-                .withdraw(&s.user.user_token(), &request)
-                .await
-                .expect_err(name);
+        let err = s.withdraw(&request).await.expect_err(name);
         assert_eq!(center_code(&err), row.rsp_code, "{name}");
         assert!(err.is_outcome_unknown(), "{name}");
         assert_eq!(
@@ -330,11 +374,7 @@ async fn a_connection_dropped_after_commit_is_unknown_and_transfer_result_says_i
     let before = s.balance().await;
     s.c.fault("withdraw", Fault::Drop { after_commit: true });
     let request = s.withdraw_request(4_000);
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &request)
-            .await
-            .expect_err("dropped");
+    let err = s.withdraw(&request).await.expect_err("dropped");
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.is_outcome_unknown());
     assert!(!err.is_timeout());
@@ -351,11 +391,8 @@ async fn a_connection_dropped_after_commit_is_unknown_and_transfer_result_says_i
 async fn an_exhausted_usage_plan_is_a_limit() {
     let s = Scene::new().await;
     s.c.fault("withdraw", Fault::UsageLimit);
-    let err =
-        s.c.client
-            .withdraw(&s.user.user_token(), &s.withdraw_request(1_000))
-            .await
-            .expect_err("plan exhausted");
+    let request = s.withdraw_request(1_000);
+    let err = s.withdraw(&request).await.expect_err("plan exhausted");
     assert_eq!(center_code(&err), "O0009");
     assert_eq!(err.center().map(|e| e.kind()), Some(RspKind::Limit));
 }
@@ -366,15 +403,9 @@ async fn an_exhausted_usage_plan_is_a_limit() {
 async fn a_deposit_by_fintech_number_credits_the_account() {
     let s = Scene::new().await;
     let before = s.balance().await;
-    let request = s.deposit_request(
-        DepositTo::FintechUseNum(s.account.fintech_use_num.clone()),
-        20_000,
-    );
-    let d =
-        s.c.client
-            .deposit(&s.oob.oob_token(), &request)
-            .await
-            .expect("deposited");
+    let to = DepositTo::FintechUseNum(s.account.fintech_use_num.clone());
+    let request = s.deposit_request(to, 20_000);
+    let d = s.deposit(&request).await.expect("deposited");
     assert_eq!(d.res_cnt, 1);
     assert_eq!(d.res_list[0].tran_amt, Won::new(20_000));
     assert_eq!(d.res_list[0].bank.bank_rsp_code, Some(BankRspCode::Ok));
@@ -390,81 +421,62 @@ async fn a_deposit_by_fintech_number_credits_the_account() {
 #[tokio::test]
 async fn a_deposit_by_account_number_with_the_right_name_credits_the_account() {
     let s = Scene::new().await;
-    let target = &s.c.user(1).accounts[0];
-    let request = s.deposit_request(
-        DepositTo::Account {
-            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-            account_num: target.account_num.clone(),
-            account_holder_name: target.account_holder_name.clone(),
-        },
-        5_000,
-    );
-    let d =
-        s.c.client
-            .deposit(&s.oob.oob_token(), &request)
-            .await
-            .expect("deposited");
+    let target = s.someone_elses_account();
+    let to = to_account(target, &target.account_holder_name);
+    let d = s
+        .deposit(&s.deposit_request(to, 5_000))
+        .await
+        .expect("deposited");
     assert_eq!(
         d.res_list[0].account_holder_name.as_deref(),
         Some(target.account_holder_name.as_str())
     );
 }
 
-#[tokio::test]
-async fn a_deposit_to_a_misnamed_account_fails_its_item_with_815() {
-    let s = Scene::new().await;
-    let target = &s.c.user(1).accounts[0];
-    let request = s.deposit_request(
-        DepositTo::Account {
-            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-            account_num: target.account_num.clone(),
-            account_holder_name: "김아무개".into(),
-        },
-        5_000,
-    );
-    let err =
-        s.c.client
-            .deposit(&s.oob.oob_token(), &request)
-            .await
-            .expect_err("misnamed");
-    assert_eq!(center_code(&err), "A0009");
-    assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::HolderNameMismatch));
-    assert!(!err.is_outcome_unknown());
+/// A deposit whose one item the receiving bank refuses: where it was sent, and the bank's code.
+struct ItemRefusalRow {
+    name: &'static str,
+    to: fn(&Scene) -> DepositTo,
+    bank_rsp_code: BankRspCode,
 }
 
-#[tokio::test]
-async fn a_deposit_to_no_such_account_fails_its_item_with_412() {
-    let s = Scene::new().await;
-    let request = s.deposit_request(
-        DepositTo::Account {
+const ITEM_REFUSALS: [ItemRefusalRow; 2] = [
+    ItemRefusalRow {
+        name: "an account under another holder's name (815)",
+        to: |s| to_account(s.someone_elses_account(), "김아무개"),
+        bank_rsp_code: BankRspCode::HolderNameMismatch,
+    },
+    ItemRefusalRow {
+        name: "no such account at the holder's bank (412)",
+        to: |s| DepositTo::Account {
             bank_code_std: s.account.bank_code_std.clone(),
             account_num: "99999999999999".into(),
             account_holder_name: "홍길동".into(),
         },
-        5_000,
-    );
-    let err =
-        s.c.client
-            .deposit(&s.oob.oob_token(), &request)
-            .await
-            .expect_err("no account");
-    assert_eq!(center_code(&err), "A0009");
-    assert_eq!(err.bank_rsp_code(), Some(&BankRspCode::NoSuchAccount));
+        bank_rsp_code: BankRspCode::NoSuchAccount,
+    },
+];
+
+#[tokio::test]
+async fn a_deposit_the_bank_refuses_fails_its_item_with_a0009_and_the_banks_code() {
+    for row in &ITEM_REFUSALS {
+        let name = row.name;
+        let s = Scene::new().await;
+        let request = s.deposit_request((row.to)(&s), 5_000);
+        let err = s.deposit(&request).await.expect_err(name);
+        assert_eq!(center_code(&err), "A0009", "{name}");
+        assert_eq!(err.bank_rsp_code(), Some(&row.bank_rsp_code), "{name}");
+        assert!(!err.is_outcome_unknown(), "{name}");
+    }
 }
 
 #[tokio::test]
 async fn a_deposit_with_the_wrong_pass_phrase_is_refused_with_a0307() {
     let s = Scene::new().await;
-    let mut request = s.deposit_request(
-        DepositTo::FintechUseNum(s.account.fintech_use_num.clone()),
-        1_000,
-    );
+    let to = DepositTo::FintechUseNum(s.account.fintech_use_num.clone());
+    let mut request = s.deposit_request(to, 1_000);
     request.wd_pass_phrase = WdPassPhrase::new("letmein");
-    let err =
-        s.c.client
-            .deposit(&s.oob.oob_token(), &request)
-            .await
-            .expect_err("pass phrase");
+    let err = s.deposit(&request).await.expect_err("pass phrase");
     assert_eq!(center_code(&err), "A0307");
     assert!(!err.to_string().contains("letmein"));
 }
@@ -473,10 +485,7 @@ async fn a_deposit_with_the_wrong_pass_phrase_is_refused_with_a0307() {
 async fn transfer_result_about_several_transfers_reports_the_missing_ones_as_pending() {
     let s = Scene::new().await;
     let done = s.withdraw_request(2_000);
-    s.c.client
-        .withdraw(&s.user.user_token(), &done)
-        .await
-        .expect("withdrawn");
+    s.withdraw(&done).await.expect("withdrawn");
     let never = s.c.issuer(0).issue().expect("id");
     let answer =
         s.c.client
@@ -484,18 +493,7 @@ async fn transfer_result_about_several_transfers_reports_the_missing_ones_as_pen
                 &s.oob.oob_token(),
                 &TransferResultRequest {
                     check_type: CheckType::Withdraw,
-                    items: vec![
-                        TransferQuery {
-                            org_bank_tran_id: done.bank_tran_id.clone(),
-                            org_bank_tran_date: today(),
-                            org_tran_amt: Won::new(2_000),
-                        },
-                        TransferQuery {
-                            org_bank_tran_id: never,
-                            org_bank_tran_date: today(),
-                            org_tran_amt: Won::new(2_000),
-                        },
-                    ],
+                    items: vec![query(&done.bank_tran_id, 2_000), query(&never, 2_000)],
                 },
             )
             .await
@@ -527,48 +525,48 @@ async fn transfer_result_refuses_an_empty_or_oversized_question_before_sending()
 
 // ---- inquiries around transfers ------------------------------------------------------------------
 
-#[tokio::test]
-async fn receive_shows_the_recipients_name_before_a_deposit() {
-    let s = Scene::new().await;
-    let target = &s.c.user(1).accounts[0];
-    let r =
-        s.c.client
-            .receive(
-                &s.oob.oob_token(),
-                &s.receive_request(Recipient::Account {
-                    bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-                    account_num: target.account_num.clone(),
-                    account_seq: None,
-                }),
-            )
-            .await
-            .expect("receivable");
-    assert_eq!(r.account_holder_name, target.account_holder_name);
-    assert_eq!(r.tran_amt, Some(Won::new(10_000)));
-    assert_eq!(r.bank.bank_rsp_code, Some(BankRspCode::Ok));
+/// A recipient check: whom it names, and the holder the center should answer with.
+struct ReceiveRow {
+    name: &'static str,
+    recipient: fn(&Scene) -> Recipient,
+    holder: fn(&Scene) -> &str,
 }
 
+const RECEIVES: [ReceiveRow; 2] = [
+    ReceiveRow {
+        name: "another person's account by bank and number",
+        recipient: |s| Recipient::Account {
+            bank_code_std: bank_of(s.someone_elses_account()),
+            account_num: s.someone_elses_account().account_num.clone(),
+            account_seq: None,
+        },
+        holder: |s| &s.someone_elses_account().account_holder_name,
+    },
+    ReceiveRow {
+        name: "the holder's own account by fintech number",
+        recipient: |s| Recipient::FintechUseNum {
+            fintech_use_num: s.account.fintech_use_num.clone(),
+        },
+        holder: |s| &s.account.account_holder_name,
+    },
+];
+
 #[tokio::test]
-async fn receive_by_fintech_number_names_the_registered_holder() {
-    let s = Scene::new().await;
-    let r =
-        s.c.client
-            .receive(
-                &s.oob.oob_token(),
-                &s.receive_request(Recipient::FintechUseNum {
-                    fintech_use_num: s.account.fintech_use_num.clone(),
-                }),
-            )
-            .await
-            .expect("receivable");
-    assert_eq!(r.account_holder_name, s.account.account_holder_name);
+async fn receive_shows_the_recipients_name_before_a_deposit() {
+    for row in &RECEIVES {
+        let name = row.name;
+        let s = Scene::new().await;
+        let r = s.receive((row.recipient)(&s)).await.expect(name);
+        assert_eq!(r.account_holder_name, (row.holder)(&s), "{name}");
+        assert_eq!(r.tran_amt, Some(Won::new(10_000)), "{name}");
+        assert_eq!(r.bank.bank_rsp_code, Some(BankRspCode::Ok), "{name}");
+    }
 }
 
 #[tokio::test]
 async fn remit_list_of_the_collection_account_shows_the_withdrawal_and_its_remitter() {
     let s = Scene::new().await;
-    s.c.client
-        .withdraw(&s.user.user_token(), &s.withdraw_request(8_000))
+    s.withdraw(&s.withdraw_request(8_000))
         .await
         .expect("withdrawn");
     let collection = &s.c.institution(0).collection_account;
@@ -607,47 +605,22 @@ async fn remit_list_of_the_collection_account_shows_the_withdrawal_and_its_remit
 #[tokio::test]
 async fn a_return_claim_on_a_deposit_can_be_followed_up() {
     let s = Scene::new().await;
-    let target = &s.c.user(1).accounts[0];
-    let deposit = s.deposit_request(
-        DepositTo::Account {
-            bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-            account_num: target.account_num.clone(),
-            account_holder_name: target.account_holder_name.clone(),
+    let target = s.someone_elses_account();
+    let deposit = s.deposit_request(to_account(target, &target.account_holder_name), 9_000);
+    s.deposit(&deposit).await.expect("deposited");
+    let request = s.return_claim_request(
+        deposit.item.bank_tran_id.clone(),
+        ClaimedAccount::Account {
+            org_dps_bank_code_std: bank_of(target),
+            org_dps_account_num: target.account_num.clone(),
         },
-        9_000,
+        BankCode::parse(&s.c.institution(0).payout_account.bank_code_std).expect("bank"),
     );
-    s.c.client
-        .deposit(&s.oob.oob_token(), &deposit)
-        .await
-        .expect("deposited");
-    let claim = s
-        .c
-        .client
-        .return_claim(
-            &s.oob.oob_token(),
-            &ReturnClaimRequest {
-                bank_tran_id: s.c.issuer(0).issue().expect("id"),
-                org_bank_tran_date: today(),
-                org_bank_tran_id: deposit.item.bank_tran_id.clone(),
-                org_dps: ClaimedAccount::Account {
-                    org_dps_bank_code_std: BankCode::parse(&target.bank_code_std).expect("bank"),
-                    org_dps_account_num: target.account_num.clone(),
-                },
-                org_tran_amt: Won::new(9_000),
-                org_wd_bank_code_std: BankCode::parse(
-                    &s.c.institution(0).payout_account.bank_code_std,
-                )
-                .expect("bank"),
-                claim_code: "01".into(),
-                claim_message: "착오송금".into(),
-                total_return_yn: true,
-                return_account_num: s.payout_account(),
-                use_org_contact: "0212345678".into(),
-                use_org_email: "help@moa.example".into(),
-            },
-        )
-        .await
-        .expect("claimed");
+    let claim =
+        s.c.client
+            .return_claim(&s.oob.oob_token(), &request)
+            .await
+            .expect("claimed");
     let claim_id = claim.claim_bank_tran_id.clone().expect("claim id");
     let claim_date = claim.claim_bank_tran_date.expect("claim date");
     let result =
@@ -672,27 +645,16 @@ async fn a_return_claim_on_a_deposit_can_be_followed_up() {
 #[tokio::test]
 async fn a_return_claim_on_an_unknown_transfer_is_refused_with_a0310() {
     let s = Scene::new().await;
+    let request = s.return_claim_request(
+        s.c.issuer(0).issue().expect("id"),
+        ClaimedAccount::FintechUseNum {
+            org_dps_fintech_use_num: s.account.fintech_use_num.clone(),
+        },
+        BankCode::parse("097").expect("bank"),
+    );
     let err =
         s.c.client
-            .return_claim(
-                &s.oob.oob_token(),
-                &ReturnClaimRequest {
-                    bank_tran_id: s.c.issuer(0).issue().expect("id"),
-                    org_bank_tran_date: today(),
-                    org_bank_tran_id: s.c.issuer(0).issue().expect("id"),
-                    org_dps: ClaimedAccount::FintechUseNum {
-                        org_dps_fintech_use_num: s.account.fintech_use_num.clone(),
-                    },
-                    org_tran_amt: Won::new(9_000),
-                    org_wd_bank_code_std: BankCode::parse("097").expect("bank"),
-                    claim_code: "01".into(),
-                    claim_message: "착오송금".into(),
-                    total_return_yn: true,
-                    return_account_num: s.payout_account(),
-                    use_org_contact: "0212345678".into(),
-                    use_org_email: "help@moa.example".into(),
-                },
-            )
+            .return_claim(&s.oob.oob_token(), &request)
             .await
             .expect_err("no such transfer");
     assert_eq!(center_code(&err), "A0310");
