@@ -32,6 +32,23 @@ pub struct ResponseHeader {
     pub rsp_message: String,
 }
 
+/// Which bank holds an account, as bank-routed answers name it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AccountBank {
+    /// The bank.
+    #[serde(default, deserialize_with = "wire::opt")]
+    pub bank_code_std: Option<BankCode>,
+    /// The branch.
+    #[serde(default, with = "wire::opt_string")]
+    pub bank_code_sub: Option<String>,
+    /// The bank's name.
+    #[serde(default, with = "wire::string")]
+    pub bank_name: String,
+    /// The savings bank's name, for an account at one.
+    #[serde(default, with = "wire::opt_string")]
+    pub savings_bank_name: Option<String>,
+}
+
 /// The bank block of bank-routed answers.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BankResult {

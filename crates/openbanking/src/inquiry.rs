@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::client::Client;
-use crate::envelope::{BankResult, ResponseHeader};
+use crate::envelope::{AccountBank, BankResult, ResponseHeader};
 use crate::error::Error;
 use crate::fields::{AccountHolderInfoType, AccountType, CntrAccountType, SortOrder};
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
@@ -62,17 +62,8 @@ pub struct RealName {
     #[serde(flatten)]
     pub bank: BankResult,
     /// The account's bank.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub bank_code_std: Option<BankCode>,
-    /// The branch.
-    #[serde(default, with = "wire::opt_string")]
-    pub bank_code_sub: Option<String>,
-    /// The bank's name.
-    #[serde(default, with = "wire::string")]
-    pub bank_name: String,
-    /// The savings bank's name.
-    #[serde(default, with = "wire::opt_string")]
-    pub savings_bank_name: Option<String>,
+    #[serde(flatten)]
+    pub account_bank: AccountBank,
     /// The account number.
     #[serde(default, with = "wire::string")]
     pub account_num: String,
@@ -249,18 +240,9 @@ pub struct Receive {
     /// The bank's verdict.
     #[serde(flatten)]
     pub bank: BankResult,
-    /// The recipient's bank.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub bank_code_std: Option<BankCode>,
-    /// The branch.
-    #[serde(default, with = "wire::opt_string")]
-    pub bank_code_sub: Option<String>,
-    /// The bank's name.
-    #[serde(default, with = "wire::string")]
-    pub bank_name: String,
-    /// The savings bank's name.
-    #[serde(default, with = "wire::opt_string")]
-    pub savings_bank_name: Option<String>,
+    /// The account's bank.
+    #[serde(flatten)]
+    pub account_bank: AccountBank,
     /// The account number.
     #[serde(default, with = "wire::opt_string")]
     pub account_num: Option<String>,
@@ -344,7 +326,7 @@ mod tests {
             Some(AccountHolderInfoType::BirthDate)
         );
         assert_eq!(r.account_holder_name, "홍길동");
-        assert_eq!(r.bank_code_sub, None);
+        assert_eq!(r.account_bank.bank_code_sub, None);
     }
 
     #[test]

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::codes::{BankRspCode, RspCode};
-use crate::envelope::{BankResult, ResponseHeader};
+use crate::envelope::{AccountBank, BankResult, ResponseHeader};
 use crate::error::Error;
 use crate::fields::{CheckType, CntrAccountType, NameCheckOption, TransferPurpose};
 use crate::ids::{BankCode, BankTranId, FintechUseNum};
@@ -143,6 +143,29 @@ pub struct WithdrawRequest {
     pub recv_client_account_num: Option<String>,
 }
 
+/// The account a transfer debited or credited, as the center describes it in its answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MovedAccount {
+    /// The account, when it was named by fintech number.
+    #[serde(default, deserialize_with = "wire::opt")]
+    pub fintech_use_num: Option<FintechUseNum>,
+    /// Its alias.
+    #[serde(default, with = "wire::opt_string")]
+    pub account_alias: Option<String>,
+    /// Its bank.
+    #[serde(flatten)]
+    pub account_bank: AccountBank,
+    /// Its masked number.
+    #[serde(default, with = "wire::opt_string")]
+    pub account_num_masked: Option<String>,
+    /// The text printed in it.
+    #[serde(default, with = "wire::opt_string")]
+    pub print_content: Option<String>,
+    /// Its holder.
+    #[serde(default, with = "wire::opt_string")]
+    pub account_holder_name: Option<String>,
+}
+
 /// The answer of `transfer/withdraw/fin_num`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Withdraw {
@@ -170,33 +193,9 @@ pub struct Withdraw {
     /// Its holder.
     #[serde(default, with = "wire::opt_string")]
     pub dps_account_holder_name: Option<String>,
-    /// The debited account.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub fintech_use_num: Option<FintechUseNum>,
-    /// Its alias.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_alias: Option<String>,
-    /// Its bank.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub bank_code_std: Option<BankCode>,
-    /// Its branch.
-    #[serde(default, with = "wire::opt_string")]
-    pub bank_code_sub: Option<String>,
-    /// Its bank's name.
-    #[serde(default, with = "wire::string")]
-    pub bank_name: String,
-    /// The savings bank's name.
-    #[serde(default, with = "wire::opt_string")]
-    pub savings_bank_name: Option<String>,
-    /// Its masked number.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_num_masked: Option<String>,
-    /// The text printed in it.
-    #[serde(default, with = "wire::opt_string")]
-    pub print_content: Option<String>,
-    /// Its holder.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_holder_name: Option<String>,
+    /// The account debited.
+    #[serde(flatten)]
+    pub account: MovedAccount,
     /// The amount withdrawn.
     pub tran_amt: Won,
     /// What the user may still withdraw today.
@@ -349,33 +348,9 @@ pub struct DepositResult {
     /// The bank's verdict on this deposit.
     #[serde(flatten)]
     pub bank: BankResult,
-    /// The recipient, when it was named by fintech number.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub fintech_use_num: Option<FintechUseNum>,
-    /// Its alias.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_alias: Option<String>,
-    /// Its bank.
-    #[serde(default, deserialize_with = "wire::opt")]
-    pub bank_code_std: Option<BankCode>,
-    /// Its branch.
-    #[serde(default, with = "wire::opt_string")]
-    pub bank_code_sub: Option<String>,
-    /// Its bank's name.
-    #[serde(default, with = "wire::string")]
-    pub bank_name: String,
-    /// The savings bank's name.
-    #[serde(default, with = "wire::opt_string")]
-    pub savings_bank_name: Option<String>,
-    /// Its masked number.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_num_masked: Option<String>,
-    /// The text printed in it.
-    #[serde(default, with = "wire::opt_string")]
-    pub print_content: Option<String>,
-    /// Its holder.
-    #[serde(default, with = "wire::opt_string")]
-    pub account_holder_name: Option<String>,
+    /// The account credited.
+    #[serde(flatten)]
+    pub account: MovedAccount,
     /// The amount deposited.
     pub tran_amt: Won,
     /// CMS number.

@@ -241,7 +241,10 @@ async fn a_withdrawal_debits_the_account_once_and_transfer_result_confirms_it() 
     assert_eq!(w.tran_amt, Won::new(12_000));
     assert_eq!(w.bank.bank_tran_id, request.bank_tran_id.as_str());
     assert_eq!(w.bank.bank_rsp_code, Some(BankRspCode::Ok));
-    assert_eq!(w.fintech_use_num.as_ref(), Some(&s.account.fintech_use_num));
+    assert_eq!(
+        w.account.fintech_use_num.as_ref(),
+        Some(&s.account.fintech_use_num)
+    );
     assert!(w.wd_limit_remain_amt.is_some());
     assert_eq!(s.balance().await, less(before, 12_000));
     assert_eq!(
@@ -428,7 +431,7 @@ async fn a_deposit_by_account_number_with_the_right_name_credits_the_account() {
         .await
         .expect("deposited");
     assert_eq!(
-        d.res_list[0].account_holder_name.as_deref(),
+        d.res_list[0].account.account_holder_name.as_deref(),
         Some(target.account_holder_name.as_str())
     );
 }

@@ -442,7 +442,7 @@ pub async fn real_name(app: &App, check: &api::RealNameCheck) -> Result<api::Rea
     match answer {
         Ok(found) => Ok(api::RealName {
             holder_name: found.account_holder_name,
-            bank_name: found.bank_name,
+            bank_name: found.account_bank.bank_name,
             account_masked: api::mask_account(&check.account_num),
             birth_date_confirmed,
         }),
@@ -557,11 +557,12 @@ pub async fn check(
     Ok(api::TransferCheck {
         recipient_name: receive.account_holder_name.clone(),
         recipient_bank_code: receive
+            .account_bank
             .bank_code_std
             .as_ref()
             .map(|b| b.as_str().to_owned())
             .unwrap_or_default(),
-        recipient_bank_name: receive.bank_name.clone(),
+        recipient_bank_name: receive.account_bank.bank_name.clone(),
         recipient_account_masked: receive.account_num_masked.clone().unwrap_or_default(),
         available,
         remaining_limit: remaining,
