@@ -19,6 +19,15 @@ const DEVICE_KEY: SecretKey<'static> = SecretKey {
 };
 
 /// Every file of the app's own store (the database and its write-ahead log).
+/// The accounts moa-server holds for the app's person.
+async fn server_accounts(moa: &Moa) -> Vec<api::Account> {
+    let server = moa.server().await.expect("the app's server");
+    server
+        .get("/v1/accounts")
+        .await
+        .expect("the server's accounts")
+}
+
 fn store_files(dir: &DataDir) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(&dir.0).unwrap() {
@@ -104,13 +113,7 @@ async fn registering_again_adds_and_updates_but_never_duplicates() {
     fintech.sort();
     fintech.dedup();
     assert_eq!(fintech.len(), 3, "each account once");
-    let listed: Vec<api::Account> = moa
-        .server()
-        .await
-        .unwrap()
-        .get("/v1/accounts")
-        .await
-        .unwrap();
+    let listed = server_accounts(&moa).await;
     assert_eq!(listed.len(), 3, "the server agrees");
 }
 
@@ -187,7 +190,7 @@ async fn a_restart_with_the_same_vault_is_the_same_device_and_a_new_vault_is_not
     let server = moa.server().await.unwrap();
     let me: api::Me = server.get("/v1/me").await.unwrap();
     assert_eq!(me.name, name);
-    let listed: Vec<api::Account> = server.get("/v1/accounts").await.unwrap();
+    let listed = server_accounts(&moa).await;
     assert_eq!(listed.len(), 2);
     let refreshed = moa.refresh_balances(None).await.unwrap();
     assert_eq!((refreshed.total, refreshed.fresh), (2, 2), "{refreshed:?}");
@@ -228,13 +231,7 @@ async fn cancelling_an_account_ends_it_at_the_server_and_the_center_and_on_the_d
         vec![accounts[1].id]
     );
     // The server agrees, and so does the center.
-    let listed: Vec<api::Account> = moa
-        .server()
-        .await
-        .unwrap()
-        .get("/v1/accounts")
-        .await
-        .unwrap();
+    let listed = server_accounts(&moa).await;
     assert_eq!(
         listed
             .iter()

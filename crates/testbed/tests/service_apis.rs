@@ -296,18 +296,20 @@ async fn real_name_names_the_holder_when_the_birth_date_matches() {
     let oob = bed.oob_token(0).await;
     let person = bed.person(1).clone();
     let account = &person.accounts[0];
-    let answer = bed
-        .real_name(
+    // Whose is account number `number` at the account's bank, if born on `birth_date`?
+    let ask = |number: &str, birth_date: &str| {
+        bed.real_name(
             0,
             &oob,
             json!({
                 "bank_code_std": account.bank_code_std,
-                "account_num": account.account_num,
+                "account_num": number,
                 "account_holder_info_type": " ",
-                "account_holder_info": &person.birth_date[2..],
+                "account_holder_info": birth_date,
             }),
         )
-        .await;
+    };
+    let answer = ask(&account.account_num, &person.birth_date[2..]).await;
     ok(&answer);
     assert_eq!(answer["account_holder_name"], person.user_name);
     assert_eq!(answer["bank_rsp_code"], "000");
@@ -316,34 +318,12 @@ async fn real_name_names_the_holder_when_the_birth_date_matches() {
     assert_eq!(answer["account_holder_info_type"], " ");
     assert_eq!(answer["account_type"], account.account_type);
 
-    let mismatch = bed
-        .real_name(
-            0,
-            &oob,
-            json!({
-                "bank_code_std": account.bank_code_std,
-                "account_num": account.account_num,
-                "account_holder_info_type": " ",
-                "account_holder_info": "000101",
-            }),
-        )
-        .await;
+    let mismatch = ask(&account.account_num, "000101").await;
     assert_eq!(mismatch["rsp_code"], "A0002", "{mismatch}");
     assert_eq!(mismatch["bank_rsp_code"], "463");
     assert!(mismatch.get("account_holder_name").is_none());
 
-    let unknown = bed
-        .real_name(
-            0,
-            &oob,
-            json!({
-                "bank_code_std": account.bank_code_std,
-                "account_num": "999999999999",
-                "account_holder_info_type": " ",
-                "account_holder_info": &person.birth_date[2..],
-            }),
-        )
-        .await;
+    let unknown = ask("999999999999", &person.birth_date[2..]).await;
     assert_eq!(unknown["rsp_code"], "A0002", "{unknown}");
     assert_eq!(unknown["bank_rsp_code"], "412");
     assert_eq!(unknown["bank_code_tran"], account.bank_code_std);

@@ -322,32 +322,28 @@ impl Bed {
 
     /// `GET path?query` with a bearer token; the JSON answer (any HTTP status).
     pub async fn get(&self, path: &str, token: &str, query: &[(&str, &str)]) -> Value {
-        let response = self
+        let request = self
             .http
             .get(self.url(path))
             .bearer_auth(token)
-            .query(query)
-            .send()
-            .await
-            .expect("the testbed answers");
-        assert!(
-            !response.status().is_server_error(),
-            "{path} answered {}",
-            response.status()
-        );
-        response.json().await.expect("JSON")
+            .query(query);
+        self.answer(path, request).await
     }
 
     /// `POST path` with a JSON body and a bearer token; the JSON answer.
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> Value {
-        let response = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.answer(path, self.post_request(path, token, body))
             .await
-            .expect("the testbed answers");
+    }
+
+    /// `POST path` with a JSON body and a bearer token, not sent yet.
+    pub fn post_request(&self, path: &str, token: &str, body: &Value) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(token).json(body)
+    }
+
+    /// Sends `request` to `path`; its JSON answer, which must not be a server error.
+    async fn answer(&self, path: &str, request: reqwest::RequestBuilder) -> Value {
+        let response = request.send().await.expect("the testbed answers");
         assert!(
             !response.status().is_server_error(),
             "{path} answered {}",

@@ -47,10 +47,7 @@ impl Bed {
     /// `POST path` whose answer may be lost: a transport or body error comes back as `Err`.
     pub async fn post_lossy(&self, path: &str, token: &str, body: &Value) -> Result<Value, String> {
         let response = self
-            .http
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
+            .post_request(path, token, body)
             .send()
             .await
             .map_err(|e| format!("send: {e}"))?;
