@@ -318,9 +318,45 @@ fn revoke_family(conn: &Connection, family: Option<&str>) -> Result<(), DbError>
     Ok(())
 }
 
+/// Whether a code or refresh token found in the store may still be exchanged: not spent and not
+/// expired. One presented again once spent was stolen or replayed, so everything its grant
+/// issued is revoked too (RFC 9700 §4.5 and §4.14.2, RFC 6749 §4.1.2); the caller's write must
+/// commit even though it refuses, so that the revocation holds.
+fn still_exchangeable(
+    conn: &Connection,
+    spent: bool,
+    family: Option<&str>,
+    expires_at: i64,
+    now: i64,
+) -> Result<bool, DbError> {
+    if spent {
+        revoke_family(conn, family)?;
+        return Ok(false);
+    }
+    Ok(expires_at > now)
+}
+
 /// The refusal of a code or refresh token that is unknown, expired, spent or replayed.
 fn invalid_grant() -> ApiError {
     ApiError::auth_parameter("3002110")
+}
+
+/// Exchanges a code or refresh token for a token pair in one write. `exchange` is given the
+/// connection, the signing key and the time; a refusal it returns (the inner `Err`) still
+/// commits, so that the revocation of a replayed or reused grant holds.
+async fn exchange_in_one_write(
+    testbed: &Testbed,
+    exchange: impl FnOnce(&Connection, &[u8], i64) -> Result<Result<Value, ApiError>, ApiError>
+    + Send
+    + 'static,
+) -> Result<Json<Value>, ApiError> {
+    let now = testbed.now().timestamp();
+    let key = testbed.jwt_key().to_vec();
+    let body = testbed
+        .db()
+        .write(move |conn| exchange(conn, &key, now))
+        .await??;
+    Ok(Json(body))
 }
 
 async fn exchange_code(
@@ -333,87 +369,74 @@ async fn exchange_code(
     let verifier = params
         .opt_text("code_verifier", 128)
         .map_err(|_| ApiError::auth_parameter("3000103"))?;
-    let now = testbed.now().timestamp();
-    let key = testbed.jwt_key().to_vec();
-    // The outer result is the write's: a refusal (inner `Err`) still commits, so that a replay's
-    // revocation holds.
-    let body = testbed
-        .db()
-        .write(move |conn| -> Result<Result<Value, ApiError>, ApiError> {
-            let row = conn
-                .query_row(
-                    "SELECT user_seq_no, scope, redirect_uri, code_challenge, expires_at, used,
-                        family
-                     FROM auth_codes WHERE code = ?1 AND institution_id = ?2",
-                    params![code, institution.id],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, i64>(4)?,
-                            r.get::<_, bool>(5)?,
-                            r.get::<_, Option<String>>(6)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(DbError::from)?;
-            let Some((user_seq_no, scope, registered_uri, challenge, expires_at, used, family)) =
-                row
-            else {
-                return Ok(Err(invalid_grant()));
-            };
-            if used {
-                // A code presented twice was stolen or replayed: what it issued is revoked too
-                // (RFC 9700 §4.5, RFC 6749 §4.1.2).
-                revoke_family(conn, family.as_deref())?;
-                return Ok(Err(invalid_grant()));
-            }
-            if expires_at <= now {
-                return Ok(Err(invalid_grant()));
-            }
-            if registered_uri != redirect_uri {
-                return Ok(Err(ApiError::auth_parameter("3000114")));
-            }
-            match (challenge, verifier) {
-                (Some(challenge), Some(verifier)) => {
-                    let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
-                    if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
-                        return Ok(Err(invalid_grant()));
-                    }
-                }
-                (Some(_), None) => {
-                    return Ok(Err(refused(
-                        "3000103",
-                        "code_verifier: PKCE로 받은 코드에는 code_verifier가 필요합니다",
-                    )));
-                }
-                // A public client's codes are only ever issued with a challenge; one without is
-                // not its to exchange.
-                (None, _) if institution.public => return Ok(Err(invalid_grant())),
-                (None, _) => {}
-            }
-            let family = uuid::Uuid::new_v4().to_string();
-            conn.execute(
-                "UPDATE auth_codes SET used = 1, family = ?2 WHERE code = ?1",
-                params![code, family],
+    exchange_in_one_write(testbed, move |conn, key, now| {
+        let row = conn
+            .query_row(
+                "SELECT user_seq_no, scope, redirect_uri, code_challenge, expires_at, used,
+                    family
+                 FROM auth_codes WHERE code = ?1 AND institution_id = ?2",
+                params![code, institution.id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, bool>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                    ))
+                },
             )
+            .optional()
             .map_err(DbError::from)?;
-            let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
-            Ok(Ok(issue_user_tokens(
-                conn,
-                &key,
-                institution.id,
-                &user_seq_no,
-                &scopes,
-                &family,
-                now,
-            )?))
-        })
-        .await??;
-    Ok(Json(body))
+        let Some((user_seq_no, scope, registered_uri, challenge, expires_at, used, family)) = row
+        else {
+            return Ok(Err(invalid_grant()));
+        };
+        // A code is spent once exchanged.
+        if !still_exchangeable(conn, used, family.as_deref(), expires_at, now)? {
+            return Ok(Err(invalid_grant()));
+        }
+        if registered_uri != redirect_uri {
+            return Ok(Err(ApiError::auth_parameter("3000114")));
+        }
+        match (challenge, verifier) {
+            (Some(challenge), Some(verifier)) => {
+                let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+                if !constant_time_eq(computed.as_bytes(), challenge.as_bytes()) {
+                    return Ok(Err(invalid_grant()));
+                }
+            }
+            (Some(_), None) => {
+                return Ok(Err(refused(
+                    "3000103",
+                    "code_verifier: PKCE로 받은 코드에는 code_verifier가 필요합니다",
+                )));
+            }
+            // A public client's codes are only ever issued with a challenge; one without is
+            // not its to exchange.
+            (None, _) if institution.public => return Ok(Err(invalid_grant())),
+            (None, _) => {}
+        }
+        let family = uuid::Uuid::new_v4().to_string();
+        conn.execute(
+            "UPDATE auth_codes SET used = 1, family = ?2 WHERE code = ?1",
+            params![code, family],
+        )
+        .map_err(DbError::from)?;
+        let scopes: Vec<String> = scope.split(' ').map(str::to_owned).collect();
+        Ok(Ok(issue_user_tokens(
+            conn,
+            key,
+            institution.id,
+            &user_seq_no,
+            &scopes,
+            &family,
+            now,
+        )?))
+    })
+    .await
 }
 
 async fn refresh(
@@ -425,69 +448,58 @@ async fn refresh(
     let requested = field(params, "scope")?;
     let requested = parse_scope(&institution, &requested)?;
     let claims = token::verify(testbed.jwt_key(), &presented).map_err(|_| invalid_grant())?;
-    let now = testbed.now().timestamp();
-    let key = testbed.jwt_key().to_vec();
-    // As for a code: a refusal commits, so that a reuse's revocation holds.
-    let body = testbed
-        .db()
-        .write(move |conn| -> Result<Result<Value, ApiError>, ApiError> {
-            let row = conn
-                .query_row(
-                    "SELECT user_seq_no, scope, expires_at, pair_jti, revoked, family FROM tokens
-                     WHERE jti = ?1 AND kind = 'refresh' AND institution_id = ?2",
-                    params![claims.jti, institution.id],
-                    |r| {
-                        Ok((
-                            r.get::<_, Option<String>>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, Option<String>>(3)?,
-                            r.get::<_, bool>(4)?,
-                            r.get::<_, Option<String>>(5)?,
-                        ))
-                    },
-                )
-                .optional()
-                .map_err(DbError::from)?;
-            let Some((Some(user_seq_no), granted, expires_at, pair, revoked, family)) = row else {
-                return Ok(Err(invalid_grant()));
-            };
-            if revoked {
-                // Refresh tokens rotate, so a spent one presented again means two parties hold
-                // the family: whoever it is, every token descended from the grant is revoked
-                // (RFC 9700 §4.14.2).
-                revoke_family(conn, family.as_deref())?;
-                return Ok(Err(invalid_grant()));
-            }
-            if expires_at <= now {
-                return Ok(Err(invalid_grant()));
-            }
-            if requested
-                .iter()
-                .any(|s| !granted.split(' ').any(|g| g == s))
-            {
-                return Ok(Err(ApiError::auth_parameter("3000115")));
-            }
-            // The old pair is spent: a refresh token is single use.
-            conn.execute(
-                "UPDATE tokens SET revoked = 1 WHERE jti = ?1 OR jti = ?2",
-                params![claims.jti, pair],
+    exchange_in_one_write(testbed, move |conn, key, now| {
+        let row = conn
+            .query_row(
+                "SELECT user_seq_no, scope, expires_at, pair_jti, revoked, family FROM tokens
+                 WHERE jti = ?1 AND kind = 'refresh' AND institution_id = ?2",
+                params![claims.jti, institution.id],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
             )
+            .optional()
             .map_err(DbError::from)?;
-            // A token issued before families were kept starts its own.
-            let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-            Ok(Ok(issue_user_tokens(
-                conn,
-                &key,
-                institution.id,
-                &user_seq_no,
-                &requested,
-                &family,
-                now,
-            )?))
-        })
-        .await??;
-    Ok(Json(body))
+        let Some((Some(user_seq_no), granted, expires_at, pair, revoked, family)) = row else {
+            return Ok(Err(invalid_grant()));
+        };
+        // Refresh tokens rotate, so a revoked one presented again means two parties hold
+        // the family: whoever it is, every token descended from the grant is revoked.
+        if !still_exchangeable(conn, revoked, family.as_deref(), expires_at, now)? {
+            return Ok(Err(invalid_grant()));
+        }
+        if requested
+            .iter()
+            .any(|s| !granted.split(' ').any(|g| g == s))
+        {
+            return Ok(Err(ApiError::auth_parameter("3000115")));
+        }
+        // The old pair is spent: a refresh token is single use.
+        conn.execute(
+            "UPDATE tokens SET revoked = 1 WHERE jti = ?1 OR jti = ?2",
+            params![claims.jti, pair],
+        )
+        .map_err(DbError::from)?;
+        // A token issued before families were kept starts its own.
+        let family = family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        Ok(Ok(issue_user_tokens(
+            conn,
+            key,
+            institution.id,
+            &user_seq_no,
+            &requested,
+            &family,
+            now,
+        )?))
+    })
+    .await
 }
 
 async fn client_credentials(

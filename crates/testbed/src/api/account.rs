@@ -8,12 +8,16 @@ use axum::response::Response;
 use rusqlite::params;
 use serde::Serialize;
 
-use super::user::person_and_accounts;
-use super::{AccountItem, account_state_rules, json_body};
+use chrono::{DateTime, FixedOffset};
+
+use super::user::{person_and_accounts, require_own_user};
+use super::{
+    AccountItem, account_state_rules, ask_bank, authorized_json, authorized_query, bank_tran_id,
+};
 use crate::db::DbError;
 use crate::history::{self, HistoryQuery};
-use crate::state::{Testbed, inquiry_fault};
-use crate::wire::{self, ApiError, BankBlock, Params, code};
+use crate::state::{Caller, Registration, Testbed};
+use crate::wire::{self, ApiError, BankBlock};
 
 #[derive(Serialize)]
 struct AccountList {
@@ -28,17 +32,11 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "login").await?;
-    let params = Params::from_query(query.as_deref())?;
+    let (caller, params) = authorized_query(&testbed, &headers, "login", query.as_deref()).await?;
     let user_seq_no = params.digits("user_seq_no", 10)?;
     let include_cancelled = params.one_of("include_cancel_yn", &["Y", "N"])? == "Y";
     let newest_first = params.one_of("sort_order", &["D", "A"])? == "D";
-    if caller.user_seq_no.as_deref() != Some(user_seq_no.as_str()) {
-        return Err(ApiError::new(
-            code::USER_MISMATCH,
-            "사용자일련번호가 일치하지 않습니다",
-        ));
-    }
+    require_own_user(&caller, &user_seq_no)?;
     let (user_name, _, accounts) = person_and_accounts(
         &testbed,
         caller.institution.id,
@@ -70,8 +68,7 @@ pub(crate) async fn update_info(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "login").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "login", body).await?;
     let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
     let account_alias = params.opt_text("account_alias", 50)?.unwrap_or_default();
     testbed.registration(&caller, &fintech_use_num).await?;
@@ -102,9 +99,8 @@ pub(crate) async fn cancel(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "login").await?;
-    let params = json_body(&headers, body)?;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "login", body).await?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let scope = params.one_of("scope", &["inquiry", "transfer"])?;
     let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
@@ -165,27 +161,60 @@ async fn current_balance(testbed: &Testbed, account_id: i64) -> Result<(i64, Str
         .await?)
 }
 
+/// What the opening of an inquiry on a registered account settles: the registration, the bank's
+/// block of the answer and the moment it is answered.
+struct Inquiry {
+    registration: Registration,
+    block: BankBlock,
+    now: DateTime<FixedOffset>,
+}
+
+/// The opening both inquiries on a registered account share, once their fields are read:
+/// claims `bank_tran_id`, finds the caller's registration under `fintech_use_num`, requires its
+/// inquiry consent, asks its bank (`api`) and applies the bank's rules on the account's state.
+async fn inquire_registered(
+    testbed: &Testbed,
+    caller: &Caller,
+    api: &str,
+    bank_tran_id: &str,
+    fintech_use_num: &str,
+) -> Result<Inquiry, ApiError> {
+    testbed.claim_bank_tran_id(caller, bank_tran_id)?;
+    let registration = testbed.registration(caller, fintech_use_num).await?;
+    let now = testbed.now();
+    registration.require_inquiry_consent(&now)?;
+    let block = ask_bank(testbed, api, bank_tran_id, &registration.bank_code, &now).await?;
+    account_state_rules(&registration.account_state, &block)?;
+    Ok(Inquiry {
+        registration,
+        block,
+        now,
+    })
+}
+
 /// `GET /v2.0/account/balance/fin_num`.
 pub(crate) async fn balance(
     State(testbed): State<Testbed>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "inquiry").await?;
-    let params = Params::from_query(query.as_deref())?;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let (caller, params) =
+        authorized_query(&testbed, &headers, "inquiry", query.as_deref()).await?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
     params.dtime("tran_dtime")?;
-    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
-    let registration = testbed.registration(&caller, &fintech_use_num).await?;
-    let now = testbed.now();
-    registration.require_inquiry_consent(&now)?;
-    let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
-    let fault = testbed
-        .reach_bank("balance", &registration.bank_code, &block)
-        .await?;
-    inquiry_fault(fault, &block)?;
-    account_state_rules(&registration.account_state, &block)?;
+    let Inquiry {
+        registration,
+        block,
+        now,
+    } = inquire_registered(
+        &testbed,
+        &caller,
+        "balance",
+        &bank_tran_id,
+        &fintech_use_num,
+    )
+    .await?;
     let (balance, last_tran_date) = current_balance(&testbed, registration.account_id).await?;
     // Installment savings cannot be withdrawn before maturity.
     let available = if registration.account_type == "1" {
@@ -259,9 +288,9 @@ pub(crate) async fn transaction_list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "inquiry").await?;
-    let params = Params::from_query(query.as_deref())?;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let (caller, params) =
+        authorized_query(&testbed, &headers, "inquiry", query.as_deref()).await?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
     let inout = match params.one_of("inquiry_type", &["A", "I", "O"])?.as_str() {
         "I" => Some("입금"),
@@ -291,16 +320,18 @@ pub(crate) async fn transaction_list(
             "조회 시작일시가 종료일시보다 늦습니다",
         ));
     }
-    testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
-    let registration = testbed.registration(&caller, &fintech_use_num).await?;
-    let now = testbed.now();
-    registration.require_inquiry_consent(&now)?;
-    let block = BankBlock::ok(&bank_tran_id, &registration.bank_code, &now);
-    let fault = testbed
-        .reach_bank("transaction_list", &registration.bank_code, &block)
-        .await?;
-    inquiry_fault(fault, &block)?;
-    account_state_rules(&registration.account_state, &block)?;
+    let Inquiry {
+        registration,
+        block,
+        now,
+    } = inquire_registered(
+        &testbed,
+        &caller,
+        "transaction_list",
+        &bank_tran_id,
+        &fintech_use_num,
+    )
+    .await?;
     let query = HistoryQuery {
         account_id: registration.account_id,
         inout,

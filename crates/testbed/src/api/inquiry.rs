@@ -8,13 +8,13 @@ use axum::response::Response;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{account_state_rules, bank_code_sub, json_body};
+use super::{
+    account_state_rules, ask_bank, authorized_json, bank_code_sub, bank_tran_id, no_such_account,
+};
 use crate::db::DbError;
 use crate::history::{self, HistoryQuery};
-use crate::state::{AccountView, mask};
-use crate::state::{Testbed, inquiry_fault};
-use crate::wire::Params;
-use crate::wire::{self, ApiError, BankBlock};
+use crate::state::{AccountView, Testbed, mask};
+use crate::wire::{self, ApiError, BankBlock, Params};
 
 /// Kinds of `account_holder_info` the center accepts.
 const HOLDER_INFO_TYPES: &[&str] = &[" ", "1", "2", "3", "4", "5", "6", "N"];
@@ -92,9 +92,8 @@ pub(crate) async fn real_name(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let bank_code = params.bank_code("bank_code_std")?;
     let account_num = params.account_num("account_num")?;
     let account_seq = params.opt_text("account_seq", 3)?.unwrap_or_default();
@@ -109,13 +108,9 @@ pub(crate) async fn real_name(
     params.dtime("tran_dtime")?;
     testbed.claim_bank_tran_id(&caller, &bank_tran_id)?;
     let now = testbed.now();
-    let block = BankBlock::ok(&bank_tran_id, &bank_code, &now);
-    let fault = testbed.reach_bank("real_name", &bank_code, &block).await?;
-    inquiry_fault(fault, &block)?;
+    let block = ask_bank(&testbed, "real_name", &bank_tran_id, &bank_code, &now).await?;
     let Some(found) = find_account(&testbed, &bank_code, &account_num).await? else {
-        return Err(ApiError::bank(
-            block.refused("412", "계좌번호 오류 (해당 계좌 없음)"),
-        ));
+        return Err(no_such_account(block));
     };
     account_state_rules(&found.account_state, &block)?;
     if !holder_matches(&info_type, &info, found.birth_date.as_deref()) {
@@ -169,10 +164,9 @@ pub(crate) async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let institution = caller.institution.clone();
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     params.one_of("cntr_account_type", &["N", "C"])?;
     let cntr_account_num = params.account_num("cntr_account_num")?;
     let fintech = params.opt_text("fintech_use_num", 24)?;
@@ -196,36 +190,25 @@ pub(crate) async fn receive(
         return Err(ApiError::new("A0322", "등록되지 않은 약정계좌입니다"));
     }
     let now = testbed.now();
-    let (account, shown_number): (AccountView, String) = match by_number {
+    // A registered account is found first and its bank asked after; an account named by number
+    // is looked for by its bank, so the bank is asked first.
+    let (account, shown_number, block): (AccountView, String, BankBlock) = match by_number {
         None => {
             let fintech = params.fintech_use_num("fintech_use_num")?;
             let registration = testbed.registration(&caller, &fintech).await?;
-            (
-                testbed.account_by_id(registration.account_id).await?,
-                String::new(),
-            )
+            let account = testbed.account_by_id(registration.account_id).await?;
+            let block =
+                ask_bank(&testbed, "receive", &bank_tran_id, &account.bank_code, &now).await?;
+            (account, String::new(), block)
         }
         Some((bank, number)) => {
-            let block = BankBlock::ok(&bank_tran_id, &bank, &now);
-            let fault = testbed.reach_bank("receive", &bank, &block).await?;
-            inquiry_fault(fault, &block)?;
+            let block = ask_bank(&testbed, "receive", &bank_tran_id, &bank, &now).await?;
             match testbed.account_by_number(&bank, &number).await? {
-                Some(account) => (account, number),
-                None => {
-                    return Err(ApiError::bank(
-                        block.refused("412", "계좌번호 오류 (해당 계좌 없음)"),
-                    ));
-                }
+                Some(account) => (account, number, block),
+                None => return Err(no_such_account(block)),
             }
         }
     };
-    let block = BankBlock::ok(&bank_tran_id, &account.bank_code, &now);
-    if shown_number.is_empty() {
-        let fault = testbed
-            .reach_bank("receive", &account.bank_code, &block)
-            .await?;
-        inquiry_fault(fault, &block)?;
-    }
     account_state_rules(&account.state, &block)?;
     Ok(wire::ok(
         &now,
@@ -285,10 +268,9 @@ pub(crate) async fn remit_list(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let institution = caller.institution.clone();
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let bank_code = params.bank_code("bank_code_std")?;
     let account_num = params.account_num("account_num")?;
     let query = history_range(&params)?;
@@ -303,9 +285,7 @@ pub(crate) async fn remit_list(
     }
     let account = own.ok_or_else(|| ApiError::new("A0322", "등록되지 않은 약정계좌입니다"))?;
     let now = testbed.now();
-    let block = BankBlock::ok(&bank_tran_id, &bank_code, &now);
-    let fault = testbed.reach_bank("remit_list", &bank_code, &block).await?;
-    inquiry_fault(fault, &block)?;
+    let block = ask_bank(&testbed, "remit_list", &bank_tran_id, &bank_code, &now).await?;
     let account_id = account.id;
     let (page, total, balance) = testbed
         .db()

@@ -16,7 +16,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use crate::state::{Registration, Testbed};
+use chrono::{DateTime, FixedOffset};
+
+use crate::state::{Caller, Registration, Testbed, inquiry_fault, mask};
 use crate::wire::{ApiError, BankBlock, Params, code};
 
 pub(crate) fn routes() -> Router<Testbed> {
@@ -104,12 +106,35 @@ pub(crate) async fn not_found() -> Response {
     error.into_response()
 }
 
+/// The caller and the fields of a JSON POST, checked in the center's order: the bearer token
+/// and its `scope` first, then the body's format.
+pub(crate) async fn authorized_json(
+    testbed: &Testbed,
+    headers: &HeaderMap,
+    scope: &str,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Caller, Params), ApiError> {
+    let caller = testbed.authorize(headers, scope).await?;
+    let params = json_body(headers, body)?;
+    Ok((caller, params))
+}
+
+/// The caller and the query fields of a GET, checked in the center's order: the bearer token
+/// and its `scope` first, then the query's format.
+pub(crate) async fn authorized_query(
+    testbed: &Testbed,
+    headers: &HeaderMap,
+    scope: &str,
+    query: Option<&str>,
+) -> Result<(Caller, Params), ApiError> {
+    let caller = testbed.authorize(headers, scope).await?;
+    let params = Params::from_query(query)?;
+    Ok((caller, params))
+}
+
 /// The fields of a JSON POST body: `A0004` for another content type, an unreadable, oversized or
 /// malformed body.
-pub(crate) fn json_body(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Params, ApiError> {
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Params, ApiError> {
     let json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -123,6 +148,32 @@ pub(crate) fn json_body(
     let body =
         body.map_err(|_| ApiError::malformed("body", "요청 전문이 너무 크거나 읽을 수 없습니다"))?;
     Params::from_json(&body)
+}
+
+/// The request's `bank_tran_id` field, which must begin with the caller's own client use code.
+pub(crate) fn bank_tran_id(params: &Params, caller: &Caller) -> Result<String, ApiError> {
+    params.bank_tran_id("bank_tran_id", &caller.institution.client_use_code)
+}
+
+/// Sends inquiry `api` to bank `bank_code`: the answer's bank block when the bank is open and no
+/// scripted fault strikes, otherwise the refusal. An inquiry changes nothing, so every fault is
+/// the answer.
+pub(crate) async fn ask_bank(
+    testbed: &Testbed,
+    api: &str,
+    bank_tran_id: &str,
+    bank_code: &str,
+    now: &DateTime<FixedOffset>,
+) -> Result<BankBlock, ApiError> {
+    let block = BankBlock::ok(bank_tran_id, bank_code, now);
+    let fault = testbed.reach_bank(api, bank_code, &block).await?;
+    inquiry_fault(fault, &block)?;
+    Ok(block)
+}
+
+/// The bank's refusal of an account number it does not have (`412`).
+pub(crate) fn no_such_account(block: BankBlock) -> ApiError {
+    ApiError::bank(block.refused("412", "계좌번호 오류 (해당 계좌 없음)"))
 }
 
 /// The bank's own rules on an account: closed (`415`), suspended (`420`), dormant (`467`).
@@ -142,9 +193,10 @@ pub(crate) fn bank_code_sub(bank_code: &str) -> String {
     format!("{bank_code}0001")
 }
 
-/// A registered account's fields as `user/me` and `account/list` list them.
-#[derive(serde::Serialize)]
-pub(crate) struct AccountItem {
+/// How answers name a person's account: by fintech number and alias where it is registered,
+/// and by its bank and masked number.
+#[derive(serde::Serialize, Default)]
+pub(crate) struct NamedAccount {
     fintech_use_num: String,
     account_alias: String,
     bank_code_std: String,
@@ -152,6 +204,41 @@ pub(crate) struct AccountItem {
     bank_name: String,
     savings_bank_name: String,
     account_num_masked: String,
+}
+
+impl NamedAccount {
+    pub(crate) fn new(
+        fintech_use_num: &str,
+        alias: &str,
+        bank_code: &str,
+        bank_name: &str,
+        account_num: &str,
+    ) -> Self {
+        Self {
+            fintech_use_num: fintech_use_num.to_owned(),
+            account_alias: alias.to_owned(),
+            bank_code_std: bank_code.to_owned(),
+            bank_code_sub: bank_code_sub(bank_code),
+            bank_name: bank_name.to_owned(),
+            savings_bank_name: String::new(),
+            account_num_masked: mask(account_num),
+        }
+    }
+
+    /// An account the answer cannot name: only the bank the verdict came from is known.
+    pub(crate) fn unknown(bank_code: &str) -> Self {
+        Self {
+            bank_code_std: bank_code.to_owned(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A registered account's fields as `user/me` and `account/list` list them.
+#[derive(serde::Serialize)]
+pub(crate) struct AccountItem {
+    #[serde(flatten)]
+    account: NamedAccount,
     account_seq: String,
     account_holder_name: String,
     account_holder_type: String,
@@ -169,13 +256,13 @@ impl AccountItem {
     pub(crate) fn new(r: &Registration, with_state: bool) -> Self {
         let yn = |d: &Option<String>| if d.is_some() { "Y" } else { "N" }.to_owned();
         Self {
-            fintech_use_num: r.fintech_use_num.clone(),
-            account_alias: r.account_alias.clone(),
-            bank_code_std: r.bank_code.clone(),
-            bank_code_sub: bank_code_sub(&r.bank_code),
-            bank_name: r.bank_name.clone(),
-            savings_bank_name: String::new(),
-            account_num_masked: r.masked(),
+            account: NamedAccount::new(
+                &r.fintech_use_num,
+                &r.account_alias,
+                &r.bank_code,
+                &r.bank_name,
+                &r.account_num,
+            ),
             account_seq: r.account_seq.clone(),
             account_holder_name: r.holder_name.clone(),
             account_holder_type: "P".into(),

@@ -9,12 +9,14 @@ use axum::response::Response;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{bank_code_sub, json_body};
+use super::{NamedAccount, authorized_json, bank_code_sub, bank_tran_id};
 use crate::clock;
 use crate::db::DbError;
 use crate::faults::Fault;
 use crate::ledger::{self, Kind, Movement, Outcome, Party};
-use crate::state::{AccountView, Caller, Testbed, after_commit, late_answer, mask, split_fault};
+use crate::state::{
+    AccountView, Registration, Testbed, after_commit, late_answer, mask, split_fault,
+};
 use crate::wire::{self, ApiError, BankBlock, Params, code};
 
 /// `A0322` unless `cntr_account_num` is the institution's contract account `expected`.
@@ -53,6 +55,76 @@ fn requester_account(params: &Params) -> Result<Party, ApiError> {
     }
 }
 
+/// The person's account in a transfer, and how the answer names it: by fintech number and
+/// alias, or (a deposit by account number) by neither.
+struct PersonAccount {
+    account: AccountView,
+    fintech_use_num: String,
+    alias: String,
+}
+
+impl PersonAccount {
+    /// A registered account, named by its fintech number and alias.
+    fn registered(r: Registration) -> Self {
+        Self {
+            account: AccountView {
+                id: r.account_id,
+                bank_code: r.bank_code,
+                bank_name: r.bank_name,
+                account_num: r.account_num,
+                holder_name: r.holder_name,
+                state: r.account_state,
+            },
+            fintech_use_num: r.fintech_use_num,
+            alias: r.account_alias,
+        }
+    }
+}
+
+/// The person's side of a withdraw or deposit answer: the bank's verdict, the account, the text
+/// printed on its statement and the amount.
+#[derive(Serialize)]
+struct PersonSide {
+    #[serde(flatten)]
+    bank: BankBlock,
+    #[serde(flatten)]
+    account: NamedAccount,
+    print_content: String,
+    account_holder_name: String,
+    tran_amt: String,
+}
+
+impl PersonSide {
+    fn new(bank: BankBlock, person: &PersonAccount, print_content: &str, amount: i64) -> Self {
+        let account = &person.account;
+        Self {
+            bank,
+            account: NamedAccount::new(
+                &person.fintech_use_num,
+                &person.alias,
+                &account.bank_code,
+                &account.bank_name,
+                &account.account_num,
+            ),
+            print_content: print_content.to_owned(),
+            account_holder_name: account.holder_name.clone(),
+            tran_amt: amount.to_string(),
+        }
+    }
+
+    /// The side of a deposit that failed before its account was known: only the bank the
+    /// verdict came from, the text and the amount.
+    fn unknown(bank: BankBlock, print_content: &str, amount: i64) -> Self {
+        Self {
+            account: NamedAccount::unknown(&bank.bank_code_tran),
+            bank,
+            print_content: print_content.to_owned(),
+            account_holder_name: String::new(),
+            tran_amt: amount.to_string(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Withdrawn {
     dps_bank_code_std: String,
@@ -62,17 +134,7 @@ struct Withdrawn {
     dps_print_content: String,
     dps_account_holder_name: String,
     #[serde(flatten)]
-    bank: BankBlock,
-    fintech_use_num: String,
-    account_alias: String,
-    bank_code_std: String,
-    bank_code_sub: String,
-    bank_name: String,
-    savings_bank_name: String,
-    account_num_masked: String,
-    print_content: String,
-    account_holder_name: String,
-    tran_amt: String,
+    person: PersonSide,
     wd_limit_remain_amt: String,
 }
 
@@ -83,10 +145,9 @@ pub(crate) async fn withdraw(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "transfer").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "transfer", body).await?;
     let institution = &caller.institution;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let dps_print_content = params.text("dps_print_content", 20)?;
     let fintech_use_num = params.fintech_use_num("fintech_use_num")?;
     let wd_print_content = params.opt_text("wd_print_content", 20)?;
@@ -162,17 +223,12 @@ pub(crate) async fn withdraw(
                 dps_account_num_masked: mask(&collection.account_num),
                 dps_print_content,
                 dps_account_holder_name: collection.holder_name,
-                bank: block,
-                fintech_use_num,
-                account_alias: registration.account_alias,
-                bank_code_sub: bank_code_sub(&registration.bank_code),
-                bank_code_std: registration.bank_code,
-                bank_name: registration.bank_name,
-                savings_bank_name: String::new(),
-                account_num_masked: mask(&registration.account_num),
-                print_content: wd_text,
-                account_holder_name: registration.holder_name,
-                tran_amt: amount.to_string(),
+                person: PersonSide::new(
+                    block,
+                    &PersonAccount::registered(registration),
+                    &wd_text,
+                    amount,
+                ),
                 wd_limit_remain_amt: (ledger::USER_DAILY_LIMIT - withdrawn_today)
                     .max(0)
                     .to_string(),
@@ -185,17 +241,7 @@ pub(crate) async fn withdraw(
 struct DepositItem {
     tran_no: String,
     #[serde(flatten)]
-    bank: BankBlock,
-    fintech_use_num: String,
-    account_alias: String,
-    bank_code_std: String,
-    bank_code_sub: String,
-    bank_name: String,
-    savings_bank_name: String,
-    account_num_masked: String,
-    print_content: String,
-    account_holder_name: String,
-    tran_amt: String,
+    person: PersonSide,
     cms_num: String,
 }
 
@@ -236,13 +282,6 @@ pub(crate) async fn deposit_acnt_num(
     deposit(state, headers, body, DepositTarget::AccountNum).await
 }
 
-/// The deposit's target account and how the answer names it.
-struct Target {
-    account: AccountView,
-    fintech_use_num: String,
-    alias: String,
-}
-
 /// From the institution's payout account into an account; one item per request.
 async fn deposit(
     State(testbed): State<Testbed>,
@@ -250,8 +289,7 @@ async fn deposit(
     body: Result<Bytes, BytesRejection>,
     target_kind: DepositTarget,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let institution = caller.institution.clone();
     let pass_phrase = params.text("wd_pass_phrase", 20)?;
     let wd_print_content = params.text("wd_print_content", 20)?;
@@ -266,7 +304,7 @@ async fn deposit(
     }
     let item = Params::from_value("req_list", &items[0])?;
     let tran_no = item.text("tran_no", 2)?;
-    let bank_tran_id = item.bank_tran_id("bank_tran_id", &institution.client_use_code)?;
+    let bank_tran_id = bank_tran_id(&item, &caller)?;
     let named = match target_kind {
         DepositTarget::FintechUseNum => (Some(item.fintech_use_num("fintech_use_num")?), None),
         DepositTarget::AccountNum => (
@@ -300,17 +338,7 @@ async fn deposit(
             &wd_print_content,
             DepositItem {
                 tran_no: tran_no.clone(),
-                bank_code_std: refused.bank_code_tran.clone(),
-                bank_code_sub: String::new(),
-                bank: refused,
-                fintech_use_num: String::new(),
-                account_alias: String::new(),
-                bank_name: String::new(),
-                savings_bank_name: String::new(),
-                account_num_masked: String::new(),
-                print_content: print_content.clone(),
-                account_holder_name: String::new(),
-                tran_amt: amount.to_string(),
+                person: PersonSide::unknown(refused, &print_content, amount),
                 cms_num: cms_num.clone(),
             },
             false,
@@ -322,7 +350,7 @@ async fn deposit(
             let account = testbed.account_by_id(registration.account_id).await?;
             let alias = registration.account_alias;
             (
-                Target {
+                PersonAccount {
                     account,
                     fintech_use_num,
                     alias,
@@ -334,7 +362,7 @@ async fn deposit(
             block.bank_code_tran = bank.clone();
             match testbed.account_by_number(&bank, &number).await? {
                 Some(account) => (
-                    Target {
+                    PersonAccount {
                         account,
                         fintech_use_num: String::new(),
                         alias: String::new(),
@@ -400,20 +428,9 @@ async fn deposit(
         .write_at(move |conn, at| ledger::apply(conn, &movement, at))
         .await?;
     after_commit(after, &block)?;
-    let account = &target.account;
     let answered = |bank: BankBlock| DepositItem {
         tran_no: tran_no.clone(),
-        bank,
-        fintech_use_num: target.fintech_use_num.clone(),
-        account_alias: target.alias.clone(),
-        bank_code_std: account.bank_code.clone(),
-        bank_code_sub: bank_code_sub(&account.bank_code),
-        bank_name: account.bank_name.clone(),
-        savings_bank_name: String::new(),
-        account_num_masked: mask(&account.account_num),
-        print_content: print_content.clone(),
-        account_holder_name: account.holder_name.clone(),
-        tran_amt: amount.to_string(),
+        person: PersonSide::new(bank, &target, &print_content, amount),
         cms_num: cms_num.clone(),
     };
     Ok(match outcome {
@@ -510,8 +527,7 @@ pub(crate) async fn result(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let kind = if params.one_of("check_type", &["1", "2"])? == "1" {
         Kind::Withdraw
     } else {
@@ -647,10 +663,9 @@ pub(crate) async fn return_claim(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let code_of = &caller.institution.client_use_code;
-    let bank_tran_id = params.bank_tran_id("bank_tran_id", code_of)?;
+    let bank_tran_id = bank_tran_id(&params, &caller)?;
     let org_date = params
         .date("org_bank_tran_date")?
         .format("%Y%m%d")
@@ -741,8 +756,7 @@ pub(crate) async fn return_result(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let caller: Caller = testbed.authorize(&headers, "oob").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "oob", body).await?;
     let date = params
         .date("claim_bank_tran_date")?
         .format("%Y%m%d")

@@ -8,20 +8,29 @@ use axum::response::Response;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{AccountItem, json_body};
+use super::{AccountItem, authorized_json, authorized_query};
 use crate::db::DbError;
 use crate::state::{Caller, Registration, Testbed};
 use crate::wire::{self, ApiError, Params, code};
 
+/// `A0313`: the `user_seq_no` a request names is not a person the institution knows as such.
+fn user_mismatch() -> ApiError {
+    ApiError::new(code::USER_MISMATCH, "사용자일련번호가 일치하지 않습니다")
+}
+
+/// `A0313` unless `user_seq_no`, as a request names it, is the token's own person.
+pub(crate) fn require_own_user(caller: &Caller, user_seq_no: &str) -> Result<(), ApiError> {
+    if caller.user_seq_no.as_deref() == Some(user_seq_no) {
+        Ok(())
+    } else {
+        Err(user_mismatch())
+    }
+}
+
 /// The person's `user_seq_no` as the request names it; it must be the token's own person.
 fn own_user_seq_no(caller: &Caller, params: &Params) -> Result<String, ApiError> {
     let user_seq_no = params.digits("user_seq_no", 10)?;
-    if caller.user_seq_no.as_deref() != Some(user_seq_no.as_str()) {
-        return Err(ApiError::new(
-            code::USER_MISMATCH,
-            "사용자일련번호가 일치하지 않습니다",
-        ));
-    }
+    require_own_user(caller, &user_seq_no)?;
     Ok(user_seq_no)
 }
 
@@ -53,9 +62,7 @@ pub(crate) async fn person_and_accounts(
                 )
                 .optional()
                 .map_err(DbError::from)?;
-            let (name, ci, closed) = person.ok_or_else(|| {
-                ApiError::new(code::USER_MISMATCH, "사용자일련번호가 일치하지 않습니다")
-            })?;
+            let (name, ci, closed) = person.ok_or_else(user_mismatch)?;
             if closed.is_some() {
                 return Err(ApiError::new(code::WITHDRAWN_MEMBER, "탈퇴한 회원입니다"));
             }
@@ -102,8 +109,7 @@ pub(crate) async fn me(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "login").await?;
-    let params = Params::from_query(query.as_deref())?;
+    let (caller, params) = authorized_query(&testbed, &headers, "login", query.as_deref()).await?;
     let user_seq_no = own_user_seq_no(&caller, &params)?;
     let (user_name, user_ci, accounts) =
         person_and_accounts(&testbed, caller.institution.id, &user_seq_no, false, false).await?;
@@ -163,8 +169,7 @@ async fn end_link(
     body: Result<Bytes, BytesRejection>,
     close: bool,
 ) -> Result<Response, ApiError> {
-    let caller = testbed.authorize(&headers, "login").await?;
-    let params = json_body(&headers, body)?;
+    let (caller, params) = authorized_json(&testbed, &headers, "login", body).await?;
     let client_use_code = params.text("client_use_code", 10)?;
     if client_use_code != caller.institution.client_use_code {
         return Err(ApiError::malformed(

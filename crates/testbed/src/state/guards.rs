@@ -111,11 +111,6 @@ impl Registration {
             ),
         )
     }
-
-    /// The account number as the center shows it: all but the last three digits.
-    pub(crate) fn masked(&self) -> String {
-        mask(&self.account_num)
-    }
 }
 
 /// `0123456789012` → `0123456789***`.
