@@ -282,7 +282,12 @@ impl Core {
 
     /// A transfer with its source account's label.
     pub fn transfer_view(&self, t: &moa_core::journal::TransferRecord) -> TransferView {
-        let from = self.moa.store().account(t.from_account).ok().flatten();
+        let from = self
+            .moa
+            .store()
+            .account(t.transfer.from_account)
+            .ok()
+            .flatten();
         views::transfer(t, from.as_ref())
     }
 

@@ -31,15 +31,15 @@ pub fn dashboard(store: &Store, environment_id: i64) -> moa_core::Result<Dashboa
 pub fn account(a: &AccountRecord, b: Option<&BalanceRecord>) -> AccountView {
     AccountView {
         id: a.id,
-        bank_code: a.bank_code.clone(),
-        bank_name: a.bank_name.clone(),
-        alias: a.alias.clone(),
+        bank_code: a.details.bank_code.clone(),
+        bank_name: a.details.bank_name.clone(),
+        alias: a.details.alias.clone(),
         product_name: b.and_then(|b| b.product_name.clone()),
-        masked_number: a.account_num_masked.clone(),
-        holder_name: a.holder_name.clone(),
-        account_type: a.account_type.clone(),
-        inquiry_agreed: a.inquiry_agreed_at.is_some(),
-        transfer_agreed: a.transfer_agreed_at.is_some(),
+        masked_number: a.details.account_num_masked.clone(),
+        holder_name: a.details.holder_name.clone(),
+        account_type: a.details.account_type.clone(),
+        inquiry_agreed: a.details.inquiry_agreed_at.is_some(),
+        transfer_agreed: a.details.transfer_agreed_at.is_some(),
         balance: b.and_then(|b| b.balance).map(|v| v.to_string()),
         available: b.and_then(|b| b.available).map(|v| v.to_string()),
         as_of: b.and_then(|b| b.as_of.as_ref()).map(time),
@@ -86,22 +86,22 @@ pub fn state(s: journal::TransferState) -> TransferState {
 pub fn transfer(t: &TransferRecord, from: Option<&AccountRecord>) -> TransferView {
     let from_label = from
         .map(|a| {
-            if a.alias.is_empty() {
-                format!("{} {}", a.bank_name, a.account_num_masked)
+            if a.details.alias.is_empty() {
+                format!("{} {}", a.details.bank_name, a.details.account_num_masked)
             } else {
-                a.alias.clone()
+                a.details.alias.clone()
             }
         })
         .unwrap_or_default();
     TransferView {
-        id: t.id.clone(),
+        id: t.transfer.id.clone(),
         state: state(t.state),
-        amount: t.amount.to_string(),
-        from_account: t.from_account,
+        amount: t.transfer.amount.to_string(),
+        from_account: t.transfer.from_account,
         from_label,
-        recipient_name: t.to_holder_name.clone(),
-        recipient_bank_code: t.to_bank_code.clone(),
-        memo: t.memo.clone(),
+        recipient_name: t.transfer.to_holder_name.clone(),
+        recipient_bank_code: t.transfer.to_bank_code.clone(),
+        memo: t.transfer.memo.clone(),
         failure_code: t.failure_code,
         failure_rsp_code: t.failure_rsp_code.clone(),
         created_at: time(&t.created_at),

@@ -211,7 +211,7 @@ async fn history(moa: &Moa, bank: &str, latency: Option<u64>) {
         .accounts(env.id)
         .expect("accounts")
         .into_iter()
-        .find(|a| a.bank_code == bank)
+        .find(|a| a.details.bank_code == bank)
         .expect("the account is registered");
 
     let started = Instant::now();

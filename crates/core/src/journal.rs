@@ -11,13 +11,12 @@ use crate::store::{Store, StoreError};
 
 pub use moa_server::api::TransferState;
 
-/// One transfer as the app knows it.
+/// A transfer as the person asked for it: what the app journals before it asks the server,
+/// and what every [`TransferRecord`] carries from then on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TransferRecord {
+pub struct NewTransfer {
     /// Its local id: the idempotency key sent with it.
     pub id: String,
-    /// The server's id for it, once the server answered.
-    pub server_id: Option<String>,
     /// Environment row id.
     pub environment_id: i64,
     /// Source account row id.
@@ -30,10 +29,20 @@ pub struct TransferRecord {
     pub to_account_num: String,
     /// The recipient's name as the receive check gave it.
     pub to_holder_name: String,
-    /// Whole won.
+    /// Whole won, above zero.
     pub amount: i64,
     /// The person's memo.
     pub memo: String,
+}
+
+/// One transfer as the app knows it: what was asked, and what the server said of it since.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TransferRecord {
+    /// What was asked, under its local id.
+    #[serde(flatten)]
+    pub transfer: NewTransfer,
+    /// The server's id for it, once the server answered.
+    pub server_id: Option<String>,
     /// Where it stands.
     pub state: TransferState,
     /// Why it failed or was refunded: a stable code.
@@ -46,51 +55,32 @@ pub struct TransferRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A transfer about to be asked of the server.
-#[derive(Debug, Clone)]
-pub struct NewTransfer {
-    /// The idempotency key: its local id.
-    pub id: String,
-    /// Environment row id.
-    pub environment_id: i64,
-    /// Source account row id.
-    pub from_account: i64,
-    /// Target account row id for the person's own account.
-    pub to_account: Option<i64>,
-    /// Target bank code.
-    pub to_bank_code: String,
-    /// Target account number (masked) for someone else's account.
-    pub to_account_num: String,
-    /// Recipient's name.
-    pub to_holder_name: String,
-    /// Whole won, above zero.
-    pub amount: i64,
-    /// Memo.
-    pub memo: String,
-}
-
 fn ts(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-const COLUMNS: &str = "id, server_id, environment_id, from_account, to_account, to_bank_code,
-    to_account_num, to_holder_name, amount, memo, state, failure_code, created_at, updated_at";
+/// The columns [`raw`] reads, in its order.
+const COLUMNS: &str = "id, environment_id, from_account, to_account, to_bank_code, to_account_num,
+    to_holder_name, amount, memo, server_id, state, failure_code, created_at, updated_at";
 
 type Raw = (TransferRecord, String, Option<String>, String, String);
 
+/// A row read as far as SQLite's types go; [`finish`] parses the state, failure and times.
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
     Ok((
         TransferRecord {
-            id: r.get(0)?,
-            server_id: r.get(1)?,
-            environment_id: r.get(2)?,
-            from_account: r.get(3)?,
-            to_account: r.get(4)?,
-            to_bank_code: r.get(5)?,
-            to_account_num: r.get(6)?,
-            to_holder_name: r.get(7)?,
-            amount: r.get(8)?,
-            memo: r.get(9)?,
+            transfer: NewTransfer {
+                id: r.get(0)?,
+                environment_id: r.get(1)?,
+                from_account: r.get(2)?,
+                to_account: r.get(3)?,
+                to_bank_code: r.get(4)?,
+                to_account_num: r.get(5)?,
+                to_holder_name: r.get(6)?,
+                amount: r.get(7)?,
+                memo: r.get(8)?,
+            },
+            server_id: r.get(9)?,
             state: TransferState::Created,
             failure_code: None,
             failure_rsp_code: None,

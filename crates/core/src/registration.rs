@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::Moa;
 use crate::error::{Error, Result};
-use crate::store::{AccountUpsert, Upserted};
+use crate::store::{AccountDetails, Upserted};
 
 /// Where to send the person, and the callback to watch for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,7 +106,7 @@ impl Moa {
         let now = self.clock().now();
         self.store.set_person(env.id, Some(&me.name))?;
         for a in &accounts {
-            let upsert = AccountUpsert {
+            let upsert = AccountDetails {
                 fintech_use_num: a.fintech_use_num.clone(),
                 bank_code: a.bank_code.clone(),
                 bank_name: a.bank_name.clone(),
@@ -124,7 +124,7 @@ impl Moa {
         for local in self.store.accounts(env.id)? {
             if !accounts
                 .iter()
-                .any(|a| a.fintech_use_num == local.fintech_use_num)
+                .any(|a| a.fintech_use_num == local.details.fintech_use_num)
             {
                 self.store.cancel_account(local.id, now)?;
             }
@@ -164,14 +164,14 @@ impl Moa {
             .await?
             .call(
                 Method::DELETE,
-                &format!("/v1/accounts/{}", account.fintech_use_num),
+                &format!("/v1/accounts/{}", account.details.fintech_use_num),
             )
             .await?;
         let now = self.clock().now();
         self.store.cancel_account(account_id, now)?;
         self.store.audit(
             "consent",
-            &account.account_num_masked,
+            &account.details.account_num_masked,
             "account cancelled",
             now,
         )?;

@@ -50,9 +50,9 @@ async fn registering_through_the_pages_caches_the_accounts_and_the_app_holds_no_
     let accounts = moa.store().accounts(env.id).unwrap();
     assert_eq!(accounts.len(), 3);
     assert!(
-        accounts
-            .iter()
-            .all(|a| a.fintech_use_num.len() == 24 && a.transfer_agreed_at.is_some())
+        accounts.iter().all(
+            |a| a.details.fintech_use_num.len() == 24 && a.details.transfer_agreed_at.is_some()
+        )
     );
     let env = moa.environment().await.unwrap();
     assert_eq!(env.user_name.as_deref(), Some("홍길동"));
@@ -109,7 +109,10 @@ async fn registering_again_adds_and_updates_but_never_duplicates() {
     let env = moa.environment().await.unwrap();
     let accounts = moa.store().accounts(env.id).unwrap();
     assert_eq!(accounts.len(), 3);
-    let mut fintech: Vec<_> = accounts.iter().map(|a| &a.fintech_use_num).collect();
+    let mut fintech: Vec<_> = accounts
+        .iter()
+        .map(|a| &a.details.fintech_use_num)
+        .collect();
     fintech.sort();
     fintech.dedup();
     assert_eq!(fintech.len(), 3, "each account once");
@@ -237,7 +240,7 @@ async fn cancelling_an_account_ends_it_at_the_server_and_the_center_and_on_the_d
             .iter()
             .map(|a| a.fintech_use_num.as_str())
             .collect::<Vec<_>>(),
-        vec![accounts[1].fintech_use_num.as_str()]
+        vec![accounts[1].details.fintech_use_num.as_str()]
     );
     let center = rusqlite::Connection::open_with_flags(
         dir.0.join("sandbox-center.db"),
@@ -253,8 +256,12 @@ async fn cancelling_an_account_ends_it_at_the_server_and_the_center_and_on_the_d
             )
             .unwrap()
     };
-    assert_eq!(state(&accounts[0].fintech_use_num), "09", "cancelled");
-    assert_eq!(state(&accounts[1].fintech_use_num), "01", "in use");
+    assert_eq!(
+        state(&accounts[0].details.fintech_use_num),
+        "09",
+        "cancelled"
+    );
+    assert_eq!(state(&accounts[1].details.fintech_use_num), "01", "in use");
     assert!(matches!(
         moa.cancel_account(accounts[0].id).await,
         Err(Error::NoSuchAccount(_))

@@ -29,7 +29,7 @@ async fn accounts_by_bank(moa: &Moa) -> HashMap<String, i64> {
         .accounts(env.id)
         .expect("accounts")
         .into_iter()
-        .map(|a| (a.bank_code, a.id))
+        .map(|a| (a.details.bank_code, a.id))
         .collect()
 }
 

@@ -67,7 +67,8 @@ async fn accounts(moa: &Moa) -> Vec<(AccountRecord, Numbered)> {
             let record = stored
                 .iter()
                 .find(|s| {
-                    s.bank_code == a.bank_code_std && s.account_num_masked.starts_with(prefix)
+                    s.details.bank_code == a.bank_code_std
+                        && s.details.account_num_masked.starts_with(prefix)
                 })
                 .cloned()
                 .expect("every chosen account is registered");
@@ -131,7 +132,7 @@ async fn a_transfer_between_own_accounts_completes_and_moves_exactly_the_amount(
         .await
         .unwrap();
     assert_eq!(preflight.recipient_name, "홍길동");
-    assert_eq!(preflight.recipient_bank_code, list[1].0.bank_code);
+    assert_eq!(preflight.recipient_bank_code, list[1].0.details.bank_code);
     assert!(preflight.available >= 12_000);
     assert_eq!(preflight.remaining_limit, 5_000_000);
     assert!(
@@ -173,7 +174,7 @@ async fn a_transfer_between_own_accounts_completes_and_moves_exactly_the_amount(
     assert_eq!(theirs.state, TransferState::Completed);
     assert_eq!(
         (theirs.idempotency_key.as_str(), theirs.amount),
-        (done.id.as_str(), 12_000)
+        (done.transfer.id.as_str(), 12_000)
     );
     common::assert_money_invariants(&moa, &opening).await;
 }
@@ -205,9 +206,9 @@ async fn a_transfer_to_someone_elses_account_checks_their_name_first() {
     );
     let done = moa.transfer(&preflight, None).await.unwrap();
     assert_eq!(done.state, TransferState::Completed, "{done:?}");
-    assert_eq!(done.to_holder_name, friend.account_holder_name);
+    assert_eq!(done.transfer.to_holder_name, friend.account_holder_name);
     assert!(
-        !done.to_account_num.contains(&friend.account_num),
+        !done.transfer.to_account_num.contains(&friend.account_num),
         "another person's number is kept masked"
     );
     let after = common::ledger(&moa).await;
@@ -299,9 +300,9 @@ async fn a_transfer_the_server_refuses_is_kept_here_as_failed_with_its_code() {
         request,
         from: list[0].0.clone(),
         recipient_name: "홍길동".into(),
-        recipient_bank_code: list[1].0.bank_code.clone(),
-        recipient_bank_name: list[1].0.bank_name.clone(),
-        recipient_account_masked: list[1].0.account_num_masked.clone(),
+        recipient_bank_code: list[1].0.details.bank_code.clone(),
+        recipient_bank_name: list[1].0.details.bank_name.clone(),
+        recipient_account_masked: list[1].0.details.account_num_masked.clone(),
         available: 0,
         remaining_limit: 0,
     };
@@ -366,9 +367,9 @@ async fn a_withdrawal_the_bank_refuses_ends_failed_with_nothing_moved() {
         request: own(list[3].0.id, list[1].0.id, 1_000),
         from: list[3].0.clone(),
         recipient_name: "홍길동".into(),
-        recipient_bank_code: list[1].0.bank_code.clone(),
-        recipient_bank_name: list[1].0.bank_name.clone(),
-        recipient_account_masked: list[1].0.account_num_masked.clone(),
+        recipient_bank_code: list[1].0.details.bank_code.clone(),
+        recipient_bank_name: list[1].0.details.bank_name.clone(),
+        recipient_account_masked: list[1].0.details.account_num_masked.clone(),
         available: 0,
         remaining_limit: 5_000_000,
     };
@@ -394,7 +395,7 @@ async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_serv
         environment_id: env.id,
         from_account: list[0].0.id,
         to_account: Some(list[1].0.id),
-        to_bank_code: list[1].0.bank_code.clone(),
+        to_bank_code: list[1].0.details.bank_code.clone(),
         to_account_num: String::new(),
         to_holder_name: "홍길동".into(),
         amount,
@@ -409,16 +410,16 @@ async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_serv
     // bank is slow, so the server is still at it when the app looks again.
     common::center(&moa)
         .await
-        .set_bank_latency(&list[1].0.bank_code, Some(300))
+        .set_bank_latency(&list[1].0.details.bank_code, Some(300))
         .await;
     let lost_answer = uuid::Uuid::new_v4().simple().to_string();
     moa.store()
         .create_transfer(&journal(&lost_answer, 6_000), moa.clock().now())
         .unwrap();
     let wire = api::TransferRequest {
-        from: list[0].0.fintech_use_num.clone(),
+        from: list[0].0.details.fintech_use_num.clone(),
         to: api::Recipient::Own {
-            fintech_use_num: list[1].0.fintech_use_num.clone(),
+            fintech_use_num: list[1].0.details.fintech_use_num.clone(),
         },
         amount: 6_000,
         memo: "생활비".into(),
@@ -435,7 +436,10 @@ async fn resuming_marks_a_transfer_never_sent_as_failed_and_follows_one_the_serv
     let (tx, rx) = mpsc::channel(16);
     let resumed = moa.resume_transfers(Some(tx)).await.unwrap();
     assert_eq!(
-        resumed.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        resumed
+            .iter()
+            .map(|t| t.transfer.id.as_str())
+            .collect::<Vec<_>>(),
         vec![never_sent.as_str(), lost_answer.as_str()],
         "both, oldest first"
     );
@@ -479,7 +483,7 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
         .unwrap();
     common::center(&moa)
         .await
-        .set_bank_status(&list[1].0.bank_code, "D")
+        .set_bank_status(&list[1].0.details.bank_code, "D")
         .await;
     let (tx, rx) = mpsc::channel(16);
     let done = tokio::time::timeout(Duration::from_secs(30), moa.transfer(&preflight, Some(tx)))
@@ -499,7 +503,7 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let log = moa.store().audit_log(20).unwrap();
     assert!(
         log.iter()
-            .any(|e| e.subject == done.id && e.detail == "refunded"),
+            .any(|e| e.subject == done.transfer.id && e.detail == "refunded"),
         "{log:?}"
     );
     // The money went out and came back: the person's accounts are as they were, and the

@@ -18,7 +18,7 @@ use crate::app::App;
 use crate::auth::Device;
 use crate::center::{CONSENT_WARNING, user_scopes};
 use crate::error::{Error, Result};
-use crate::store::AccountUpsert;
+use crate::store::AccountDetails;
 
 /// How long a consent flow may take from opening the pages to the callback.
 pub const PENDING_LIFE: TimeDelta = TimeDelta::minutes(10);
@@ -157,7 +157,7 @@ pub async fn complete(
         updated: 0,
     };
     for account in &me.res_list {
-        let upsert = AccountUpsert {
+        let upsert = AccountDetails {
             fintech_use_num: account.fintech_use_num.clone(),
             bank_code: account.bank_code_std.clone(),
             bank_name: account.bank_name.clone(),
@@ -226,11 +226,11 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
         .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
-    let fintech = account.fintech_use_num.clone();
+    let fintech = account.details.fintech_use_num.clone();
     let center = app.center();
     let token = center.user_token(person_id).await?;
     let mut scopes = vec![Scope::Inquiry];
-    if account.transfer_agreed_at.is_some() {
+    if account.details.transfer_agreed_at.is_some() {
         scopes.push(Scope::Transfer);
     }
     for scope in scopes {
@@ -246,7 +246,7 @@ pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) ->
     app.store()
         .audit(
             "consent",
-            &account.account_num_masked,
+            &account.details.account_num_masked,
             "account cancelled",
             now,
         )

@@ -214,15 +214,15 @@ async fn accounts(State(app): State<Arc<App>>, device: Device) -> Result<Json<Ve
         accounts
             .into_iter()
             .map(|a| api::Account {
-                fintech_use_num: a.fintech_use_num.to_string(),
-                bank_code: a.bank_code.to_string(),
-                bank_name: a.bank_name,
-                alias: a.alias,
-                account_num_masked: a.account_num_masked,
-                holder_name: a.holder_name,
-                account_type: a.account_type,
-                inquiry_agreed_at: a.inquiry_agreed_at,
-                transfer_agreed_at: a.transfer_agreed_at,
+                fintech_use_num: a.details.fintech_use_num.to_string(),
+                bank_code: a.details.bank_code.to_string(),
+                bank_name: a.details.bank_name,
+                alias: a.details.alias,
+                account_num_masked: a.details.account_num_masked,
+                holder_name: a.details.holder_name,
+                account_type: a.details.account_type,
+                inquiry_agreed_at: a.details.inquiry_agreed_at,
+                transfer_agreed_at: a.details.transfer_agreed_at,
             })
             .collect(),
     ))
@@ -359,7 +359,7 @@ async fn own_transfer(app: &App, person_id: i64, id: &str) -> Result<crate::stor
         .store()
         .transfer(id)
         .await?
-        .filter(|t| t.person_id == person_id)
+        .filter(|t| t.order.person_id == person_id)
         .ok_or(ErrorCode::NoSuchTransfer)?)
 }
 

@@ -78,7 +78,7 @@ use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::{
     AccountRecord, CallRecord, Change, Claim, JournalError, LegId, LegKind, NewTransfer,
-    PersonRecord, TransferRecord, TransferState,
+    PersonRecord, TransferOrder, TransferRecord, TransferState,
 };
 
 /// What one transfer may move at most (KFTC's default per-transfer withdraw limit).
@@ -285,7 +285,7 @@ fn requester(person: &PersonRecord, from: &AccountRecord) -> Requester {
     Requester {
         req_client_name: person.name.clone(),
         req_client: RequestingClient::FintechUseNum {
-            req_client_fintech_use_num: from.fintech_use_num.clone(),
+            req_client_fintech_use_num: from.details.fintech_use_num.clone(),
         },
         req_client_num: person.user_seq_no.clone(),
         transfer_purpose: TransferPurpose::Remittance,
@@ -342,7 +342,7 @@ async fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> R
         .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
-    if from.transfer_agreed_at.is_none() {
+    if from.details.transfer_agreed_at.is_none() {
         return Err(ErrorCode::NoTransferConsent.into());
     }
     let to = match &request.to {
@@ -507,7 +507,7 @@ pub async fn check(
             &user_token,
             &BalanceRequest {
                 bank_tran_id: center.next_bank_tran_id().await?,
-                fintech_use_num: resolved.from.fintech_use_num.clone(),
+                fintech_use_num: resolved.from.details.fintech_use_num.clone(),
             },
         )
         .await?;
@@ -523,7 +523,7 @@ pub async fn check(
     }
     let recipient = match &resolved.to {
         ResolvedTarget::Own(to) => ReceiveRecipient::FintechUseNum {
-            fintech_use_num: to.fintech_use_num.clone(),
+            fintech_use_num: to.details.fintech_use_num.clone(),
         },
         ResolvedTarget::External {
             bank_code,
@@ -584,7 +584,7 @@ pub async fn create(
         .transfer_by_key(person_id, idempotency_key)
         .await?
     {
-        return if known.request_hash == hash {
+        return if known.order.request_hash == hash {
             Ok((known, false))
         } else {
             Err(ErrorCode::IdempotencyConflict.into())
@@ -598,11 +598,11 @@ pub async fn create(
     }
     // The recipient's name the receive check gives is the one the deposit names.
     let holder = match &resolved.to {
-        ResolvedTarget::Own(to) => to.holder_name.clone(),
+        ResolvedTarget::Own(to) => to.details.holder_name.clone(),
         ResolvedTarget::External { .. } => check(app, person_id, request).await?.recipient_name,
     };
     let (to_account, to_bank_code, to_account_num) = match &resolved.to {
-        ResolvedTarget::Own(to) => (Some(to.id), to.bank_code.clone(), String::new()),
+        ResolvedTarget::Own(to) => (Some(to.id), to.details.bank_code.clone(), String::new()),
         ResolvedTarget::External {
             bank_code,
             account_num,
@@ -613,18 +613,20 @@ pub async fn create(
         .store()
         .create_transfer(
             &NewTransfer {
-                person_id,
-                idempotency_key: idempotency_key.to_owned(),
-                request_hash: hash.clone(),
-                from_account: resolved.from.id,
-                to_account,
-                to_bank_code,
-                to_account_num,
-                to_holder_name: holder,
-                amount: request.amount,
-                memo: request.memo.trim().to_owned(),
-                collection_account: settings.collection_account.clone(),
-                payout_account: settings.payout_account.clone(),
+                order: TransferOrder {
+                    person_id,
+                    idempotency_key: idempotency_key.to_owned(),
+                    request_hash: hash.clone(),
+                    from_account: resolved.from.id,
+                    to_account,
+                    to_bank_code,
+                    to_account_num,
+                    to_holder_name: holder,
+                    amount: request.amount,
+                    memo: request.memo.trim().to_owned(),
+                    collection_account: settings.collection_account.clone(),
+                    payout_account: settings.payout_account.clone(),
+                },
                 daily_limit: Some((start_of_business_day(app.clock().now()), DAILY_LIMIT)),
             },
             app.clock().now(),
@@ -633,7 +635,7 @@ pub async fn create(
     let Some((record, new)) = made else {
         return Err(ErrorCode::OverLimit.into());
     };
-    if !new && record.request_hash != hash {
+    if !new && record.order.request_hash != hash {
         return Err(ErrorCode::IdempotencyConflict.into());
     }
     if new {
@@ -859,8 +861,12 @@ impl Saga<'_> {
         answer: String,
     ) -> Result<()> {
         let request = match call {
-            "send" => format!("{} {} won", kind.as_str(), record.amount),
-            _ => format!("transfer/result {} {} won", kind.as_str(), record.amount),
+            "send" => format!("{} {} won", kind.as_str(), record.order.amount),
+            _ => format!(
+                "transfer/result {} {} won",
+                kind.as_str(),
+                record.order.amount
+            ),
         };
         let call = CallRecord {
             transfer_id: record.id.clone(),
@@ -887,18 +893,18 @@ impl Saga<'_> {
     }
 
     fn collection_account(&self, record: &TransferRecord) -> String {
-        if record.collection_account.is_empty() {
+        if record.order.collection_account.is_empty() {
             self.app.settings().collection_account.clone()
         } else {
-            record.collection_account.clone()
+            record.order.collection_account.clone()
         }
     }
 
     fn payout_account(&self, record: &TransferRecord) -> String {
-        if record.payout_account.is_empty() {
+        if record.order.payout_account.is_empty() {
             self.app.settings().payout_account.clone()
         } else {
-            record.payout_account.clone()
+            record.order.payout_account.clone()
         }
     }
 
@@ -906,7 +912,7 @@ impl Saga<'_> {
         Ok(self
             .app
             .store()
-            .person(record.person_id)
+            .person(record.order.person_id)
             .await?
             .ok_or(ErrorCode::NotLinked)?)
     }
@@ -1060,7 +1066,7 @@ impl Saga<'_> {
 
     async fn withdraw(&self, record: TransferRecord) -> Result<TransferRecord> {
         let person = self.person(&record).await?;
-        let from = self.account(record.from_account).await?;
+        let from = self.account(record.order.from_account).await?;
         let (id, leg) = self.new_leg().await?;
         let record = self
             .save(
@@ -1074,7 +1080,7 @@ impl Saga<'_> {
             .await?;
         self.hook(Step::BeforeWithdraw);
         let center = self.app.center();
-        let token = match center.user_token(record.person_id).await {
+        let token = match center.user_token(record.order.person_id).await {
             Ok(token) => token,
             // Nothing was sent.
             Err(e) => {
@@ -1086,16 +1092,16 @@ impl Saga<'_> {
             bank_tran_id: id,
             cntr_account_type: CntrAccountType::Account,
             cntr_account_num: self.collection_account(&record),
-            dps_print_content: printable(&memo_or_name(&record.memo, &person), 10),
-            fintech_use_num: from.fintech_use_num.clone(),
-            wd_print_content: Some(printable(&record.to_holder_name, 10)),
-            tran_amt: won(record.amount)?,
+            dps_print_content: printable(&memo_or_name(&record.order.memo, &person), 10),
+            fintech_use_num: from.details.fintech_use_num.clone(),
+            wd_print_content: Some(printable(&record.order.to_holder_name, 10)),
+            tran_amt: won(record.order.amount)?,
             requester: requester(&person, &from),
             sub_merchant: SubMerchant::default(),
-            recv_client_name: Some(printable(&record.to_holder_name, 20)),
-            recv_client_bank_code: Some(record.to_bank_code.clone()),
-            recv_client_account_num: (!record.to_account_num.is_empty())
-                .then(|| record.to_account_num.clone()),
+            recv_client_name: Some(printable(&record.order.to_holder_name, 20)),
+            recv_client_bank_code: Some(record.order.to_bank_code.clone()),
+            recv_client_account_num: (!record.order.to_account_num.is_empty())
+                .then(|| record.order.to_account_num.clone()),
         };
         let answer = center.client().withdraw(&token, &request).await;
         self.observe("withdraw", &answer);
@@ -1122,12 +1128,12 @@ impl Saga<'_> {
     }
 
     async fn deposit(&self, record: TransferRecord) -> Result<TransferRecord> {
-        let to = match record.to_account {
-            Some(id) => DepositTo::FintechUseNum(self.account(id).await?.fintech_use_num),
+        let to = match record.order.to_account {
+            Some(id) => DepositTo::FintechUseNum(self.account(id).await?.details.fintech_use_num),
             None => DepositTo::Account {
-                bank_code_std: record.to_bank_code.clone(),
-                account_num: record.to_account_num.clone(),
-                account_holder_name: record.to_holder_name.clone(),
+                bank_code_std: record.order.to_bank_code.clone(),
+                account_num: record.order.to_account_num.clone(),
+                account_holder_name: record.order.to_holder_name.clone(),
             },
         };
         // The `oob` token first: without one nothing is sent, and nothing is journaled as out.
@@ -1144,7 +1150,7 @@ impl Saga<'_> {
             )
             .await?;
         self.hook(Step::BeforeDeposit);
-        let memo = record.memo.clone();
+        let memo = record.order.memo.clone();
         let answer = self
             .send_deposit(&record, LegKind::Deposit, &token, (id, &leg), to, &memo)
             .await?;
@@ -1160,7 +1166,7 @@ impl Saga<'_> {
     }
 
     async fn refund(&self, record: TransferRecord) -> Result<TransferRecord> {
-        let from = self.account(record.from_account).await?;
+        let from = self.account(record.order.from_account).await?;
         let token = self.app.center().oob_token().await?;
         let (id, leg) = self.new_leg().await?;
         let record = self
@@ -1179,7 +1185,7 @@ impl Saga<'_> {
                 LegKind::Refund,
                 &token,
                 (id, &leg),
-                DepositTo::FintechUseNum(from.fintech_use_num.clone()),
+                DepositTo::FintechUseNum(from.details.fintech_use_num.clone()),
                 "모아 환불",
             )
             .await?;
@@ -1230,8 +1236,8 @@ impl Saga<'_> {
         // by taking it for refused.
         let prepared = async {
             let person = self.person(record).await?;
-            let from = self.account(record.from_account).await?;
-            Ok::<_, Error>((person, from, won(record.amount)?))
+            let from = self.account(record.order.from_account).await?;
+            Ok::<_, Error>((person, from, won(record.order.amount)?))
         }
         .await;
         let Ok((person, from, amount)) = prepared else {
@@ -1242,7 +1248,7 @@ impl Saga<'_> {
             cntr_account_num: self.payout_account(record),
             wd_pass_phrase: WdPassPhrase::new("NONE"),
             wd_print_content: printable(&person.name, 10),
-            name_check_option: if record.to_account.is_some() {
+            name_check_option: if record.order.to_account.is_some() {
                 NameCheckOption::Off
             } else {
                 NameCheckOption::On
@@ -1299,7 +1305,7 @@ impl Saga<'_> {
                         items: vec![TransferQuery {
                             org_bank_tran_id: bank_tran_id.clone(),
                             org_bank_tran_date: date,
-                            org_tran_amt: won(record.amount)?,
+                            org_tran_amt: won(record.order.amount)?,
                         }],
                     },
                 )
@@ -1350,29 +1356,29 @@ fn classify(answer: std::result::Result<Option<NaiveDate>, moa_openbanking::Erro
 pub async fn view(app: &App, record: &TransferRecord) -> Result<api::Transfer> {
     let from = app
         .store()
-        .account(record.from_account)
+        .account(record.order.from_account)
         .await?
         .ok_or(ErrorCode::Internal)?;
-    let to_fintech_use_num = match record.to_account {
+    let to_fintech_use_num = match record.order.to_account {
         Some(id) => app
             .store()
             .account(id)
             .await?
-            .map(|a| a.fintech_use_num.to_string()),
+            .map(|a| a.details.fintech_use_num.to_string()),
         None => None,
     };
     // Older journals hold the same `reason:code` form; a reason unknown here reads as internal.
     let failure = record.failure_code.as_deref().map(Failure::from_stored);
     Ok(api::Transfer {
         id: record.id.clone(),
-        idempotency_key: record.idempotency_key.clone(),
-        from: from.fintech_use_num.to_string(),
+        idempotency_key: record.order.idempotency_key.clone(),
+        from: from.details.fintech_use_num.to_string(),
         to_fintech_use_num,
-        to_bank_code: record.to_bank_code.to_string(),
-        to_account_masked: api::mask_account(&record.to_account_num),
-        to_holder_name: record.to_holder_name.clone(),
-        amount: record.amount,
-        memo: record.memo.clone(),
+        to_bank_code: record.order.to_bank_code.to_string(),
+        to_account_masked: api::mask_account(&record.order.to_account_num),
+        to_holder_name: record.order.to_holder_name.clone(),
+        amount: record.order.amount,
+        memo: record.order.memo.clone(),
         state: record.state,
         failure_code: failure.as_ref().map(|f| f.reason),
         failure_rsp_code: failure.and_then(|f| f.rsp_code),

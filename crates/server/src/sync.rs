@@ -209,7 +209,7 @@ impl Refresh {
     }
 
     async fn account(&self, account: &AccountRecord) -> api::BalanceOutcome {
-        let _permits = self.gate.enter(account.bank_code.as_str()).await;
+        let _permits = self.gate.enter(account.details.bank_code.as_str()).await;
         match self.ask(account).await {
             Ok((balance, available, product_name)) => api::BalanceOutcome::Fresh {
                 balance,
@@ -222,7 +222,7 @@ impl Refresh {
                     Error::Center(e)
                         if e.rsp_code().map(RspCode::kind) == Some(RspKind::BankError) =>
                     {
-                        self.bank_state(account.bank_code.as_str()).await
+                        self.bank_state(account.details.bank_code.as_str()).await
                     }
                     _ => None,
                 };
@@ -238,7 +238,7 @@ impl Refresh {
         let client = center
             .client()
             .with_timeout(self.app.options().sync.call_timeout);
-        let fintech_use_num = account.fintech_use_num.clone();
+        let fintech_use_num = account.details.fintech_use_num.clone();
         let mut token = center.user_token(self.person_id).await?;
         let mut renewed = false;
         loop {
@@ -288,14 +288,14 @@ pub async fn refresh_balances(
         .accounts(person_id)
         .await?
         .into_iter()
-        .filter(|a| a.inquiry_agreed_at.is_some())
+        .filter(|a| a.details.inquiry_agreed_at.is_some())
         .collect();
     let total = accounts.len();
     let refresh = Arc::new(Refresh {
         gate: Gate::new(
             app.options().sync.per_bank,
             app.options().sync.overall,
-            accounts.iter().map(|a| a.bank_code.as_str()),
+            accounts.iter().map(|a| a.details.bank_code.as_str()),
         ),
         app,
         person_id,
@@ -306,7 +306,7 @@ pub async fn refresh_balances(
         let refresh = refresh.clone();
         tasks.spawn(async move {
             let outcome = refresh.account(&account).await;
-            (account.fintech_use_num, outcome)
+            (account.details.fintech_use_num, outcome)
         });
     }
     let mut done = 0;
@@ -345,7 +345,7 @@ pub async fn history_page(
         .await?
         .filter(|a| a.is_active())
         .ok_or(ErrorCode::NoSuchAccount)?;
-    let fintech = account.fintech_use_num.clone();
+    let fintech = account.details.fintech_use_num.clone();
     let cursor = query.cursor.clone().unwrap_or_default();
     if cursor.len() > 200 {
         return Err(ErrorCode::BadRequest.into());

@@ -616,7 +616,9 @@ async fn history_of_an_unknown_or_another_persons_account_is_no_such_account() {
 #[tokio::test]
 async fn the_daily_limit_counts_what_the_day_already_moved() {
     use moa_server::saga::{DAILY_LIMIT, start_of_business_day};
-    use moa_server::store::{Change, LegId, NewTransfer, TransferState as Journaled};
+    use moa_server::store::{
+        Change, LegId, NewTransfer, TransferOrder, TransferState as Journaled,
+    };
     let sb = common::start().await;
     let device = sb.person(0).await;
     let accounts = device.accounts().await;
@@ -626,7 +628,7 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
     let rows = store.accounts(person).await.expect("accounts");
     let row = |fin: &str| {
         rows.iter()
-            .find(|a| a.fintech_use_num.as_str() == fin)
+            .find(|a| a.details.fintech_use_num.as_str() == fin)
             .expect("the account's row")
             .id
     };
@@ -635,18 +637,20 @@ async fn the_daily_limit_counts_what_the_day_already_moved() {
     let (earlier, _) = store
         .create_transfer(
             &NewTransfer {
-                person_id: person,
-                idempotency_key: "earlier-today".into(),
-                request_hash: String::new(),
-                from_account: row(&main),
-                to_account: Some(row(&spending)),
-                to_bank_code: BankCode::parse("088").expect("a bank code"),
-                to_account_num: String::new(),
-                to_holder_name: "홍길동".into(),
-                amount: DAILY_LIMIT - 5_000,
-                memo: String::new(),
-                collection_account: String::new(),
-                payout_account: String::new(),
+                order: TransferOrder {
+                    person_id: person,
+                    idempotency_key: "earlier-today".into(),
+                    request_hash: String::new(),
+                    from_account: row(&main),
+                    to_account: Some(row(&spending)),
+                    to_bank_code: BankCode::parse("088").expect("a bank code"),
+                    to_account_num: String::new(),
+                    to_holder_name: "홍길동".into(),
+                    amount: DAILY_LIMIT - 5_000,
+                    memo: String::new(),
+                    collection_account: String::new(),
+                    payout_account: String::new(),
+                },
                 daily_limit: Some((start_of_business_day(now), DAILY_LIMIT)),
             },
             now,

@@ -21,6 +21,7 @@ use moa_server::api::{self, ErrorCode};
 use moa_server::saga::{Hooks, Step};
 use moa_server::store::{
     AccountRecord, CallRecord, Change, Claim, JournalError, LegId, LegKind, NewTransfer, Store,
+    TransferOrder,
 };
 use moa_server::{App, Options};
 
@@ -66,18 +67,20 @@ fn new_transfer(
     daily_limit: Option<(chrono::DateTime<chrono::Utc>, i64)>,
 ) -> NewTransfer {
     NewTransfer {
-        person_id: person,
-        idempotency_key: idempotency_key.into(),
-        request_hash: String::new(),
-        from_account: rows[0].id,
-        to_account: Some(rows[1].id),
-        to_bank_code: rows[1].bank_code.clone(),
-        to_account_num: String::new(),
-        to_holder_name: "홍길동".into(),
-        amount,
-        memo: String::new(),
-        collection_account: String::new(),
-        payout_account: String::new(),
+        order: TransferOrder {
+            person_id: person,
+            idempotency_key: idempotency_key.into(),
+            request_hash: String::new(),
+            from_account: rows[0].id,
+            to_account: Some(rows[1].id),
+            to_bank_code: rows[1].details.bank_code.clone(),
+            to_account_num: String::new(),
+            to_holder_name: "홍길동".into(),
+            amount,
+            memo: String::new(),
+            collection_account: String::new(),
+            payout_account: String::new(),
+        },
         daily_limit,
     }
 }

@@ -400,7 +400,7 @@ async fn a_target_bank_in_outage_ends_refunded_and_says_why() {
     let after = admin.ledger().await;
     let (status, body) = device
         .transfer(
-            &record.idempotency_key,
+            &record.order.idempotency_key,
             &own_transfer(&accounts[0], &accounts[1], AMOUNT),
         )
         .await;

@@ -13,13 +13,25 @@ pub struct AccountRecord {
     pub id: i64,
     /// Environment row id.
     pub environment_id: i64,
+    /// What registration learned of it (and the person's own name for it, once they gave one).
+    #[serde(flatten)]
+    pub details: AccountDetails,
+    /// `active` or `cancelled`.
+    pub state: String,
+}
+
+/// What registration learns of an account from `user/me`: what [`Store::upsert_account`]
+/// writes, and what an [`AccountRecord`] holds besides its ids and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountDetails {
     /// 24-digit fintech use number.
     pub fintech_use_num: String,
     /// Bank code.
     pub bank_code: String,
     /// Bank name.
     pub bank_name: String,
-    /// The person's name for it.
+    /// The account's name: the center's alias, if any, until the person gives their own
+    /// ([`Store::set_alias`]). An empty one in an upsert keeps the name already stored.
     pub alias: String,
     /// Masked number, e.g. `1002123456***`.
     pub account_num_masked: String,
@@ -30,31 +42,6 @@ pub struct AccountRecord {
     /// When inquiry consent was given, if it was.
     pub inquiry_agreed_at: Option<DateTime<Utc>>,
     /// When transfer (withdraw) consent was given, if it was.
-    pub transfer_agreed_at: Option<DateTime<Utc>>,
-    /// `active` or `cancelled`.
-    pub state: String,
-}
-
-/// What registration learned of an account from `user/me`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountUpsert {
-    /// 24-digit fintech use number.
-    pub fintech_use_num: String,
-    /// Bank code.
-    pub bank_code: String,
-    /// Bank name.
-    pub bank_name: String,
-    /// The center's alias, if any.
-    pub alias: String,
-    /// Masked number.
-    pub account_num_masked: String,
-    /// Holder's name.
-    pub holder_name: String,
-    /// Account type code.
-    pub account_type: String,
-    /// Inquiry consent time.
-    pub inquiry_agreed_at: Option<DateTime<Utc>>,
-    /// Transfer consent time.
     pub transfer_agreed_at: Option<DateTime<Utc>>,
 }
 
@@ -80,15 +67,17 @@ impl Store {
             AccountRecord {
                 id: r.get(0)?,
                 environment_id: r.get(1)?,
-                fintech_use_num: r.get(2)?,
-                bank_code: r.get(3)?,
-                bank_name: r.get(4)?,
-                alias: r.get(5)?,
-                account_num_masked: r.get(6)?,
-                holder_name: r.get(7)?,
-                account_type: r.get(8)?,
-                inquiry_agreed_at: None,
-                transfer_agreed_at: None,
+                details: AccountDetails {
+                    fintech_use_num: r.get(2)?,
+                    bank_code: r.get(3)?,
+                    bank_name: r.get(4)?,
+                    alias: r.get(5)?,
+                    account_num_masked: r.get(6)?,
+                    holder_name: r.get(7)?,
+                    account_type: r.get(8)?,
+                    inquiry_agreed_at: None,
+                    transfer_agreed_at: None,
+                },
                 state: r.get(11)?,
             },
             r.get(9)?,
@@ -100,8 +89,8 @@ impl Store {
         raw: (AccountRecord, Option<String>, Option<String>),
     ) -> Result<AccountRecord> {
         let (mut account, inquiry, transfer) = raw;
-        account.inquiry_agreed_at = parse_ts(inquiry)?;
-        account.transfer_agreed_at = parse_ts(transfer)?;
+        account.details.inquiry_agreed_at = parse_ts(inquiry)?;
+        account.details.transfer_agreed_at = parse_ts(transfer)?;
         Ok(account)
     }
 
@@ -110,7 +99,7 @@ impl Store {
     pub fn upsert_account(
         &self,
         environment_id: i64,
-        a: &AccountUpsert,
+        a: &AccountDetails,
         now: DateTime<Utc>,
     ) -> Result<(i64, Upserted)> {
         let conn = self.lock();
@@ -123,27 +112,32 @@ impl Store {
             .optional()?;
         let inquiry = a.inquiry_agreed_at.as_ref().map(ts);
         let transfer = a.transfer_agreed_at.as_ref().map(ts);
+        let now = ts(&now);
+        // Both statements take the same values: the account's key (its environment and fintech
+        // number, unique together), what registration learned of it, and the time.
+        let values = params![
+            environment_id,
+            a.fintech_use_num,
+            a.bank_code,
+            a.bank_name,
+            a.alias,
+            a.account_num_masked,
+            a.holder_name,
+            a.account_type,
+            inquiry,
+            transfer,
+            now
+        ];
         match existing {
             Some(id) => {
                 conn.execute(
-                    "UPDATE accounts SET bank_code = ?2, bank_name = ?3,
-                        alias = CASE WHEN ?4 = '' THEN alias ELSE ?4 END,
-                        account_num_masked = ?5, holder_name = ?6, account_type = ?7,
-                        inquiry_agreed_at = ?8, transfer_agreed_at = ?9, state = 'active',
-                        updated_at = ?10
-                     WHERE id = ?1",
-                    params![
-                        id,
-                        a.bank_code,
-                        a.bank_name,
-                        a.alias,
-                        a.account_num_masked,
-                        a.holder_name,
-                        a.account_type,
-                        inquiry,
-                        transfer,
-                        ts(&now)
-                    ],
+                    "UPDATE accounts SET bank_code = ?3, bank_name = ?4,
+                        alias = CASE WHEN ?5 = '' THEN alias ELSE ?5 END,
+                        account_num_masked = ?6, holder_name = ?7, account_type = ?8,
+                        inquiry_agreed_at = ?9, transfer_agreed_at = ?10, state = 'active',
+                        updated_at = ?11
+                     WHERE environment_id = ?1 AND fintech_use_num = ?2",
+                    values,
                 )?;
                 Ok((id, Upserted::Updated))
             }
@@ -153,19 +147,7 @@ impl Store {
                         alias, account_num_masked, holder_name, account_type, inquiry_agreed_at,
                         transfer_agreed_at, registered_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
-                    params![
-                        environment_id,
-                        a.fintech_use_num,
-                        a.bank_code,
-                        a.bank_name,
-                        a.alias,
-                        a.account_num_masked,
-                        a.holder_name,
-                        a.account_type,
-                        inquiry,
-                        transfer,
-                        ts(&now)
-                    ],
+                    values,
                 )?;
                 Ok((conn.last_insert_rowid(), Upserted::Added))
             }
@@ -250,6 +232,6 @@ mod tests {
         assert_eq!((same, second), (id, Upserted::Updated));
         let listed = store.accounts(env).unwrap();
         assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].transfer_agreed_at, Some(now()));
+        assert_eq!(listed[0].details.transfer_agreed_at, Some(now()));
     }
 }

@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-pub use accounts::{AccountRecord, AccountUpsert, Upserted};
+pub use accounts::{AccountDetails, AccountRecord, Upserted};
 pub use audit::AuditEntry;
 pub use balances::BalanceRecord;
 pub use environments::{EnvironmentKind, EnvironmentRecord};
@@ -181,8 +181,8 @@ pub(crate) mod fixtures {
             .unwrap()
     }
 
-    pub(crate) fn account(fintech: &str) -> AccountUpsert {
-        AccountUpsert {
+    pub(crate) fn account(fintech: &str) -> AccountDetails {
+        AccountDetails {
             fintech_use_num: fintech.into(),
             bank_code: "004".into(),
             bank_name: "KB국민은행".into(),

@@ -303,9 +303,9 @@ async fn history_failure(
     account: &AccountRecord,
 ) -> StaleReason {
     match error {
-        Error::Server(api::ErrorCode::BankRefused) => {
-            StaleReason::of_code(refusal_code(banks.of(server, &account.bank_code).await))
-        }
+        Error::Server(api::ErrorCode::BankRefused) => StaleReason::of_code(refusal_code(
+            banks.of(server, &account.details.bank_code).await,
+        )),
         other => StaleReason::of(other),
     }
 }
@@ -339,7 +339,7 @@ async fn history_of(
     let truncated = loop {
         let mut path = format!(
             "/v1/accounts/{}/history?from={from}&to={to}",
-            account.fintech_use_num
+            account.details.fintech_use_num
         );
         if let Some(cursor) = &cursor {
             path.push_str("&cursor=");
@@ -434,7 +434,7 @@ impl Moa {
         let total = accounts.len();
         let by_fintech: HashMap<String, i64> = accounts
             .iter()
-            .map(|a| (a.fintech_use_num.clone(), a.id))
+            .map(|a| (a.details.fintech_use_num.clone(), a.id))
             .collect();
         let (tx, mut rx) = mpsc::unbounded_channel();
         let streamed = {
@@ -625,7 +625,7 @@ impl Moa {
         let gate = Arc::new(Gate::new(
             limits.per_bank,
             limits.history_accounts,
-            accounts.iter().map(|a| a.bank_code.as_str()),
+            accounts.iter().map(|a| a.details.bank_code.as_str()),
         ));
         let (today, now) = (self.clock().today_kst(), self.clock().now());
         let banks = Arc::new(BankStates::default());
@@ -639,7 +639,7 @@ impl Moa {
                 banks.clone(),
             );
             tasks.spawn(async move {
-                let _permits = gate.enter(&account.bank_code).await;
+                let _permits = gate.enter(&account.details.bank_code).await;
                 let outcome = match history_of(&server, &store, &limits, today, now, &account).await
                 {
                     Ok(synced) => HistoryOutcome::Synced(synced),

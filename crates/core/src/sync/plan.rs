@@ -13,7 +13,7 @@ use crate::store::{AccountRecord, HistoryRow};
 /// Whether a sync covers `account`: one with inquiry consent. (The store lists only the active
 /// environment's active accounts.)
 pub fn syncs(account: &AccountRecord) -> bool {
-    account.inquiry_agreed_at.is_some()
+    account.details.inquiry_agreed_at.is_some()
 }
 
 /// What a bank's refusal means, given the state the center announces for it: a bank in outage,
@@ -84,6 +84,7 @@ pub fn whole_days(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::AccountDetails;
 
     #[test]
     fn a_page_refused_as_too_many_requests_is_asked_again_later_six_times_at_most() {
@@ -181,15 +182,17 @@ mod tests {
         let account = |inquiry_agreed_at| AccountRecord {
             id: 1,
             environment_id: 1,
-            fintech_use_num: "1".into(),
-            bank_code: "004".into(),
-            bank_name: String::new(),
-            alias: String::new(),
-            account_num_masked: String::new(),
-            holder_name: String::new(),
-            account_type: "1".into(),
-            inquiry_agreed_at,
-            transfer_agreed_at: None,
+            details: AccountDetails {
+                fintech_use_num: "1".into(),
+                bank_code: "004".into(),
+                bank_name: String::new(),
+                alias: String::new(),
+                account_num_masked: String::new(),
+                holder_name: String::new(),
+                account_type: "1".into(),
+                inquiry_agreed_at,
+                transfer_agreed_at: None,
+            },
             state: "active".into(),
         };
         assert!(syncs(&account(Some(chrono::Utc::now()))));

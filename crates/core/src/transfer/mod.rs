@@ -93,7 +93,10 @@ impl Moa {
         let from = self.active_account(env_id, request.from_account)?;
         let to = match &request.to {
             Recipient::Own { account_id } => api::Recipient::Own {
-                fintech_use_num: self.active_account(env_id, *account_id)?.fintech_use_num,
+                fintech_use_num: self
+                    .active_account(env_id, *account_id)?
+                    .details
+                    .fintech_use_num,
             },
             Recipient::External {
                 bank_code,
@@ -104,7 +107,7 @@ impl Moa {
             },
         };
         Ok(api::TransferRequest {
-            from: from.fintech_use_num,
+            from: from.details.fintech_use_num,
             to,
             amount: request.amount,
             memo: rules::memo_as_sent(&request.memo).to_owned(),
@@ -170,8 +173,8 @@ impl Moa {
         )?;
         self.store().audit(
             "transfer",
-            &record.id,
-            &format!("asked: {} won", record.amount),
+            &record.transfer.id,
+            &format!("asked: {} won", record.transfer.amount),
             now,
         )?;
         let server = self.server().await?;
@@ -277,13 +280,14 @@ impl Moa {
         let known: Vec<api::Transfer> = self.server().await?.get("/v1/transfers").await?;
         let mut out = Vec::new();
         for record in open {
-            match known.iter().find(|t| t.idempotency_key == record.id) {
+            let id = record.transfer.id.as_str();
+            match known.iter().find(|t| t.idempotency_key == id) {
                 Some(view) if view.state.is_final() => {
-                    out.push(self.apply(&record.id, view, &events).await?);
+                    out.push(self.apply(id, view, &events).await?);
                 }
-                Some(view) => out.push(self.follow(&record.id, view, events.clone()).await?),
+                Some(view) => out.push(self.follow(id, view, events.clone()).await?),
                 None => out.push(self.store().set_transfer_state(
-                    &record.id,
+                    id,
                     None,
                     TransferState::Failed,
                     Some((Code::NotSent, None)),

@@ -13,24 +13,8 @@ pub struct AccountRecord {
     pub id: i64,
     /// Whose it is.
     pub person_id: i64,
-    /// The center's 24-digit handle of the account.
-    pub fintech_use_num: FintechUseNum,
-    /// Bank code.
-    pub bank_code: BankCode,
-    /// Bank name.
-    pub bank_name: String,
-    /// The person's name for it at the center.
-    pub alias: String,
-    /// The masked account number.
-    pub account_num_masked: String,
-    /// The holder's name.
-    pub holder_name: String,
-    /// The account type code.
-    pub account_type: String,
-    /// When inquiry consent was given.
-    pub inquiry_agreed_at: Option<DateTime<Utc>>,
-    /// When transfer consent was given.
-    pub transfer_agreed_at: Option<DateTime<Utc>>,
+    /// What `user/me` said of it when it was last registered.
+    pub details: AccountDetails,
     /// Registered, or cancelled by the person.
     pub state: AccountState,
 }
@@ -68,46 +52,52 @@ impl AccountState {
     }
 }
 
-/// An account from `user/me`, to add or update.
+/// An account as `user/me` lists it: what [`Store::upsert_account`] writes, and what an
+/// [`AccountRecord`] holds besides its ids and state.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountUpsert {
-    /// The center's handle.
+pub struct AccountDetails {
+    /// The center's 24-digit handle of the account.
     pub fintech_use_num: FintechUseNum,
     /// Bank code.
     pub bank_code: BankCode,
     /// Bank name.
     pub bank_name: String,
-    /// Alias.
+    /// The person's name for it at the center.
     pub alias: String,
-    /// Masked number.
+    /// The masked account number.
     pub account_num_masked: String,
-    /// Holder.
+    /// The holder's name.
     pub holder_name: String,
-    /// Type code.
+    /// The account type code.
     pub account_type: String,
-    /// Inquiry consent.
+    /// When inquiry consent was given.
     pub inquiry_agreed_at: Option<DateTime<Utc>>,
-    /// Transfer consent.
+    /// When transfer consent was given.
     pub transfer_agreed_at: Option<DateTime<Utc>>,
 }
 
+/// The columns [`account`] reads, in its order.
 const COLUMNS: &str = "id, person_id, fintech_use_num, bank_code, bank_name, alias,
     account_num_masked, holder_name, account_type, inquiry_agreed_at, transfer_agreed_at, state";
 
+/// The account in a row of [`COLUMNS`].
 fn account(r: &Row) -> Result<AccountRecord> {
     Ok(AccountRecord {
         id: r.i64(0)?,
         person_id: r.i64(1)?,
-        fintech_use_num: FintechUseNum::parse(&r.text(2)?)
-            .map_err(|_| StoreError::Corrupt("fintech_use_num"))?,
-        bank_code: BankCode::parse(&r.text(3)?).map_err(|_| StoreError::Corrupt("bank_code"))?,
-        bank_name: r.text(4)?,
-        alias: r.text(5)?,
-        account_num_masked: r.text(6)?,
-        holder_name: r.text(7)?,
-        account_type: r.text(8)?,
-        inquiry_agreed_at: parse_ts(r.opt_text(9)?)?,
-        transfer_agreed_at: parse_ts(r.opt_text(10)?)?,
+        details: AccountDetails {
+            fintech_use_num: FintechUseNum::parse(&r.text(2)?)
+                .map_err(|_| StoreError::Corrupt("fintech_use_num"))?,
+            bank_code: BankCode::parse(&r.text(3)?)
+                .map_err(|_| StoreError::Corrupt("bank_code"))?,
+            bank_name: r.text(4)?,
+            alias: r.text(5)?,
+            account_num_masked: r.text(6)?,
+            holder_name: r.text(7)?,
+            account_type: r.text(8)?,
+            inquiry_agreed_at: parse_ts(r.opt_text(9)?)?,
+            transfer_agreed_at: parse_ts(r.opt_text(10)?)?,
+        },
         state: AccountState::parse(&r.text(11)?).ok_or(StoreError::Corrupt("account state"))?,
     })
 }
@@ -117,7 +107,7 @@ impl Store {
     pub async fn upsert_account(
         &self,
         person_id: i64,
-        a: &AccountUpsert,
+        a: &AccountDetails,
         now: DateTime<Utc>,
     ) -> Result<bool> {
         let mut tx = self.db().begin().await?;

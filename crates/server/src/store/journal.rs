@@ -168,11 +168,11 @@ impl LegId {
     }
 }
 
-/// One transfer as the journal holds it.
+/// A transfer as the person asked for it, with the institution's accounts it passes through:
+/// what [`Store::create_transfer`] journals, and what every [`TransferRecord`] carries from then
+/// on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TransferRecord {
-    /// Its id (a UUID).
-    pub id: String,
+pub struct TransferOrder {
     /// Whose it is.
     pub person_id: i64,
     /// The app's idempotency key.
@@ -189,10 +189,23 @@ pub struct TransferRecord {
     pub to_account_num: String,
     /// The recipient's name as the receive check gave it.
     pub to_holder_name: String,
-    /// Whole won.
+    /// Whole won, above zero.
     pub amount: i64,
     /// The person's memo.
     pub memo: String,
+    /// The institution's collection account when the transfer was made (withdraws go there).
+    pub collection_account: String,
+    /// The institution's payout account when the transfer was made (deposits come from it).
+    pub payout_account: String,
+}
+
+/// One transfer as the journal holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    /// Its id (a UUID).
+    pub id: String,
+    /// What was asked.
+    pub order: TransferOrder,
     /// Where it stands.
     pub state: TransferState,
     /// Bumped by every change: a writer that read an older version is refused.
@@ -209,10 +222,6 @@ pub struct TransferRecord {
     pub checks: u32,
     /// When to ask about the leg out next; `None` when nothing waits.
     pub next_check_at: Option<DateTime<Utc>>,
-    /// The institution's collection account when the transfer was made (withdraws go there).
-    pub collection_account: String,
-    /// The institution's payout account when the transfer was made (deposits come from it).
-    pub payout_account: String,
     /// Why it failed or is being refunded: a stable code.
     pub failure_code: Option<String>,
     /// When it was asked for.
@@ -224,30 +233,8 @@ pub struct TransferRecord {
 /// A new transfer for the journal.
 #[derive(Debug, Clone)]
 pub struct NewTransfer {
-    /// Whose it is.
-    pub person_id: i64,
-    /// The app's idempotency key.
-    pub idempotency_key: String,
-    /// A hash of the request.
-    pub request_hash: String,
-    /// Source account row id.
-    pub from_account: i64,
-    /// Target account row id for the person's own account.
-    pub to_account: Option<i64>,
-    /// Target bank code.
-    pub to_bank_code: BankCode,
-    /// Target account number for someone else's account.
-    pub to_account_num: String,
-    /// Recipient's name.
-    pub to_holder_name: String,
-    /// Whole won, above zero.
-    pub amount: i64,
-    /// Memo.
-    pub memo: String,
-    /// The institution's collection account now.
-    pub collection_account: String,
-    /// The institution's payout account now.
-    pub payout_account: String,
+    /// What is asked.
+    pub order: TransferOrder,
     /// Refuse the transfer when what left the person's accounts since `.0`, with this one,
     /// would pass `.1` won: checked in the transaction that journals it, so transfers made side
     /// by side cannot pass the limit together.
@@ -309,12 +296,14 @@ fn leg(id: Option<String>, date: Option<String>, dated: bool) -> Result<Option<L
     }
 }
 
+/// The columns [`record`] reads, in its order.
 const COLUMNS: &str = "id, person_id, idempotency_key, request_hash, from_account, to_account,
     to_bank_code, to_account_num, to_holder_name, amount, memo, state, version, withdraw_id,
     withdraw_date, deposit_id, deposit_date, refund_id, refund_date, deposit_attempts,
     failure_code, created_at, updated_at, withdraw_dated, deposit_dated, refund_dated, checks,
     next_check_at, collection_account, payout_account";
 
+/// The transfer in a row of [`COLUMNS`].
 fn record(r: &Row) -> Result<TransferRecord> {
     let state = r.text(11)?;
     let time = |i: usize| -> Result<DateTime<Utc>> {
@@ -322,17 +311,21 @@ fn record(r: &Row) -> Result<TransferRecord> {
     };
     Ok(TransferRecord {
         id: r.text(0)?,
-        person_id: r.i64(1)?,
-        idempotency_key: r.text(2)?,
-        request_hash: r.text(3)?,
-        from_account: r.i64(4)?,
-        to_account: r.opt_i64(5)?,
-        to_bank_code: BankCode::parse(&r.text(6)?)
-            .map_err(|_| StoreError::Corrupt("to_bank_code"))?,
-        to_account_num: r.text(7)?,
-        to_holder_name: r.text(8)?,
-        amount: r.i64(9)?,
-        memo: r.text(10)?,
+        order: TransferOrder {
+            person_id: r.i64(1)?,
+            idempotency_key: r.text(2)?,
+            request_hash: r.text(3)?,
+            from_account: r.i64(4)?,
+            to_account: r.opt_i64(5)?,
+            to_bank_code: BankCode::parse(&r.text(6)?)
+                .map_err(|_| StoreError::Corrupt("to_bank_code"))?,
+            to_account_num: r.text(7)?,
+            to_holder_name: r.text(8)?,
+            amount: r.i64(9)?,
+            memo: r.text(10)?,
+            collection_account: r.text(28)?,
+            payout_account: r.text(29)?,
+        },
         state: TransferState::parse(&state).ok_or(StoreError::Corrupt("transfer state"))?,
         version: r.i64(12)?,
         withdraw: leg(r.opt_text(13)?, r.opt_text(14)?, r.flag(23)?)?,
@@ -344,8 +337,6 @@ fn record(r: &Row) -> Result<TransferRecord> {
         updated_at: time(22)?,
         checks: u32::try_from(r.i64(26)?).map_err(|_| StoreError::Corrupt("count"))?,
         next_check_at: super::parse_ts(r.opt_text(27)?)?,
-        collection_account: r.text(28)?,
-        payout_account: r.text(29)?,
     })
 }
 
@@ -392,6 +383,7 @@ impl Store {
         t: &NewTransfer,
         now: DateTime<Utc>,
     ) -> Result<Option<(TransferRecord, bool)>> {
+        let order = &t.order;
         let id = uuid::Uuid::new_v4().to_string();
         let at = ts(&now);
         let mut tx = self.db().begin().await?;
@@ -402,21 +394,21 @@ impl Store {
             // transaction holds the whole file already.
             tx.query(
                 "SELECT id FROM people WHERE id = ?1 FOR UPDATE",
-                params![t.person_id],
+                params![order.person_id],
             )
             .await?;
         }
         let known = tx
             .query_opt(
                 "SELECT id FROM transfers WHERE person_id = ?1 AND idempotency_key = ?2",
-                params![t.person_id, t.idempotency_key.as_str()],
+                params![order.person_id, order.idempotency_key.as_str()],
             )
             .await?;
         if known.is_none()
             && let Some((since, limit)) = t.daily_limit
-            && transferred_since_on(&mut tx, t.person_id, since)
+            && transferred_since_on(&mut tx, order.person_id, since)
                 .await?
-                .saturating_add(t.amount)
+                .saturating_add(order.amount)
                 > limit
         {
             return Ok(None);
@@ -431,32 +423,32 @@ impl Store {
                  ON CONFLICT (person_id, idempotency_key) DO NOTHING",
                 params![
                     id.as_str(),
-                    t.person_id,
-                    t.idempotency_key.as_str(),
-                    t.request_hash.as_str(),
-                    t.from_account,
-                    t.to_account,
-                    t.to_bank_code.as_str(),
-                    t.to_account_num.as_str(),
-                    t.to_holder_name.as_str(),
-                    t.amount,
-                    t.memo.as_str(),
+                    order.person_id,
+                    order.idempotency_key.as_str(),
+                    order.request_hash.as_str(),
+                    order.from_account,
+                    order.to_account,
+                    order.to_bank_code.as_str(),
+                    order.to_account_num.as_str(),
+                    order.to_holder_name.as_str(),
+                    order.amount,
+                    order.memo.as_str(),
                     at.as_str(),
-                    t.collection_account.as_str(),
-                    t.payout_account.as_str()
+                    order.collection_account.as_str(),
+                    order.payout_account.as_str()
                 ],
             )
             .await?
             == 1;
         if inserted {
-            let detail = format!("created: {} won", t.amount);
+            let detail = format!("created: {} won", order.amount);
             audit_on(&mut tx, "transfer", &id, &detail, now).await?;
         }
         tx.commit().await?;
         let found = if inserted {
             self.transfer(&id).await?
         } else {
-            self.transfer_by_key(t.person_id, &t.idempotency_key)
+            self.transfer_by_key(order.person_id, &order.idempotency_key)
                 .await?
         };
         Ok(Some((

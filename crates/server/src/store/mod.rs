@@ -18,12 +18,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-pub use accounts::{AccountRecord, AccountState, AccountUpsert};
+pub use accounts::{AccountDetails, AccountRecord, AccountState};
 pub use audit::AuditEntry;
 pub use claims::Claim;
 pub use devices::{DeviceRecord, PendingRegistration};
 pub use journal::{
-    CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, TransferRecord, TransferState,
+    CallRecord, Change, JournalError, LegId, LegKind, NewTransfer, TransferOrder, TransferRecord,
+    TransferState,
 };
 pub use people::PersonRecord;
 

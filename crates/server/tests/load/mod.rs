@@ -673,7 +673,10 @@ impl Cluster {
         let mut by_key: HashMap<(i64, &str), Vec<&str>> = HashMap::new();
         for record in journal {
             by_key
-                .entry((record.person_id, record.idempotency_key.as_str()))
+                .entry((
+                    record.order.person_id,
+                    record.order.idempotency_key.as_str(),
+                ))
                 .or_default()
                 .push(record.id.as_str());
         }
@@ -681,7 +684,7 @@ impl Cluster {
         assert!(twice.is_empty(), "keys journaled twice: {twice:?}");
         let journaled: HashMap<&str, &str> = journal
             .iter()
-            .map(|r| (r.idempotency_key.as_str(), r.id.as_str()))
+            .map(|r| (r.order.idempotency_key.as_str(), r.id.as_str()))
             .collect();
         for made in &self.made {
             assert_eq!(
