@@ -19,6 +19,12 @@ const DEVICE_KEY: SecretKey<'static> = SecretKey {
 };
 
 /// Every file of the app's own store (the database and its write-ahead log).
+/// Whom moa-server knows the app's device as.
+async fn server_me(moa: &Moa) -> Result<api::Me, Error> {
+    let server = moa.server().await.expect("the app's server");
+    server.get("/v1/me").await
+}
+
 /// The accounts moa-server holds for the app's person.
 async fn server_accounts(moa: &Moa) -> Vec<api::Account> {
     let server = moa.server().await.expect("the app's server");
@@ -150,13 +156,9 @@ async fn a_refusal_or_a_forged_callback_leaves_everything_as_it_was() {
     assert_eq!(env.user_name, None);
     assert_eq!(vault.len(), 1, "only the device key");
     assert!(common::kftc_tokens(&dir).is_empty(), "no token was issued");
-    let me = moa
-        .server()
+    let me = server_me(&moa)
         .await
-        .unwrap()
-        .get::<api::Me>("/v1/me")
-        .await
-        .unwrap_err();
+        .expect_err("moa-server knows no person");
     assert_eq!(
         me.code(),
         "not_registered",
@@ -209,13 +211,9 @@ async fn a_restart_with_the_same_vault_is_the_same_device_and_a_new_vault_is_not
         other.get(DEVICE_KEY).unwrap().as_deref(),
         Some(device.as_str())
     );
-    let me = moa
-        .server()
+    let me = server_me(&moa)
         .await
-        .unwrap()
-        .get::<api::Me>("/v1/me")
-        .await
-        .unwrap_err();
+        .expect_err("moa-server knows no person");
     assert!(matches!(me, Error::Server(ErrorCode::NotLinked)), "{me:?}");
     moa.close().await;
 }
@@ -293,13 +291,9 @@ async fn signing_out_clears_the_dashboard_and_the_servers_tokens_but_keeps_the_d
         common::kftc_tokens(&dir).is_empty(),
         "the server forgot them"
     );
-    let me = moa
-        .server()
+    let me = server_me(&moa)
         .await
-        .unwrap()
-        .get::<api::Me>("/v1/me")
-        .await
-        .unwrap_err();
+        .expect_err("moa-server knows no person");
     assert_eq!(me.code(), "not_registered");
     let health = moa.consent_health().await.unwrap();
     assert!(health.renew_soon && health.expires_at.is_none() && health.days_left.is_none());
