@@ -13,7 +13,7 @@ use crate::center::Center;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::saga::{Hooks, NoHooks, SettlePolicy};
-use crate::store::Store;
+use crate::store::{AccountRecord, Store};
 use crate::sync::SyncLimits;
 
 /// How the server runs, beyond its settings: what tests change.
@@ -151,6 +151,19 @@ impl App {
     /// Transfers' moves, as they happen.
     pub fn watch(&self) -> broadcast::Receiver<String> {
         self.progress.subscribe()
+    }
+
+    /// The person's active account with this fintech use number; [`ErrorCode::NoSuchAccount`]
+    /// for one they do not have or have cancelled.
+    pub async fn active_account(
+        &self,
+        person_id: i64,
+        fintech_use_num: &str,
+    ) -> Result<AccountRecord> {
+        let account = self.store().account_of(person_id, fintech_use_num).await?;
+        Ok(account
+            .filter(AccountRecord::is_active)
+            .ok_or(ErrorCode::NoSuchAccount)?)
     }
 }
 

@@ -569,46 +569,9 @@ fn non_empty_secret(text: &str) -> Option<ClientSecret> {
 mod tests {
     use super::*;
 
-    use std::io::Write;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A folder of its own under the system's temp folder, removed when dropped.
-    struct Scratch(PathBuf);
+    use crate::scratch::Scratch;
 
     impl Scratch {
-        fn new(name: &str) -> Scratch {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "moa-server-config-{name}-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            // A leftover from an earlier run with the same pid would make `create_new` fail.
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("create a scratch folder");
-            Scratch(path)
-        }
-
-        fn path(&self, name: &str) -> PathBuf {
-            self.0.join(name)
-        }
-
-        /// Writes `content` to a new file readable only by its owner.
-        fn private_file(&self, name: &str, content: &str) -> PathBuf {
-            let path = self.path(name);
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&path).expect("create a scratch file");
-            file.write_all(content.as_bytes())
-                .expect("write a scratch file");
-            path
-        }
-
         /// A folder holding a secret file, a sealing key, and room for a database.
         fn installed() -> Scratch {
             let dir = Scratch::new("installed");
@@ -642,12 +605,6 @@ sealing_key_file = {key:?}
 
         fn secret_file_line(&self) -> String {
             format!("client_secret_file = {:?}", self.path("client-secret"))
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
         }
     }
 

@@ -35,6 +35,9 @@ pub mod seal;
 pub mod store;
 pub mod sync;
 
+#[cfg(test)]
+mod scratch;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;

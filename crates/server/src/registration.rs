@@ -220,12 +220,7 @@ pub async fn me(app: &App, person_id: i64) -> Result<api::Me> {
 /// Cancels one of the person's accounts at the center (its inquiry and transfer consent) and
 /// takes it off their list.
 pub async fn cancel_account(app: &App, person_id: i64, fintech_use_num: &str) -> Result<()> {
-    let account = app
-        .store()
-        .account_of(person_id, fintech_use_num)
-        .await?
-        .filter(|a| a.is_active())
-        .ok_or(ErrorCode::NoSuchAccount)?;
+    let account = app.active_account(person_id, fintech_use_num).await?;
     let fintech = account.details.fintech_use_num.clone();
     let center = app.center();
     let token = center.user_token(person_id).await?;

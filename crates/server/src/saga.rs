@@ -336,23 +336,13 @@ async fn resolve(app: &App, person_id: i64, request: &api::TransferRequest) -> R
         .person(person_id)
         .await?
         .ok_or(ErrorCode::NotLinked)?;
-    let from = app
-        .store()
-        .account_of(person_id, &request.from)
-        .await?
-        .filter(|a| a.is_active())
-        .ok_or(ErrorCode::NoSuchAccount)?;
+    let from = app.active_account(person_id, &request.from).await?;
     if from.details.transfer_agreed_at.is_none() {
         return Err(ErrorCode::NoTransferConsent.into());
     }
     let to = match &request.to {
         api::Recipient::Own { fintech_use_num } => {
-            let to = app
-                .store()
-                .account_of(person_id, fintech_use_num)
-                .await?
-                .filter(|a| a.is_active())
-                .ok_or(ErrorCode::NoSuchAccount)?;
+            let to = app.active_account(person_id, fintech_use_num).await?;
             if to.id == from.id {
                 return Err(ErrorCode::SameAccount.into());
             }

@@ -308,47 +308,7 @@ fn hex_digit(c: u8) -> Option<u8> {
 mod tests {
     use super::*;
 
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// A folder of its own under the system's temp folder, removed when dropped.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(name: &str) -> Scratch {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "moa-server-seal-{name}-{}-{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            // A leftover from an earlier run with the same pid would make `create_new` fail.
-            let _ = std::fs::remove_dir_all(&path);
-            std::fs::create_dir_all(&path).expect("create a scratch folder");
-            Scratch(path)
-        }
-
-        /// Writes `content` to a new file readable only by its owner.
-        fn private_file(&self, name: &str, content: &str) -> PathBuf {
-            let path = self.0.join(name);
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&path).expect("create a scratch file");
-            file.write_all(content.as_bytes())
-                .expect("write a scratch file");
-            path
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::scratch::Scratch;
 
     fn key(byte: u8) -> SealingKey {
         SealingKey::from_bytes([byte; KEY_LEN])
@@ -464,7 +424,7 @@ mod tests {
     #[test]
     fn a_written_key_file_reads_back_as_the_same_key() {
         let dir = Scratch::new("roundtrip");
-        let path = dir.0.join("sealing.key");
+        let path = dir.path("sealing.key");
         let k = SealingKey::generate().expect("generate");
         k.to_file(&path).expect("write");
         let back = SealingKey::from_file(&path).expect("read back");
@@ -530,7 +490,7 @@ mod tests {
     #[test]
     fn a_missing_key_file_is_reported_as_unreadable() {
         let dir = Scratch::new("missing");
-        let err = SealingKey::from_file(dir.0.join("nope")).expect_err("missing");
+        let err = SealingKey::from_file(dir.path("nope")).expect_err("missing");
         assert!(matches!(err, SealError::Read { .. }), "{err}");
     }
 

@@ -339,12 +339,7 @@ pub async fn history_page(
     if query.from > query.to || (query.to - query.from).num_days() > 366 {
         return Err(ErrorCode::BadRequest.into());
     }
-    let account = app
-        .store()
-        .account_of(person_id, fintech_use_num)
-        .await?
-        .filter(|a| a.is_active())
-        .ok_or(ErrorCode::NoSuchAccount)?;
+    let account = app.active_account(person_id, fintech_use_num).await?;
     let fintech = account.details.fintech_use_num.clone();
     let cursor = query.cursor.clone().unwrap_or_default();
     if cursor.len() > 200 {
