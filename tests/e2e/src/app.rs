@@ -146,6 +146,13 @@ impl MoaApp {
     /// (`xdg/data/kr.moa.app/logs/`) and `driver.log`, where the app's standard output and
     /// error end up along with the driver's.
     pub fn log_files(&self) -> Vec<PathBuf> {
+        let mut files = self.app_logs();
+        files.push(self.out_dir.join("driver.log"));
+        files
+    }
+
+    /// The files of Tauri's log folder in the app's own XDG data folder, by name.
+    fn app_logs(&self) -> Vec<PathBuf> {
         let folder = self.webview_data_dir().join("logs");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
             .into_iter()
@@ -154,22 +161,13 @@ impl MoaApp {
             .filter(|p| p.is_file())
             .collect();
         files.sort();
-        files.push(self.out_dir.join("driver.log"));
         files
     }
 
     /// The lines of the app's own log (Tauri's log folder, not `driver.log`, which repeats
     /// them) that contain `text`, oldest first.
     pub fn log_lines(&self, text: &str) -> Vec<String> {
-        let folder = self.webview_data_dir().join("logs");
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .into_iter()
-            .flatten()
-            .filter_map(|e| Some(e.ok()?.path()))
-            .filter(|p| p.is_file())
-            .collect();
-        files.sort();
-        files
+        self.app_logs()
             .iter()
             .filter_map(|f| std::fs::read_to_string(f).ok())
             .flat_map(|log| {

@@ -225,6 +225,11 @@ impl Session {
             "/elements",
             Some(json!({ "using": "css selector", "value": css })),
         )?;
+        self.elements(&value)
+    }
+
+    /// The elements of a find-elements answer.
+    fn elements(&self, value: &Value) -> Result<Vec<Element<'_>>> {
         value
             .as_array()
             .ok_or_else(|| Error::Transport(format!("elements: {value}")))?
@@ -365,12 +370,7 @@ impl Element<'_> {
             "/elements",
             Some(json!({ "using": "css selector", "value": css })),
         )?;
-        value
-            .as_array()
-            .ok_or_else(|| Error::Transport(format!("elements: {value}")))?
-            .iter()
-            .map(|v| self.session.element(v.clone()))
-            .collect()
+        self.session.elements(&value)
     }
 }
 
