@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use moa_core::Code;
+pub use moa_core::journal::TransferState;
 pub use moa_core::sync::{BankState, StaleCode};
 
 /// Which moa-server Moa talks to.
@@ -301,28 +302,6 @@ pub struct PreflightView {
     pub remaining_limit: String,
     /// Memo.
     pub memo: String,
-}
-
-/// Where a transfer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum TransferState {
-    /// Journaled, nothing sent.
-    Created,
-    /// Withdrawing from the source; outcome being settled.
-    Withdrawing,
-    /// The money is with the institution, on its way.
-    Withdrawn,
-    /// Depositing into the target; outcome being settled.
-    Depositing,
-    /// Arrived.
-    Completed,
-    /// Going back to the source.
-    Refunding,
-    /// Back in the source.
-    Refunded,
-    /// Did not happen; no money moved.
-    Failed,
 }
 
 /// A transfer, for the list, the receipt and the incident card.

@@ -9,7 +9,6 @@ use crate::core::Core;
 use crate::ipc::{
     BankStatusView, HistorySyncView, IpcError, SyncEvent, TransferEventView, TransferView,
 };
-use crate::views;
 
 /// Refreshes every balance, streaming each account's answer as it arrives.
 pub async fn refresh(core: &Core, on_event: Channel<SyncEvent>) -> Result<(), IpcError> {
@@ -83,7 +82,7 @@ pub async fn transfer(
             let event: moa_core::transfer::TransferEvent = event;
             let _ = on_event.send(TransferEventView {
                 id: event.id,
-                state: views::state(event.state),
+                state: event.state,
             });
         }
     };

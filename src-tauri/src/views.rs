@@ -1,12 +1,10 @@
 //! From the core's records to the IPC contract's views.
 
 use chrono::{DateTime, Utc};
-use moa_core::journal::{self, TransferRecord};
+use moa_core::journal::TransferRecord;
 use moa_core::store::{AccountRecord, BalanceRecord, Store, StoredRow};
 
-use crate::ipc::{
-    AccountView, Dashboard, Direction, HistoryRowView, StaleReason, TransferState, TransferView,
-};
+use crate::ipc::{AccountView, Dashboard, Direction, HistoryRowView, StaleReason, TransferView};
 
 /// RFC 3339 with milliseconds, in UTC.
 pub fn time(t: &DateTime<Utc>) -> String {
@@ -67,21 +65,6 @@ pub fn history_row(stored: &StoredRow) -> HistoryRowView {
     }
 }
 
-/// A journal state.
-pub fn state(s: journal::TransferState) -> TransferState {
-    use journal::TransferState as J;
-    match s {
-        J::Created => TransferState::Created,
-        J::Withdrawing => TransferState::Withdrawing,
-        J::Withdrawn => TransferState::Withdrawn,
-        J::Depositing => TransferState::Depositing,
-        J::Completed => TransferState::Completed,
-        J::Refunding => TransferState::Refunding,
-        J::Refunded => TransferState::Refunded,
-        J::Failed => TransferState::Failed,
-    }
-}
-
 /// A transfer, with its source account's label.
 pub fn transfer(t: &TransferRecord, from: Option<&AccountRecord>) -> TransferView {
     let from_label = from
@@ -95,7 +78,7 @@ pub fn transfer(t: &TransferRecord, from: Option<&AccountRecord>) -> TransferVie
         .unwrap_or_default();
     TransferView {
         id: t.transfer.id.clone(),
-        state: state(t.state),
+        state: t.state,
         amount: t.transfer.amount.to_string(),
         from_account: t.transfer.from_account,
         from_label,

@@ -15,7 +15,7 @@ use super::db::{Row, Tx, params};
 use super::{Result, Store, StoreError, ts};
 
 /// Where a transfer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum TransferState {
     /// Journaled; nothing sent yet.
