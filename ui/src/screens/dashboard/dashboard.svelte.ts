@@ -87,6 +87,8 @@ export class DashboardModel {
   error: IpcError | null = $state(null);
 
   readonly #api: Api;
+  /** Counts refreshes, so a late message from one that has ended is known for what it is. */
+  #refreshRun = 0;
 
   constructor(api: Api) {
     this.#api = api;
@@ -157,20 +159,29 @@ export class DashboardModel {
     }
   }
 
-  /** Asks every bank; each answer replaces its account as it arrives. */
+  /**
+   * Asks every bank; each answer replaces its account as it arrives.
+   *
+   * The command's answer and its stream's messages reach the page by different ways, so a
+   * message may come after the answer: it still brings its account's balance, but the refresh
+   * it reports on has ended, and its progress is not shown.
+   */
   async refresh(): Promise<void> {
     if (this.refreshing) return;
+    const run = ++this.#refreshRun;
+    let answered = false;
     this.refreshing = true;
     this.lastRefresh = null;
     this.progress = { done: 0, total: this.accounts.filter((a) => a.inquiry_agreed).length };
     try {
       await this.#api.refreshBalances((event) => {
+        if (run !== this.#refreshRun) return;
         switch (event.kind) {
           case 'started':
-            this.progress = { done: 0, total: event.total };
+            if (!answered) this.progress = { done: 0, total: event.total };
             break;
           case 'account':
-            this.progress = { done: event.done, total: event.total };
+            if (!answered) this.progress = { done: event.done, total: event.total };
             this.#replace(event.account);
             break;
           case 'finished':
@@ -182,6 +193,7 @@ export class DashboardModel {
     } catch (e) {
       this.error = asIpcError(e);
     } finally {
+      answered = true;
       this.refreshing = false;
       this.progress = null;
     }

@@ -106,6 +106,60 @@ describe('DashboardModel', () => {
     expect(model.troubledBanks.map((b) => b.bank_code)).toEqual(['088']);
   });
 
+  it('ends the refresh when its answer comes, and still takes a balance whose message comes after', async () => {
+    // The answer and the stream's messages reach the page by different ways, in either order.
+    let late: Array<() => void> = [];
+    const model = new DashboardModel(
+      fakeApi({
+        appState: async () => appState,
+        dashboard: async () => ({ accounts: [account({ id: 1, balance: '100' }), account({ id: 2, balance: '200' })], total: '300' }),
+        refreshBalances: async (onEvent: (e: SyncEvent) => void) => {
+          onEvent({ kind: 'started', total: 2 });
+          onEvent({ kind: 'account', account: account({ id: 1, balance: '150' }), done: 1, total: 2 });
+          late = [
+            () => onEvent({ kind: 'account', account: account({ id: 2, balance: '250' }), done: 2, total: 2 }),
+            () => onEvent({ kind: 'finished', fresh: 2, stale: 0 }),
+          ];
+        },
+      }),
+    );
+    await model.load();
+    await model.refresh();
+    expect(model.refreshing).toBe(false);
+    expect(model.progress).toBeNull();
+    for (const message of late) message();
+    expect(model.progress).toBeNull();
+    expect(model.accounts.map((a) => a.balance)).toEqual(['150', '250']);
+    expect(model.lastRefresh).toEqual({ fresh: 2, stale: 0 });
+
+    // A message of a refresh that has ended is not taken for one of the next.
+    let stale: (() => void) | null = null;
+    let release: () => void = () => undefined;
+    const second = new DashboardModel(
+      fakeApi({
+        appState: async () => appState,
+        dashboard: async () => ({ accounts: [account({ id: 1, balance: '100' })], total: '100' }),
+        refreshBalances: async (onEvent: (e: SyncEvent) => void) => {
+          if (stale === null) {
+            stale = () => onEvent({ kind: 'account', account: account({ id: 1, balance: '1' }), done: 1, total: 1 });
+            return;
+          }
+          onEvent({ kind: 'started', total: 1 });
+          await new Promise<void>((resolve) => (release = resolve));
+        },
+      }),
+    );
+    await second.load();
+    await second.refresh();
+    const next = second.refresh();
+    stale!();
+    expect(second.progress).toEqual({ done: 0, total: 1 });
+    expect(second.accounts[0]?.balance).toBe('100');
+    release();
+    await next;
+    expect(second.progress).toBeNull();
+  });
+
   it('shows the empty state when nobody is registered, and after registering says how many', async () => {
     let registered = false;
     const calls: boolean[] = [];

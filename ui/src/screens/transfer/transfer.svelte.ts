@@ -186,17 +186,23 @@ export class TransferModel {
     this.step = 'form';
   }
 
-  /** Sends exactly what was checked, following each leg as the shell reports it. */
+  /**
+   * Sends exactly what was checked, following each leg as the shell reports it. The command's
+   * answer is the last word: a leg's message that reaches the page after it is old news. (After
+   * an error, a late message is still the latest known state of the transfer.)
+   */
   async confirm(): Promise<void> {
     const preflight = this.preflight;
     if (preflight === null || this.step !== 'review') return;
     this.step = 'sending';
     this.state = 'created';
     this.error = null;
+    let answered = false;
     try {
       const done = await this.#api.confirmTransfer(preflight.token, (event) => {
-        this.state = event.state;
+        if (!answered) this.state = event.state;
       });
+      answered = true;
       this.result = done;
       this.state = done.state;
     } catch (e) {

@@ -190,6 +190,32 @@ describe('TransferModel', () => {
     expect(pending.error?.code).toBe('network');
   });
 
+  it('keeps the answer’s state when a leg’s message reaches the page after it', async () => {
+    // The answer and the stream's messages reach the page by different ways, in either order.
+    let late: (() => void) | null = null;
+    const model = new TransferModel(
+      fakeApi({
+        dashboard: async () => ({ accounts, total: '0' }),
+        preflightTransfer: async (d) => preflight(d),
+        confirmTransfer: async (_t, onEvent) => {
+          onEvent({ id: 't1', state: 'withdrawing' });
+          late = () => onEvent({ id: 't1', state: 'depositing' });
+          return transfer({ state: 'completed' });
+        },
+      }),
+    );
+    await model.start();
+    model.toId = 2;
+    model.amount = '1000';
+    await model.review();
+    await model.confirm();
+    expect(model.state).toBe('completed');
+    expect(late).not.toBeNull();
+    late!();
+    expect(model.state).toBe('completed');
+    expect(model.step).toBe('done');
+  });
+
   it('goes back to edit keeping what was typed', async () => {
     const model = new TransferModel(transferApi([], 'completed'));
     await model.start();
