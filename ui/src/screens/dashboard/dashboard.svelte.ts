@@ -74,8 +74,9 @@ export function isOpenTransfer(t: TransferView): boolean {
 
 export class DashboardModel {
   state: AppState | null = $state(null);
-  accounts: AccountView[] = $state([]);
-  banks: BankStatusView[] = $state([]);
+  // Replaced whole, never changed in place: no deep proxy to pay for on every read.
+  accounts: AccountView[] = $state.raw([]);
+  banks: BankStatusView[] = $state.raw([]);
   banksFailed = $state(false);
   loading = $state(true);
   refreshing = $state(false);
