@@ -8,3 +8,31 @@
 export function frameDrawn(): Promise<void> {
   return new Promise((drawn) => requestAnimationFrame(() => setTimeout(drawn, 0)));
 }
+
+/** What [`fitRows`] works with: the page's rows of items, as laid out now. */
+export interface RowLayout {
+  /** How many items there are in all. */
+  readonly total: number;
+  /** How many items a row holds. */
+  readonly perRow: number;
+  /** Shows the first `count` items (and lays them out when next measured). */
+  show(count: number): void;
+  /** Whether the shown items' bottom edge is still inside the window. */
+  endsInWindow(): boolean;
+}
+
+/**
+ * Shows whole rows of items, one at a time, until the window is full or all are shown; answers
+ * how many are shown. A first frame drawn after this lays out what it paints and no more: every
+ * row the window shows, even partly, and nothing below it.
+ */
+export function fitRows(layout: RowLayout): number {
+  let shown = 0;
+  layout.show(shown);
+  const step = Math.max(1, layout.perRow);
+  while (shown < layout.total && layout.endsInWindow()) {
+    shown = Math.min(layout.total, shown + step);
+    layout.show(shown);
+  }
+  return shown;
+}
