@@ -9,7 +9,7 @@ export function frameDrawn(): Promise<void> {
   return new Promise((drawn) => requestAnimationFrame(() => setTimeout(drawn, 0)));
 }
 
-/** What [`fitRows`] works with: the page's rows of items, as laid out now. */
+/** What `fitRows` works with: the page's rows of items, as laid out now. */
 export interface RowLayout {
   /** How many items there are in all. */
   readonly total: number;
