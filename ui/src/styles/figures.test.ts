@@ -32,3 +32,12 @@ describe('figures', () => {
     expect(asking).toEqual(['src/styles/components.css: table.data .num,\ndl.facts dd']);
   });
 });
+
+describe('text only screen readers hear', () => {
+  it('is set in the font of its parent, so a hidden heading makes no font of its own', () => {
+    const base = stylesheets.find(([path]) => path === 'src/styles/base.css')?.[1] ?? '';
+    const rule = /\.visually-hidden\s*\{([^}]*)\}/.exec(base)?.[1] ?? '';
+    expect(rule).toContain('clip: rect(0 0 0 0)');
+    expect(rule).toMatch(/(^|;)\s*font:\s*inherit;/);
+  });
+});
