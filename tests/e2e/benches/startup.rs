@@ -5,14 +5,16 @@
 //!    through WebDriver like the end-to-end tests (accounts opened at the sandbox center through
 //!    its admin API, registered on its consent pages, one account's history fetched in the app),
 //!    then quit.
-//! 2. Launches the binaries by hand, in turns, one warm-up round and then [`ROUNDS`]
-//!    measured ones: the start is the time from spawning the process to the line it prints once
-//!    its page has been drawn (for Moa the dashboard, painted from the store, before any bank
-//!    answers); the memory is the proportional set size (PSS) and the resident set size (RSS)
-//!    of the process and every process under it (WebKit's web and network processes) after
-//!    [`IDLE`] more. The bare window runs three times a round: as Tauri leaves WebKitGTK, with
-//!    accelerated compositing off (as Moa draws its pages), and showing its one line in Hangul
-//!    rather than Latin letters (what drawing Korean at all costs).
+//! 2. Launches the binaries by hand, in turns, a round at a time, each binary once a round.
+//!    The start: one warm-up round and then [`PAINT_ROUNDS`] measured ones, each launch timed
+//!    from spawning the process to the line it prints once its page has been drawn (for Moa the
+//!    dashboard, painted from the store, before any bank answers), then stopped. The memory:
+//!    [`MEMORY_ROUNDS`] more, each launch left to idle [`IDLE`] after its paint, then the
+//!    proportional set size (PSS) and the resident set size (RSS) of the process and every
+//!    process under it (WebKit's web and network processes) read. The bare window runs three
+//!    times a round: as Tauri leaves WebKitGTK, with accelerated compositing off (as Moa draws
+//!    its pages), and showing its one line in Hangul rather than Latin letters (what drawing
+//!    Korean at all costs).
 //!
 //! Run with `./dev bench`, or, once both are built in release,
 //! `scripts/headless cargo bench -p moa-e2e --bench startup`. It prints a Markdown table and
@@ -41,8 +43,12 @@ const BANKS: [&str; 8] = ["004", "088", "020", "081", "011", "003", "023", "090"
 const BUSY_BANK: &str = "032";
 /// What each round launches: the bare window three ways, then Moa.
 const SUBJECTS: usize = 4;
-/// Measured rounds (each launches every subject once), after one warm-up round.
-const ROUNDS: usize = 11;
+/// Measured rounds of the start (each launches every subject once), after one warm-up round.
+/// The machine's noise is larger than the differences measured: many launches, and each
+/// round's own ratio, keep the figure steady.
+const PAINT_ROUNDS: usize = 31;
+/// Rounds of memory, each launch idling [`IDLE`] before it is read; memory barely varies.
+const MEMORY_ROUNDS: usize = 5;
 /// How long each app idles after its first paint before its memory is read.
 const IDLE: Duration = Duration::from_secs(10);
 /// How long a launch may take to paint.
@@ -122,32 +128,44 @@ fn run() -> Result<()> {
         },
     ];
 
-    let mut samples: [Vec<Sample>; SUBJECTS] = Default::default();
-    for round in 0..=ROUNDS {
-        for (subject, taken) in subjects.iter().zip(samples.iter_mut()) {
-            let sample = subject.launch()?;
-            let label = if round == 0 {
-                "warm-up".to_owned()
-            } else {
-                format!("round {round}")
+    let mut paints: [Vec<Duration>; SUBJECTS] = Default::default();
+    for round in 0..=PAINT_ROUNDS {
+        for (subject, taken) in subjects.iter().zip(paints.iter_mut()) {
+            let sample = subject.launch(None)?;
+            let label = match round {
+                0 => "warm-up".to_owned(),
+                _ => format!("round {round}"),
             };
             println!(
-                "  {label:>8}  {:<20} painted after {:>5} ms; after {} s idle {} processes, \
-                 PSS {:.1} MB, RSS {:.1} MB",
+                "  {label:>8}  {:<20} painted after {:>5} ms",
                 subject.name,
-                sample.painted.as_millis(),
-                IDLE.as_secs(),
-                sample.processes,
-                mb(sample.pss_kb),
-                mb(sample.rss_kb)
+                sample.painted.as_millis()
             );
             if round > 0 {
-                taken.push(sample);
+                taken.push(sample.painted);
             }
         }
     }
+    let mut memories: [Vec<Memory>; SUBJECTS] = Default::default();
+    for round in 1..=MEMORY_ROUNDS {
+        for (subject, taken) in subjects.iter().zip(memories.iter_mut()) {
+            let memory = subject
+                .launch(Some(IDLE))?
+                .memory
+                .ok_or_else(|| Error::Check(format!("{}: no memory read", subject.name)))?;
+            println!(
+                "  memory {round}  {:<20} after {} s idle {} processes, PSS {:.1} MB, RSS {:.1} MB",
+                subject.name,
+                IDLE.as_secs(),
+                memory.processes,
+                mb(memory.pss_kb),
+                mb(memory.rss_kb)
+            );
+            taken.push(memory);
+        }
+    }
 
-    let report = report(&subjects, &samples, &stored);
+    let report = report(&subjects, &paints, &memories, &stored);
     println!("\n{report}");
     let path = out_dir.join("startup.md");
     std::fs::write(&path, &report)
@@ -235,14 +253,21 @@ struct Subject {
 /// One launch's figures.
 struct Sample {
     painted: Duration,
+    /// Read when the launch idled before it stopped.
+    memory: Option<Memory>,
+}
+
+/// The memory of a launch's processes.
+struct Memory {
     pss_kb: u64,
     rss_kb: u64,
     processes: usize,
 }
 
 impl Subject {
-    /// Starts the binary, waits for its paint line, lets it idle, reads its memory, stops it.
-    fn launch(&self) -> Result<Sample> {
+    /// Starts the binary and waits for its paint line; with `idle`, lets it idle that long and
+    /// reads its memory; then stops it.
+    fn launch(&self, idle: Option<Duration>) -> Result<Sample> {
         let mut command = Command::new(&self.binary);
         command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -279,15 +304,12 @@ impl Subject {
                 ))
             })
             .map(|at| at - started)
-            .map(|painted| {
-                std::thread::sleep(IDLE);
-                let (pss_kb, rss_kb, processes) = tree_memory(pid);
-                Sample {
-                    painted,
-                    pss_kb,
-                    rss_kb,
-                    processes,
-                }
+            .map(|painted| Sample {
+                painted,
+                memory: idle.map(|idle| {
+                    std::thread::sleep(idle);
+                    tree_memory(pid)
+                }),
             });
         stop_group(pid);
         let _ = child.wait();
@@ -336,8 +358,8 @@ fn tree(pid: u32) -> Vec<u32> {
     found
 }
 
-/// PSS and RSS in kB summed over `pid`'s tree, and how many processes it has.
-fn tree_memory(pid: u32) -> (u64, u64, usize) {
+/// PSS and RSS summed over `pid`'s tree, and how many processes it has.
+fn tree_memory(pid: u32) -> Memory {
     let processes = tree(pid);
     let (mut pss, mut rss) = (0, 0);
     for p in &processes {
@@ -358,16 +380,25 @@ fn tree_memory(pid: u32) -> (u64, u64, usize) {
             }
         }
     }
-    (pss, rss, processes.len())
+    Memory {
+        pss_kb: pss,
+        rss_kb: rss,
+        processes: processes.len(),
+    }
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+fn median(values: Vec<f64>) -> f64 {
+    quantile(values, 0.5)
+}
+
+/// The `q` quantile of `values` (0.5 the median), interpolated between the two nearest.
+fn quantile(mut values: Vec<f64>, q: f64) -> f64 {
     values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    let at = q * (values.len().saturating_sub(1)) as f64;
+    let (low, high) = (at.floor() as usize, at.ceil() as usize);
+    match (values.get(low), values.get(high)) {
+        (Some(l), Some(h)) => l + (h - l) * (at - low as f64),
+        _ => f64::NAN,
     }
 }
 
@@ -377,24 +408,29 @@ fn mb(kb: u64) -> f64 {
 
 fn report(
     subjects: &[Subject; SUBJECTS],
-    samples: &[Vec<Sample>; SUBJECTS],
+    paints: &[Vec<Duration>; SUBJECTS],
+    memories: &[Vec<Memory>; SUBJECTS],
     stored: &Stored,
 ) -> String {
-    let figures: Vec<(f64, f64, f64)> = samples
+    let ms = |d: &Duration| d.as_secs_f64() * 1000.0;
+    let figures: Vec<(f64, f64, f64)> = paints
         .iter()
-        .map(|s| {
+        .zip(memories)
+        .map(|(p, m)| {
             (
-                median(s.iter().map(|x| x.painted.as_secs_f64() * 1000.0).collect()),
-                median(s.iter().map(|x| mb(x.pss_kb)).collect()),
-                median(s.iter().map(|x| mb(x.rss_kb)).collect()),
+                median(p.iter().map(ms).collect()),
+                median(m.iter().map(|x| mb(x.pss_kb)).collect()),
+                median(m.iter().map(|x| mb(x.rss_kb)).collect()),
             )
         })
         .collect();
     let (bare, flat, hangul, moa) = (figures[0], figures[1], figures[2], figures[3]);
     let mut out = format!(
-        "Medians of {ROUNDS} launches each, in turns, after one warm-up round; Moa with {} \
-         accounts and {} transactions stored.\n\n\
+        "First paint: medians of {PAINT_ROUNDS} launches each, in turns, after one warm-up \
+         round. Memory: medians of {MEMORY_ROUNDS} more launches each, after {} s idle. Moa \
+         with {} accounts and {} transactions stored.\n\n\
          | | first paint | PSS after {} s idle | RSS after {} s idle |\n|---|---:|---:|---:|\n",
+        IDLE.as_secs(),
         stored.accounts,
         stored.transactions,
         IDLE.as_secs(),
@@ -419,23 +455,25 @@ fn report(
         );
     }
     // The machine wanders between rounds: each round's own ratio, launched back to back, is
-    // steadier than a ratio of medians taken across rounds.
+    // steadier than a ratio of medians taken across rounds; its middle half says how steady.
     for (index, against) in [
         (0, "bare"),
         (1, "bare, no compositing"),
         (2, "bare, Hangul line"),
     ] {
-        let ratios: Vec<f64> = samples[3]
+        let ratios: Vec<f64> = paints[3]
             .iter()
-            .zip(&samples[index])
-            .map(|(m, b)| m.painted.as_secs_f64() / b.painted.as_secs_f64().max(1e-9))
+            .zip(&paints[index])
+            .map(|(m, b)| m.as_secs_f64() / b.as_secs_f64().max(1e-9))
             .collect();
-        let (low, high) = ratios
-            .iter()
-            .fold((f64::MAX, f64::MIN), |(l, h), r| (l.min(*r), h.max(*r)));
         out += &format!(
-            "\nFirst paint, Moa vs {against}, each round's own ratio: median {:.2}×, from {low:.2}× to {high:.2}×",
-            median(ratios.clone())
+            "\nFirst paint, Moa vs {against}, each round's own ratio: median {:.2}×, middle half \
+             {:.2}×–{:.2}×, all {:.2}×–{:.2}×",
+            median(ratios.clone()),
+            quantile(ratios.clone(), 0.25),
+            quantile(ratios.clone(), 0.75),
+            quantile(ratios.clone(), 0.0),
+            quantile(ratios, 1.0),
         );
     }
     out.push('\n');
