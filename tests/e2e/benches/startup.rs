@@ -8,13 +8,13 @@
 //! 2. Launches the binaries by hand, in turns, a round at a time, each binary once a round.
 //!    The start: one warm-up round and then [`PAINT_ROUNDS`] measured ones, each launch timed
 //!    from spawning the process to the line it prints once its page has been drawn (for Moa the
-//!    dashboard, painted from the store, before any bank answers), then stopped. The memory:
-//!    [`MEMORY_ROUNDS`] more, each launch left to idle [`IDLE`] after its paint, then the
-//!    proportional set size (PSS) and the resident set size (RSS) of the process and every
-//!    process under it (WebKit's web and network processes) read. The bare window runs three
-//!    times a round: as Tauri leaves WebKitGTK, with accelerated compositing off (as Moa draws
-//!    its pages), and showing its one line in Hangul rather than Latin letters (what drawing
-//!    Korean at all costs).
+//!    dashboard, painted from the store, before any bank answers), then stopped; the next
+//!    launch waits until the machine is quiet again. The memory: [`MEMORY_ROUNDS`] more, each
+//!    launch left to idle [`IDLE`] after its paint, then the proportional set size (PSS) and
+//!    the resident set size (RSS) of the process and every process under it (WebKit's web and
+//!    network processes) read. The bare window runs three times a round: as Tauri leaves
+//!    WebKitGTK, with accelerated compositing off (as Moa draws its pages), and showing its one
+//!    line in Hangul rather than Latin letters (what drawing Korean at all costs).
 //!
 //! Run with `./dev bench`, or, once both are built in release,
 //! `scripts/headless cargo bench -p moa-e2e --bench startup`. It prints a Markdown table and
@@ -323,8 +323,46 @@ impl Subject {
                 Ok(left.is_empty().then_some(()))
             },
         )?;
+        // A process's end leaves work behind (its memory freed, its windows gone from the X
+        // server); the next launch starts on a quiet machine.
+        settle();
         result
     }
+}
+
+/// Waits until the machine has been quiet (the CPUs at least 90 % idle) for two readings in
+/// a row, a quarter of a second each, or five seconds at most.
+fn settle() {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut quiet = 0;
+    let mut last = cpu_times();
+    while quiet < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = cpu_times();
+        let (busy, idle) = (now.0 - last.0, now.1 - last.1);
+        quiet = if idle * 10 >= (busy + idle) * 9 {
+            quiet + 1
+        } else {
+            0
+        };
+        last = now;
+    }
+}
+
+/// The machine's CPU time so far, busy and idle, in clock ticks (`/proc/stat`'s `cpu` line).
+fn cpu_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are idle time.
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (ticks.iter().sum::<u64>() - idle, idle)
 }
 
 /// Asks the process group to end, then makes it.
