@@ -91,8 +91,19 @@ export class DashboardModel {
   /** Counts refreshes, so a late message from one that has ended is known for what it is. */
   #refreshRun = 0;
 
+  /** Whether the shell handed the page the stored dashboard, which the model then starts with. */
+  readonly #fromStore: boolean;
+
   constructor(api: Api) {
     this.#api = api;
+    // Taken now, not in `start`: the screen's first render then draws the stored balances, and
+    // the page never lays out a loading line only to replace it.
+    const stored = api.storedDashboard();
+    this.#fromStore = stored !== null;
+    if (stored !== null) {
+      this.accounts = stored.accounts;
+      this.loading = false;
+    }
   }
 
   get total(): Won {
@@ -123,10 +134,7 @@ export class DashboardModel {
    * first frame goes out first), else after asking for it.
    */
   async start(refresh = true, loaded?: () => void | Promise<void>): Promise<void> {
-    const stored = this.#api.storedDashboard();
-    if (stored !== null) {
-      this.accounts = stored.accounts;
-      this.loading = false;
+    if (this.#fromStore) {
       await loaded?.();
       await this.load();
     } else {

@@ -241,6 +241,9 @@ describe('DashboardModel', () => {
     });
     let drawn: () => void = () => undefined;
     const model = new DashboardModel(api);
+    // Held from the start: the screen's first render draws the stored balances, no loading line.
+    expect(model.loading).toBe(false);
+    expect(model.accounts.map((a) => a.id)).toEqual([7]);
     const started = model.start(true, () => {
       order.push(`loaded ${model.accounts.map((a) => a.id)}`);
       return new Promise<void>((resolve) => (drawn = resolve));
