@@ -1,8 +1,9 @@
 // The web UI's entry point: global styles, the desktop the page runs on, then the app frame
-// mounted on the page.
+// mounted on the page once it has loaded.
 import { mount } from 'svelte';
 import App from './App.svelte';
 import { desktopOf } from './lib/desktop';
+import { whenLoaded } from './lib/frame';
 import './styles/tokens.css';
 import './styles/base.css';
 import './styles/components.css';
@@ -11,4 +12,4 @@ const target = document.getElementById('app');
 if (target === null) throw new Error('index.html has no #app element');
 document.documentElement.dataset.desktop = desktopOf(navigator.userAgent);
 
-export default mount(App, { target });
+whenLoaded(() => mount(App, { target }));

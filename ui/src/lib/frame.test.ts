@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitRows } from './frame';
+import { fitRows, whenLoaded } from './frame';
 
 // Rows of `heights` pixels, `perRow` items each, under `top` pixels of other content.
 function page(heights: number[], perRow: number, top: number, window: number) {
@@ -41,5 +41,25 @@ describe('fitRows', () => {
   it('takes one item a row when it cannot tell the width of a row', () => {
     const { layout } = page([100, 100, 100, 100], 1, 0, 250);
     expect(fitRows({ ...layout, perRow: 0 })).toBe(3);
+  });
+});
+
+describe('whenLoaded', () => {
+  it('runs at once on a page that has loaded', () => {
+    let runs = 0;
+    whenLoaded(() => runs++, { readyState: 'complete' }, new EventTarget());
+    expect(runs).toBe(1);
+  });
+
+  it('waits for the load event of a page still loading, and runs once', () => {
+    let runs = 0;
+    const events = new EventTarget();
+    whenLoaded(() => runs++, { readyState: 'interactive' }, events);
+    expect(runs).toBe(0);
+    events.dispatchEvent(new Event('DOMContentLoaded'));
+    expect(runs).toBe(0);
+    events.dispatchEvent(new Event('load'));
+    events.dispatchEvent(new Event('load'));
+    expect(runs).toBe(1);
   });
 });

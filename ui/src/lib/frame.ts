@@ -1,5 +1,23 @@
-// When the page's next frame is out. Used to keep work (and the commands that open the shell's
-// core) behind the first paint.
+// When the page has loaded and when its next frame is out. Used to order the first paint: the
+// app mounts once the page has loaded, and work (and the commands that open the shell's core)
+// waits until that first frame is drawn.
+
+/**
+ * Runs `run` once the page has loaded: at once if it has, else when its `load` event fires.
+ *
+ * WebKit lays out the page as it finishes its `load` event. An app mounted before that has its
+ * first render laid out there and then, as its screen takes its final shape, laid out again,
+ * while the order of the two (and of the frame between them) changes from launch to launch.
+ * Mounted from the event, its first render is laid out once, and its first frame follows.
+ */
+export function whenLoaded(
+  run: () => void,
+  page: Pick<Document, 'readyState'> = document,
+  events: Pick<Window, 'addEventListener'> = window,
+): void {
+  if (page.readyState === 'complete') run();
+  else events.addEventListener('load', () => run(), { once: true });
+}
 
 /**
  * Resolves once the next frame has been drawn: a frame's callback runs just before the frame is
