@@ -112,6 +112,7 @@ export const en: Dictionary = {
     consent_renewed: 'Consent renewed.',
     banks_title: 'Bank status',
     banks_all_ok: 'All banks are operating normally',
+    banks_checking: 'Checking the banks’ status…',
     banks_unavailable: 'Banks not available now',
     banks_failed: 'Could not check the banks’ status.',
     incidents_title: 'Transfers in progress',

@@ -121,6 +121,7 @@ export const ko = {
     consent_renewed: '동의를 연장했어요.',
     banks_title: '은행 상태',
     banks_all_ok: '모든 은행이 정상 운영 중이에요',
+    banks_checking: '은행 상태를 확인하는 중…',
     banks_unavailable: '지금 이용이 어려운 은행',
     banks_failed: '은행 상태를 확인하지 못했어요.',
     incidents_title: '진행 중인 이체',

@@ -77,6 +77,8 @@ export class DashboardModel {
   // Replaced whole, never changed in place: no deep proxy to pay for on every read.
   accounts: AccountView[] = $state.raw([]);
   banks: BankStatusView[] = $state.raw([]);
+  /** Whether the banks' statuses have been answered once; until then the strip says it asks. */
+  banksKnown = $state(false);
   banksFailed = $state(false);
   loading = $state(true);
   refreshing = $state(false);
@@ -162,6 +164,7 @@ export class DashboardModel {
   async loadBanks(): Promise<void> {
     try {
       this.banks = await this.#api.bankStatuses();
+      this.banksKnown = true;
       this.banksFailed = false;
     } catch {
       this.banksFailed = true;

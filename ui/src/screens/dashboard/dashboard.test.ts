@@ -1,7 +1,10 @@
+import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
 import type { AccountView, SyncEvent } from '../../lib/ipc/bindings';
 import { DashboardModel, accountLabel, groupByBank, isOpenTransfer, sourceLabel, totalOf } from './dashboard.svelte';
+import Dashboard from './Dashboard.svelte';
 import { account, fakeApi, transfer } from '../../lib/testing/fake-api';
+import Provided from '../../lib/testing/Provided.svelte';
 
 const appState = {
   environment: 'sandbox' as const,
@@ -91,6 +94,7 @@ describe('DashboardModel', () => {
       },
     });
     model = new DashboardModel(api);
+    expect(model.banksKnown).toBe(false);
     await model.load();
     expect(model.accounts.map((a) => a.balance)).toEqual(['100', '200']);
     expect(model.total).toBe(300n);
@@ -104,6 +108,7 @@ describe('DashboardModel', () => {
     expect(model.openTransfers.map((t) => t.id)).toEqual(['open']);
     await Promise.resolve();
     expect(model.troubledBanks.map((b) => b.bank_code)).toEqual(['088']);
+    expect(model.banksKnown).toBe(true);
   });
 
   it('ends the refresh when its answer comes, and still takes a balance whose message comes after', async () => {
@@ -286,5 +291,26 @@ describe('DashboardModel', () => {
     expect(model.refreshing).toBe(false);
     await Promise.resolve();
     expect(model.banksFailed).toBe(true);
+    expect(model.banksKnown).toBe(false);
+  });
+});
+
+describe('the dashboard, as first painted from the store', () => {
+  const { body } = render(Provided, {
+    props: {
+      screen: Dashboard,
+      api: fakeApi({ storedDashboard: () => ({ accounts: [account({ id: 7 })], total: '1000000' }) }),
+    },
+  });
+
+  it('draws the stored balances, with no loading line', () => {
+    expect(body).toContain('1,000,000');
+    expect(body).not.toContain('불러오는 중');
+  });
+
+  it('keeps the banks’ status line in its place while the statuses are asked', () => {
+    // The line the answer brings replaces this one: the cards below it must not move.
+    const strip = body.slice(body.indexOf('role="region"'), body.indexOf('class="groups"'));
+    expect(strip).toContain('은행 상태를 확인하는 중…');
   });
 });
